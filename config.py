@@ -1,0 +1,82 @@
+"""Configuration classes; `RUMOURS_CONFIG` (development, test, production) picks one."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class Config:
+    """Settings shared by every configuration, read from the environment."""
+
+    NAME = "base"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'rumours.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Request bodies are capped: the largest legitimate form is a rebuttal.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "rumours_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Agents may keep a form open for a long street shift.
+    WTF_CSRF_TIME_LIMIT = 12 * 3600
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Madrid"
+    LANGUAGES = ["en"]
+    # Statistics that leave the app hide counts below this (never below 5).
+    SMALL_COUNT_THRESHOLD = int(os.environ.get("SMALL_COUNT_THRESHOLD", "10"))
+    # Failed logins per account: a hard cap per rolling hour and a growing delay.
+    LOGIN_MAX_FAILURES_PER_HOUR = 100
+    LOGIN_FREE_FAILURES = 5
+    LOGIN_MAX_DELAY_SECONDS = 15 * 60
+    ARGON2_MEMORY_KIB = 19 * 1024
+    ARGON2_TIME_COST = 2
+    ARGON2_PARALLELISM = 1
+    DEMO_SEED_ALLOWED = True
+
+
+class DevelopmentConfig(Config):
+    """Local development: plain-HTTP cookies and a fixed, public secret."""
+
+    NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret-not-for-production")
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+
+
+class TestConfig(DevelopmentConfig):
+    """The test suite: same security rules, a database the fixtures choose."""
+
+    NAME = "test"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+
+
+class ProductionConfig(Config):
+    """Production: a real secret and PostgreSQL are expected; no demo seed."""
+
+    NAME = "production"
+    DEMO_SEED_ALLOWED = False
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_environment() -> type[Config]:
+    """Return the configuration class named by RUMOURS_CONFIG (default development)."""
+    name = os.environ.get("RUMOURS_CONFIG", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"RUMOURS_CONFIG must be one of {sorted(CONFIGS)}, not {name!r}") from None

@@ -1,0 +1,43 @@
+"""Rumours: the anti-rumours volunteer network tracker."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, config_from_environment
+
+from . import cli, errors, security, templating
+from .blueprints import api, auth, main
+from .extensions import babel, csrf, db, login_manager, migrate
+from .i18n import select_locale
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    """Build the application: load config, wire extensions, blueprints, handlers, commands."""
+    config_class = config_class or config_from_environment()
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(config_class)
+    if not app.config["SECRET_KEY"]:
+        raise RuntimeError("SECRET_KEY must be set in the environment for this configuration")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(api.bp)
+    cli.init_app(app)
+    return app

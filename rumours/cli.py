@@ -1,0 +1,73 @@
+"""Command-line commands: `flask seed` and `flask create-user`."""
+
+import time
+
+import click
+from flask import Flask
+from sqlalchemy import func
+
+from .extensions import db
+from .models import AgentProfile, AgentStatus, Role, User
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed_command)
+    app.cli.add_command(create_user_command)
+
+
+@click.command("seed")
+@click.option("--encounters", "encounters", type=click.IntRange(min=0), default=0,
+              help="Also add N synthetic encounters over the past year (bulk, with progress).")
+@click.option("--random-seed", type=int, default=None, help="Make --encounters repeatable.")
+def seed_command(encounters: int, random_seed: int | None) -> None:
+    """Load the Barcelona demo data (idempotent); optionally add N synthetic encounters."""
+    from .seeding import SeedRefused, add_synthetic_encounters, seed_demo
+
+    started = time.perf_counter()
+    try:
+        seed_demo()
+    except SeedRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"Demo data ready ({time.perf_counter() - started:.1f} s).")
+    if encounters:
+        started = time.perf_counter()
+        with click.progressbar(length=encounters, label="Adding encounters") as bar:
+            written = add_synthetic_encounters(encounters, progress=bar.update, seed=random_seed)
+        elapsed = time.perf_counter() - started
+        click.echo(f"Added {written:,} encounters in {elapsed:.1f} s ({written / max(elapsed, 1e-9):,.0f}/s).")
+
+
+def _validate_password(ctx, param, value: str) -> str:
+    if len(value) < 12:
+        raise click.BadParameter("use at least 12 characters")
+    return value
+
+
+@click.command("create-user")
+@click.option("--email", prompt=True, help="Login e-mail.")
+@click.option("--name", prompt=True, help="Display name.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.COORDINATOR.value,
+              show_default=True)
+@click.password_option(callback=_validate_password, help="At least 12 characters.")
+def create_user_command(email: str, name: str, role: str, password: str) -> None:
+    """Create an account (a coordinator by default) on a real deployment."""
+    from .passwords import hash_password
+    from .security import new_session_token, normalise_email
+
+    email = normalise_email(email)
+    if "@" not in email:
+        raise click.BadParameter("not an e-mail address", param_hint="--email")
+    exists = db.session.scalar(db.select(func.count()).select_from(User).where(User.email == email))
+    if exists:
+        raise click.ClickException(f"An account with {email} already exists.")
+    user = User(email=email, name=name.strip(), role=Role(role), password_hash=hash_password(password),
+                session_token=new_session_token())
+    db.session.add(user)
+    if user.role is Role.AGENT:
+        import secrets
+
+        db.session.flush()
+        db.session.add(AgentProfile(user_id=user.id, status=AgentStatus.APPLICANT,
+                                    pseudonym=secrets.token_hex(6)))
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {email}.")

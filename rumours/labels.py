@@ -1,0 +1,43 @@
+"""Translatable, human labels for the vocabulary's enums."""
+
+from flask_babel import lazy_gettext as _l
+
+from .models import AgentStatus, Outcome, Role, Setting, Theme
+
+LABELS = {
+    Role.COORDINATOR: _l("Coordinator"),
+    Role.AGENT: _l("Agent"),
+    Role.MEMBER: _l("Organisation member"),
+    AgentStatus.APPLICANT: _l("Applicant"),
+    AgentStatus.IN_TRAINING: _l("In training"),
+    AgentStatus.CERTIFIED: _l("Certified"),
+    AgentStatus.INACTIVE: _l("Inactive"),
+    Theme.EMPLOYMENT: _l("Employment"),
+    Theme.WELFARE: _l("Welfare and benefits"),
+    Theme.HEALTH: _l("Health and public services"),
+    Theme.HOUSING: _l("Housing"),
+    Theme.SECURITY: _l("Security"),
+    Theme.ECONOMY: _l("Economy and taxes"),
+    Theme.RELIGION_CULTURE: _l("Religion and culture"),
+    Theme.EDUCATION: _l("Education"),
+    Theme.COEXISTENCE: _l("Coexistence and public space"),
+    Setting.STREET: _l("Street"),
+    Setting.MARKET: _l("Market"),
+    Setting.BAR: _l("Bar or café"),
+    Setting.SCHOOL: _l("School"),
+    Setting.WORKPLACE: _l("Workplace"),
+    Setting.TRANSPORT: _l("Public transport"),
+    Setting.FAMILY: _l("Family or friends"),
+    Setting.ONLINE: _l("Online"),
+    Setting.ASSOCIATION: _l("Association"),
+    Setting.OTHER: _l("Other"),
+    Outcome.OPEN: _l("Open to the facts"),
+    Outcome.DOUBT_SOWN: _l("Doubt sown"),
+    Outcome.UNCHANGED: _l("Unchanged"),
+    Outcome.HOSTILE: _l("Hostile"),
+}
+
+
+def label(value) -> str:
+    """The label of an enum member, or the value itself."""
+    return str(LABELS.get(value, value))

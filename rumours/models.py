@@ -1,0 +1,633 @@
+"""The data model: every noun of DESIGN.md's vocabulary, typed SQLAlchemy 2."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as naive UTC and always returned timezone-aware.
+
+    SQLite has no time zones; storing UTC everywhere keeps both databases equal.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """Store an enum by its value, as a VARCHAR with a CHECK constraint on both databases."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.value) for m in enum_cls),
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Vocabulary
+# ---------------------------------------------------------------------------
+
+
+class Role(enum.StrEnum):
+    COORDINATOR = "coordinator"
+    AGENT = "agent"
+    MEMBER = "member"
+
+
+class AgentStatus(enum.StrEnum):
+    APPLICANT = "applicant"
+    IN_TRAINING = "in_training"
+    CERTIFIED = "certified"
+    INACTIVE = "inactive"
+
+
+class OrganisationType(enum.StrEnum):
+    ASSOCIATION = "association"
+    NGO = "ngo"
+    SCHOOL = "school"
+    LIBRARY = "library"
+    PUBLIC_BODY = "public_body"
+    BUSINESS = "business"
+    OTHER = "other"
+
+
+class Theme(enum.StrEnum):
+    EMPLOYMENT = "employment"
+    WELFARE = "welfare"
+    HEALTH = "health"
+    HOUSING = "housing"
+    SECURITY = "security"
+    ECONOMY = "economy"
+    RELIGION_CULTURE = "religion_culture"
+    EDUCATION = "education"
+    COEXISTENCE = "coexistence"
+
+
+class RumourStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class RebuttalStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    # An older published version, kept readable.
+    SUPERSEDED = "superseded"
+
+
+class TrainingKind(enum.StrEnum):
+    BASIC = "basic"
+    ADVANCED = "advanced"
+    REFRESHER = "refresher"
+    TRAIN_THE_TRAINER = "train_the_trainer"
+    THEMATIC = "thematic"
+
+
+class TrainingStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class EnrolmentStatus(enum.StrEnum):
+    ENROLLED = "enrolled"
+    WAITLISTED = "waitlisted"
+    WITHDRAWN = "withdrawn"
+
+
+class Setting(enum.StrEnum):
+    STREET = "street"
+    MARKET = "market"
+    BAR = "bar"
+    SCHOOL = "school"
+    WORKPLACE = "workplace"
+    TRANSPORT = "transport"
+    FAMILY = "family"
+    ONLINE = "online"
+    ASSOCIATION = "association"
+    OTHER = "other"
+
+
+class Outcome(enum.StrEnum):
+    OPEN = "open"
+    DOUBT_SOWN = "doubt_sown"
+    UNCHANGED = "unchanged"
+    HOSTILE = "hostile"
+
+
+class ConsentPurpose(enum.StrEnum):
+    PROCESSING = "processing"
+    CONTACT = "contact"
+
+
+# ---------------------------------------------------------------------------
+# Geography
+# ---------------------------------------------------------------------------
+
+
+class District(db.Model):
+    __tablename__ = "districts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[int] = mapped_column(unique=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+    neighbourhoods: Mapped[list[Neighbourhood]] = relationship(
+        back_populates="district", order_by="Neighbourhood.code"
+    )
+
+
+class Neighbourhood(db.Model):
+    __tablename__ = "neighbourhoods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    code: Mapped[int] = mapped_column(unique=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+    district: Mapped[District] = relationship(back_populates="neighbourhoods")
+
+
+# ---------------------------------------------------------------------------
+# People
+# ---------------------------------------------------------------------------
+
+
+class User(UserMixin, db.Model):
+    """Anyone who logs in. `session_token` is Flask-Login's alternative id:
+    rotating it ends every session of the user on the server."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    session_token: Mapped[str] = mapped_column(String(64), unique=True)
+    preferred_language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agent_profile: Mapped[AgentProfile | None] = relationship(
+        back_populates="user", uselist=False, foreign_keys="AgentProfile.user_id"
+    )
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+class AgentProfile(db.Model):
+    """What makes a user an anti-rumour agent: lifecycle, district, languages."""
+
+    __tablename__ = "agent_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[AgentStatus] = mapped_column(
+        str_enum(AgentStatus, "agent_status"), default=AgentStatus.APPLICANT, index=True
+    )
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    # Stable pseudonym for raw exports: never the name.
+    pseudonym: Mapped[str] = mapped_column(String(16), unique=True)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    certified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    certification_override_reason: Mapped[str | None] = mapped_column(String(500))
+    last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    user: Mapped[User] = relationship(back_populates="agent_profile", foreign_keys=[user_id])
+    district: Mapped[District | None] = relationship()
+    languages: Mapped[list[AgentLanguage]] = relationship(cascade="all, delete-orphan")
+    status_changes: Mapped[list[AgentStatusChange]] = relationship(
+        cascade="all, delete-orphan", order_by="AgentStatusChange.changed_at"
+    )
+
+
+class AgentLanguage(db.Model):
+    __tablename__ = "agent_languages"
+
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agent_profiles.user_id", ondelete="CASCADE"), primary_key=True
+    )
+    # BCP 47 primary tag: ca, es, en, ar, ur, zh ...
+    language: Mapped[str] = mapped_column(String(8), primary_key=True, index=True)
+
+
+class AgentStatusChange(db.Model):
+    __tablename__ = "agent_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agent_profiles.user_id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[AgentStatus | None] = mapped_column(str_enum(AgentStatus, "from_status"))
+    to_status: Mapped[AgentStatus] = mapped_column(str_enum(AgentStatus, "to_status"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class Consent(db.Model):
+    """A consent given (or withdrawn) for one purpose, with its time."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[ConsentPurpose] = mapped_column(str_enum(ConsentPurpose, "consent_purpose"))
+    granted: Mapped[bool]
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    notice_version: Mapped[str] = mapped_column(String(20), default="1")
+
+
+class Invitation(db.Model):
+    """A single-use, expiring sign-up link; only the token's hash is stored."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(db.Model):
+    """Failed logins per account (keyed by normalised e-mail, known or not,
+    so the limit reveals nothing about which accounts exist)."""
+
+    __tablename__ = "login_throttles"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failures_in_window: Mapped[int] = mapped_column(default=0)
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# ---------------------------------------------------------------------------
+# Organisations
+# ---------------------------------------------------------------------------
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[OrganisationType] = mapped_column(
+        str_enum(OrganisationType, "organisation_type")
+    )
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(120))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    joined_on: Mapped[date | None]
+    active: Mapped[bool] = mapped_column(default=True)
+
+    district: Mapped[District | None] = relationship()
+    memberships: Mapped[list[Membership]] = relationship(back_populates="organisation")
+
+
+class Membership(db.Model):
+    """A user (agent or organisation member) belonging to an organisation."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    since: Mapped[date] = mapped_column(default=lambda: datetime.now(UTC).date())
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+
+
+# ---------------------------------------------------------------------------
+# The catalogue
+# ---------------------------------------------------------------------------
+
+
+class Rumour(db.Model):
+    __tablename__ = "rumours"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    claim: Mapped[str] = mapped_column(String(300))
+    # How people say it in other words or languages; searched too.
+    also_heard_as: Mapped[str | None] = mapped_column(String(500))
+    theme: Mapped[Theme] = mapped_column(str_enum(Theme, "theme"), index=True)
+    status: Mapped[RumourStatus] = mapped_column(
+        str_enum(RumourStatus, "rumour_status"), default=RumourStatus.DRAFT, index=True
+    )
+    reviewed_on: Mapped[date | None]
+    # Plain folded text (lower case, no accents) of claim and rebuttals, for portable search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    rebuttals: Mapped[list[Rebuttal]] = relationship(
+        back_populates="rumour", order_by="(Rebuttal.language, Rebuttal.version)"
+    )
+
+
+class Rebuttal(db.Model):
+    """One version of the answer to a rumour, in one language."""
+
+    __tablename__ = "rebuttals"
+    __table_args__ = (
+        UniqueConstraint("rumour_id", "language", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rumour_id: Mapped[int] = mapped_column(ForeignKey("rumours.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int] = mapped_column(default=1)
+    status: Mapped[RebuttalStatus] = mapped_column(
+        str_enum(RebuttalStatus, "rebuttal_status"), default=RebuttalStatus.DRAFT
+    )
+    short_answer: Mapped[str] = mapped_column(String(280))
+    explanation: Mapped[str] = mapped_column(Text)
+    review_due_on: Mapped[date | None]
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    rumour: Mapped[Rumour] = relationship(back_populates="rebuttals")
+    sources: Mapped[list[Source]] = relationship(
+        back_populates="rebuttal", cascade="all, delete-orphan", order_by="Source.id"
+    )
+
+
+class Source(db.Model):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rebuttal_id: Mapped[int] = mapped_column(
+        ForeignKey("rebuttals.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    publisher: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(1000))
+    published_on: Mapped[date | None]
+    supports: Mapped[str] = mapped_column(Text)
+    checked_on: Mapped[date | None]
+
+    rebuttal: Mapped[Rebuttal] = relationship(back_populates="sources")
+
+
+# ---------------------------------------------------------------------------
+# Trainings
+# ---------------------------------------------------------------------------
+
+
+class TrainingSession(db.Model):
+    __tablename__ = "training_sessions"
+    __table_args__ = (
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[TrainingKind] = mapped_column(str_enum(TrainingKind, "training_kind"))
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    venue: Mapped[str] = mapped_column(String(200))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    trainer: Mapped[str] = mapped_column(String(120))
+    capacity: Mapped[int]
+    language: Mapped[str] = mapped_column(String(8), default="ca")
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[TrainingStatus] = mapped_column(
+        str_enum(TrainingStatus, "training_status"), default=TrainingStatus.SCHEDULED
+    )
+    uid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+
+    district: Mapped[District | None] = relationship()
+    enrolments: Mapped[list[Enrolment]] = relationship(back_populates="session")
+
+    @property
+    def hours(self) -> float:
+        return (self.ends_at - self.starts_at).total_seconds() / 3600
+
+
+class Enrolment(db.Model):
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("session_id", "agent_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("training_sessions.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[EnrolmentStatus] = mapped_column(
+        str_enum(EnrolmentStatus, "enrolment_status"), default=EnrolmentStatus.ENROLLED
+    )
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None until the roll call; then whether the agent came.
+    attended: Mapped[bool | None]
+    attendance_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    session: Mapped[TrainingSession] = relationship(back_populates="enrolments")
+    agent: Mapped[User] = relationship()
+
+
+# ---------------------------------------------------------------------------
+# Campaigns
+# ---------------------------------------------------------------------------
+
+campaign_rumours = Table(
+    "campaign_rumours",
+    db.metadata,
+    Column("campaign_id", ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    Column("rumour_id", ForeignKey("rumours.id", ondelete="CASCADE"), primary_key=True),
+)
+
+campaign_organisations = Table(
+    "campaign_organisations",
+    db.metadata,
+    Column("campaign_id", ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaigns"
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="period_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    target_encounters: Mapped[int | None]
+    target_people_reached: Mapped[int | None]
+    target_agents_trained: Mapped[int | None]
+    target_trainings: Mapped[int | None]
+
+    rumours: Mapped[list[Rumour]] = relationship(secondary=campaign_rumours)
+    organisations: Mapped[list[Organisation]] = relationship(secondary=campaign_organisations)
+
+
+# ---------------------------------------------------------------------------
+# Encounters
+# ---------------------------------------------------------------------------
+
+
+class Encounter(db.Model):
+    """One conversation. Nothing here identifies the other person; location
+    stops at the neighbourhood. `agent_id` becomes NULL when the agent is erased."""
+
+    __tablename__ = "encounters"
+    __table_args__ = (
+        CheckConstraint("people_reached >= 1", name="people_reached_positive"),
+        Index("ix_encounters_occurred_at", "occurred_at"),
+        Index("ix_encounters_agent_occurred", "agent_id", "occurred_at"),
+        Index("ix_encounters_campaign_occurred", "campaign_id", "occurred_at"),
+        Index("ix_encounters_district_occurred", "district_id", "occurred_at"),
+        Index("ix_encounters_organisation_occurred", "organisation_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The idempotency key, created on the phone when the form opened.
+    client_uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    # Hash of the submitted content: a replay with other content is refused.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The organisation the agent logged for, kept for its statistics.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    neighbourhood_id: Mapped[int | None] = mapped_column(ForeignKey("neighbourhoods.id"))
+    setting: Mapped[Setting] = mapped_column(str_enum(Setting, "setting"))
+    people_reached: Mapped[int] = mapped_column(default=1)
+    outcome: Mapped[Outcome] = mapped_column(str_enum(Outcome, "outcome"))
+    notes: Mapped[str | None] = mapped_column(String(500))
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agent: Mapped[User | None] = relationship()
+    district: Mapped[District] = relationship()
+    neighbourhood: Mapped[Neighbourhood | None] = relationship()
+    campaign: Mapped[Campaign | None] = relationship()
+    rumour_links: Mapped[list[EncounterRumour]] = relationship(
+        back_populates="encounter", cascade="all, delete-orphan"
+    )
+
+
+class EncounterRumour(db.Model):
+    """A rumour that came up in an encounter, with the rebuttal version then current."""
+
+    __tablename__ = "encounter_rumours"
+    __table_args__ = (Index("ix_encounter_rumours_rumour", "rumour_id", "encounter_id"),)
+
+    encounter_id: Mapped[int] = mapped_column(
+        ForeignKey("encounters.id", ondelete="CASCADE"), primary_key=True
+    )
+    rumour_id: Mapped[int] = mapped_column(ForeignKey("rumours.id"), primary_key=True)
+    rebuttal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rebuttals.id", ondelete="SET NULL")
+    )
+
+    encounter: Mapped[Encounter] = relationship(back_populates="rumour_links")
+    rumour: Mapped[Rumour] = relationship()
+    rebuttal: Mapped[Rebuttal | None] = relationship()
+
+
+# ---------------------------------------------------------------------------
+# Audit and settings
+# ---------------------------------------------------------------------------
+
+
+class AuditEntry(db.Model):
+    """Who changed what, when: append-only."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(80))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None]
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class SiteSetting(db.Model):
+    """Small key/value facts about this installation (for example: demo data loaded)."""
+
+    __tablename__ = "site_settings"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500))

@@ -1,0 +1,61 @@
+"""Who may do what: role checks for views and predicates for single objects."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from .models import Encounter, Organisation, Role, User
+
+
+def role_required(*roles: Role) -> Callable:
+    """Let the view run only for logged-in users holding one of `roles`; others get 403."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def organisation_ids(user: User) -> set[int]:
+    return {m.organisation_id for m in user.memberships}
+
+
+def can_view_agent(user: User, agent: User) -> bool:
+    """Coordinators see every agent, agents themselves, members their organisation's agents."""
+    if user.role is Role.COORDINATOR or user.id == agent.id:
+        return True
+    if user.role is Role.MEMBER:
+        return bool(organisation_ids(user) & organisation_ids(agent))
+    return False
+
+
+def can_view_organisation(user: User, organisation: Organisation) -> bool:
+    """Coordinators see every organisation; members and agents only their own."""
+    if user.role is Role.COORDINATOR:
+        return True
+    return organisation.id in organisation_ids(user)
+
+
+def can_view_encounter(user: User, encounter: Encounter) -> bool:
+    """An agent sees only their own encounters; members their organisation's; coordinators all."""
+    if user.role is Role.COORDINATOR:
+        return True
+    if user.role is Role.AGENT:
+        return encounter.agent_id == user.id
+    return encounter.organisation_id is not None and encounter.organisation_id in organisation_ids(
+        user
+    )
+
+
+def can_edit_catalogue(user: User) -> bool:
+    """Only coordinators curate rumours, rebuttals and sources."""
+    return user.is_authenticated and user.role is Role.COORDINATOR

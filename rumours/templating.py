@@ -1,0 +1,29 @@
+"""Template globals: the demo-data flag, labels and the role enum."""
+
+from flask import Flask, g
+from flask_babel import get_locale
+
+from .extensions import db
+from .labels import label
+from .models import Role, SiteSetting
+
+DEMO_KEY = "demo_data"
+
+
+def is_demo_installation() -> bool:
+    """True when the demo seed has loaded data into this database (asked once per request)."""
+    if "is_demo" not in g:
+        row = db.session.get(SiteSetting, DEMO_KEY)
+        g.is_demo = row is not None and row.value == "yes"
+    return g.is_demo
+
+
+def current_locale() -> str:
+    return str(get_locale() or "en")
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_global(current_locale)
+    app.add_template_filter(label)
+    app.add_template_global(is_demo_installation)
+    app.add_template_global(Role)
