@@ -7,8 +7,7 @@ and the date of the first run, stored in site_settings.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import multiprocessing
 import random
 import secrets
 import uuid
@@ -57,6 +56,7 @@ from .models import (
 )
 from .passwords import hash_password
 from .search import fold
+from .services import encounter_content_hash
 from .security import new_session_token
 from .templating import DEMO_KEY
 
@@ -454,6 +454,8 @@ ENCOUNTER_COLUMNS = (
     "campaign_id", "created_at",
 )
 LINK_COLUMNS = ("encounter_id", "rumour_id", "rebuttal_id")
+# Above this many rows, SQLite bulk loads rebuild the secondary indexes once at the end.
+REBUILD_INDEXES_FROM = 100_000
 
 
 class WeightedChoice:
@@ -559,151 +561,170 @@ def load_context(start: date, end: date, rng: random.Random) -> EncounterContext
     )
 
 
-def content_hash(payload: dict) -> str:
-    """SHA-256 of an encounter's content in canonical JSON (what a replay must match)."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def generate_encounters(ctx: EncounterContext, rng: random.Random, count: int,
-                        uuid_for: Callable[[int], uuid.UUID]) -> Iterator[tuple[dict, list[tuple[int, int | None]]]]:
-    """Yield (encounter values, [(rumour_id, rebuttal_id)]) with realistic patterns."""
-    settings = WeightedChoice(list(SETTING_WEIGHTS), list(SETTING_WEIGHTS.values()))
-    outcomes = WeightedChoice(list(OUTCOME_WEIGHTS), list(OUTCOME_WEIGHTS.values()))
+                        uuid_for: Callable[[int], uuid.UUID]) -> Iterator[tuple[tuple, list[tuple[int, int | None]]]]:
+    """Yield (encounter row in ENCOUNTER_COLUMNS order without the id, [(rumour_id, rebuttal_id)])
+    with realistic patterns. Timestamps are UTC text that SQLite and PostgreSQL both read.
+
+    Tuned for speed (a million rows must load in about a minute): draws use
+    precomputed tables and the row is built as plain values.
+    """
+    settings = WeightedChoice([s.value for s in SETTING_WEIGHTS], list(SETTING_WEIGHTS.values()))
+    outcomes = WeightedChoice([o.value for o in OUTCOME_WEIGHTS], list(OUTCOME_WEIGHTS.values()))
     hours = WeightedChoice(list(HOUR_WEIGHTS), list(HOUR_WEIGHTS.values()))
-    now = datetime.now(UTC)
+    people_small = WeightedChoice((1, 2, 3, 4, 5), (60, 25, 8, 4, 3))
+    # Local time is Barcelona's; stored as UTC (one hour earlier in winter, two in summer:
+    # one hour is close enough for demo data).
+    day_text = {}
+    for day in ctx.days.items:
+        utc_day = datetime.combine(day, time(0), UTC) - timedelta(hours=1)
+        day_text[day] = [
+            (utc_day + timedelta(hours=h)).strftime("%Y-%m-%d %H:") for h in range(24)
+        ]
+    day_campaigns = {
+        day: [(cid, slug) for cid, slug, s, e in ctx.campaigns if s <= day <= e] for day in ctx.days.items
+    }
+    now_text = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.000000")
+    random_ = rng.random
+    randrange = rng.randrange
     for i in range(count):
         agent_id = ctx.agents(rng)
         home = ctx.agent_district.get(agent_id)
-        district_id = home if home and rng.random() < 0.7 else ctx.districts(rng)
-        hoods = ctx.neighbourhoods.get(district_id) or [None]
-        neighbourhood_id = rng.choice(hoods) if rng.random() < 0.75 else None
+        district_id = home if home and random_() < 0.7 else ctx.districts(rng)
+        hoods = ctx.neighbourhoods.get(district_id)
+        neighbourhood_id = hoods[randrange(len(hoods))] if hoods and random_() < 0.75 else None
         setting = settings(rng)
         day = ctx.days(rng)
         hour = hours(rng)
-        if setting is Setting.MARKET and hour > 14:
-            hour = rng.choice((9, 10, 11, 12, 13))
-        occurred_at = datetime.combine(day, time(hour, rng.randrange(60)), UTC) - timedelta(hours=1)
+        if setting == "market" and hour > 14:
+            hour = 9 + randrange(5)
+        minute = randrange(60)
+        prefix = day_text[day][hour]
+        occurred = f"{prefix}{minute:02d}:00.000000"
+        created_minute = minute + 1 + randrange(59)
+        created = f"{prefix}{created_minute:02d}:00.000000" if created_minute < 60 else \
+            f"{prefix}59:59.000000"
+        if created > now_text:
+            created = now_text
         outcome = outcomes(rng)
-        if setting in (Setting.BAR, Setting.ONLINE) and rng.random() < 0.1:
-            outcome = Outcome.HOSTILE
-        if setting in (Setting.SCHOOL, Setting.ASSOCIATION) and rng.random() < 0.3:
-            people = rng.randint(5, 25)
+        if (setting == "bar" or setting == "online") and random_() < 0.1:
+            outcome = "hostile"
+        if (setting == "school" or setting == "association") and random_() < 0.3:
+            people = 5 + randrange(21)
         else:
-            people = rng.choices((1, 2, 3, 4, 5), (60, 25, 8, 4, 3))[0]
+            people = people_small(rng)
         picker = ctx.rumours_by_district[district_id]
         rumour_ids = {picker(rng)}
-        extra = rng.random()
+        extra = random_()
         if extra < 0.25:
             rumour_ids.add(picker(rng))
-        if extra < 0.03:
-            rumour_ids.add(picker(rng))
-        campaign_id = None
-        campaign_slug = None
-        for cid, slug, s, e in ctx.campaigns:
-            if s <= day <= e and rng.random() < 0.85:
+            if extra < 0.03:
+                rumour_ids.add(picker(rng))
+        campaign_id = campaign_slug = None
+        for cid, slug in day_campaigns[day]:
+            if random_() < 0.85:
                 campaign_id, campaign_slug = cid, slug
                 break
-        client_uuid = uuid_for(i)
-        payload = {
-            "occurred_at": occurred_at.isoformat(),
-            "district": ctx.district_slug[district_id],
-            "neighbourhood": ctx.neighbourhood_slug.get(neighbourhood_id),
-            "setting": setting.value,
-            "rumours": sorted(ctx.rumour_slug[r] for r in rumour_ids),
-            "people_reached": people,
-            "outcome": outcome.value,
-            "notes": "",
-            "campaign": campaign_slug,
-        }
-        values = {
-            "client_uuid": client_uuid,
-            "content_hash": content_hash(payload),
-            "agent_id": agent_id,
-            "organisation_id": ctx.agent_organisation.get(agent_id),
-            "occurred_at": occurred_at,
-            "district_id": district_id,
-            "neighbourhood_id": neighbourhood_id,
-            "setting": setting,
-            "people_reached": people,
-            "outcome": outcome,
-            "notes": None,
-            "campaign_id": campaign_id,
-            "created_at": min(occurred_at + timedelta(minutes=rng.randint(1, 90)), now),
-        }
-        yield values, [(r, ctx.rebuttal_of.get(r)) for r in sorted(rumour_ids)]
+        digest = encounter_content_hash(
+            occurred.replace(" ", "T")[:19] + "Z",
+            ctx.district_slug[district_id],
+            ctx.neighbourhood_slug.get(neighbourhood_id),
+            setting,
+            [ctx.rumour_slug[r] for r in rumour_ids],
+            people,
+            outcome,
+            None,
+            campaign_slug,
+        )
+        row = (
+            uuid_for(i).hex, digest, agent_id, ctx.agent_organisation.get(agent_id), occurred,
+            district_id, neighbourhood_id, setting, people, outcome, None, campaign_id, created,
+        )
+        yield row, [(r, ctx.rebuttal_of.get(r)) for r in rumour_ids]
 
 
-def _sqlite_datetime(value: datetime) -> str:
-    # The exact text SQLAlchemy's SQLite DATETIME type writes and reads back.
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def bulk_insert_encounters(rows: Iterator[tuple[dict, list]], total: int,
+def bulk_insert_encounters(rows: Iterator[tuple[tuple, list]], total: int,
                            progress: Callable[[int], None] | None = None,
                            batch_size: int = 50_000) -> int:
     """Write generated encounters in large batches with the driver's fastest path
     (executemany on SQLite, COPY on PostgreSQL). Commits per batch; returns rows written."""
     dialect = db.engine.dialect.name
     written = 0
-    batch: list[tuple[dict, list]] = []
+    batch: list[tuple[tuple, list]] = []
+    encounter_columns = ", ".join(ENCOUNTER_COLUMNS)
+    link_columns = ", ".join(LINK_COLUMNS)
 
-    def flush_batch() -> None:
+    def flush_batch(conn) -> None:
         nonlocal written
-        if not batch:
-            return
-        with db.engine.begin() as conn:
-            if dialect == "postgresql":
-                # Reserve a block of ids: nothing else inserts encounters meanwhile.
-                conn.execute(text("LOCK TABLE encounters IN EXCLUSIVE MODE"))
-            start = (conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM encounters")).scalar() or 0) + 1
-            encounter_rows, link_rows = [], []
-            for offset, (values, links) in enumerate(batch):
-                eid = start + offset
-                encounter_rows.append((
-                    eid, values["client_uuid"], values["content_hash"], values["agent_id"],
-                    values["organisation_id"], values["occurred_at"], values["district_id"],
-                    values["neighbourhood_id"], values["setting"].value, values["people_reached"],
-                    values["outcome"].value, values["notes"], values["campaign_id"], values["created_at"],
-                ))
-                link_rows.extend((eid, rumour_id, rebuttal_id) for rumour_id, rebuttal_id in links)
-            raw = conn.connection.dbapi_connection
-            if dialect == "postgresql":
-                with raw.cursor() as cursor:
-                    with cursor.copy(f"COPY encounters ({', '.join(ENCOUNTER_COLUMNS)}) FROM STDIN") as copy:
-                        for row in encounter_rows:
-                            copy.write_row(row)
-                    with cursor.copy(f"COPY encounter_rumours ({', '.join(LINK_COLUMNS)}) FROM STDIN") as copy:
-                        for row in link_rows:
-                            copy.write_row(row)
-                conn.execute(text(
-                    "SELECT setval(pg_get_serial_sequence('encounters', 'id'), "
-                    "(SELECT MAX(id) FROM encounters))"
-                ))
-            else:
-                sqlite_rows = [
-                    (r[0], r[1].hex, r[2], r[3], r[4], _sqlite_datetime(r[5]), r[6], r[7], r[8],
-                     r[9], r[10], r[11], r[12], _sqlite_datetime(r[13]))
-                    for r in encounter_rows
-                ]
-                cursor = raw.cursor()
-                cursor.executemany(
-                    f"INSERT INTO encounters ({', '.join(ENCOUNTER_COLUMNS)}) VALUES "
-                    f"({', '.join('?' * len(ENCOUNTER_COLUMNS))})", sqlite_rows)
-                cursor.executemany(
-                    f"INSERT INTO encounter_rumours ({', '.join(LINK_COLUMNS)}) VALUES (?, ?, ?)",
-                    link_rows)
-                cursor.close()
+        if dialect == "postgresql":
+            # Reserve a block of ids: nothing else inserts encounters meanwhile.
+            conn.execute(text("LOCK TABLE encounters IN EXCLUSIVE MODE"))
+        start = (conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM encounters")).scalar() or 0) + 1
+        encounter_rows, link_rows = [], []
+        for eid, (row, links) in enumerate(batch, start=start):
+            encounter_rows.append((eid, *row))
+            link_rows.extend((eid, rumour_id, rebuttal_id) for rumour_id, rebuttal_id in links)
+        raw = conn.connection.dbapi_connection
+        if dialect == "postgresql":
+            with raw.cursor() as cursor:
+                with cursor.copy(f"COPY encounters ({encounter_columns}) FROM STDIN") as copy:
+                    for row in encounter_rows:
+                        copy.write_row(row)
+                with cursor.copy(f"COPY encounter_rumours ({link_columns}) FROM STDIN") as copy:
+                    for row in link_rows:
+                        copy.write_row(row)
+            conn.execute(text(
+                "SELECT setval(pg_get_serial_sequence('encounters', 'id'), "
+                "(SELECT MAX(id) FROM encounters))"
+            ))
+        else:
+            cursor = raw.cursor()
+            cursor.executemany(
+                f"INSERT INTO encounters ({encounter_columns}) VALUES "
+                f"({', '.join('?' * len(ENCOUNTER_COLUMNS))})", encounter_rows)
+            cursor.executemany(
+                f"INSERT INTO encounter_rumours ({link_columns}) VALUES (?, ?, ?)", link_rows)
+            cursor.close()
         written += len(batch)
         if progress:
             progress(len(batch))
         batch.clear()
 
-    for item in rows:
-        batch.append(item)
-        if len(batch) >= batch_size:
-            flush_batch()
-    flush_batch()
+    with db.engine.connect() as conn:
+        rebuild = dialect == "sqlite" and total >= REBUILD_INDEXES_FROM
+        if dialect == "sqlite":
+            # A large page cache keeps the indexes in memory while rows pour in.
+            conn.exec_driver_sql("PRAGMA cache_size=-262144")
+            conn.commit()
+        if rebuild:
+            # One transaction for everything: dropping the secondary indexes and
+            # building them once at the end is several times faster than updating
+            # them row by row, and SQLite's DDL is transactional, so an interrupted
+            # load leaves the schema as it was.
+            with conn.begin():
+                indexes = [*Encounter.__table__.indexes, *EncounterRumour.__table__.indexes]
+                for index in indexes:
+                    index.drop(conn)
+                for item in rows:
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        flush_batch(conn)
+                if batch:
+                    flush_batch(conn)
+                for index in indexes:
+                    index.create(conn)
+        else:
+            for item in rows:
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    with conn.begin():
+                        flush_batch(conn)
+            if batch:
+                with conn.begin():
+                    flush_batch(conn)
+        if dialect == "sqlite":
+            conn.exec_driver_sql("PRAGMA cache_size=-2000")
+            conn.commit()
     return written
 
 
@@ -722,17 +743,54 @@ def seed_demo_encounters(plan: DemoPlan) -> int:
     return bulk_insert_encounters(generate_encounters(ctx, rng, DEMO_ENCOUNTERS, uuid_for), DEMO_ENCOUNTERS)
 
 
+def _random_uuids(rng: random.Random) -> Callable[[int], uuid.UUID]:
+    return lambda _i: uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def _produce(ctx: EncounterContext, seed: int, count: int, queue, chunk: int) -> None:
+    """Child process: generate rows and hand them over in chunks (None ends)."""
+    rng = random.Random(seed)
+    buffer = []
+    for item in generate_encounters(ctx, rng, count, _random_uuids(rng)):
+        buffer.append(item)
+        if len(buffer) >= chunk:
+            queue.put(buffer)
+            buffer = []
+    if buffer:
+        queue.put(buffer)
+    queue.put(None)
+
+
+def _drain(queue) -> Iterator[tuple[tuple, list]]:
+    while (chunk := queue.get()) is not None:
+        yield from chunk
+
+
 def add_synthetic_encounters(count: int, progress: Callable[[int], None] | None = None,
                              seed: int | None = None) -> int:
-    """Add `count` random encounters over the past year (for load and dashboard tests)."""
+    """Add `count` random encounters over the past year (for load and dashboard tests).
+
+    Large loads generate rows in a second process while this one writes, so the
+    two cores work at once.
+    """
     today = datetime.now(UTC).date()
     rng = random.Random(seed)
     ctx = load_context(today - timedelta(days=365), today - timedelta(days=1), rng)
     db.session.commit()
-    return bulk_insert_encounters(
-        generate_encounters(ctx, rng, count, lambda _i: uuid.UUID(int=rng.getrandbits(128), version=4)),
-        count, progress,
-    )
+    if count < REBUILD_INDEXES_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return bulk_insert_encounters(generate_encounters(ctx, rng, count, _random_uuids(rng)),
+                                      count, progress)
+    fork = multiprocessing.get_context("fork")
+    queue = fork.Queue(maxsize=4)
+    producer = fork.Process(target=_produce, args=(ctx, rng.getrandbits(64), count, queue, 10_000),
+                            daemon=True)
+    producer.start()
+    try:
+        return bulk_insert_encounters(_drain(queue), count, progress)
+    finally:
+        if producer.is_alive():
+            producer.terminate()
+        producer.join()
 
 
 # ---------------------------------------------------------------------------
