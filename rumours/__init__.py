@@ -7,7 +7,7 @@ from flask import Flask
 from config import Config, config_from_environment
 
 from . import cli, errors, security, templating
-from .blueprints import api, auth, main
+from .blueprints import api, audit, auth, main
 from .extensions import babel, csrf, db, login_manager, migrate
 from .i18n import select_locale
 
@@ -39,5 +39,6 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(audit.bp)
     cli.init_app(app)
     return app

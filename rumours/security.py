@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +22,8 @@ def init_app(app: Flask) -> None:
     """Register the security headers and configure Flask-Login."""
     app.after_request(set_security_headers)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
 

@@ -690,41 +690,49 @@ def bulk_insert_encounters(rows: Iterator[tuple[tuple, list]], total: int,
             progress(len(batch))
         batch.clear()
 
-    with db.engine.connect() as conn:
-        rebuild = dialect == "sqlite" and total >= REBUILD_INDEXES_FROM
-        if dialect == "sqlite":
-            # A large page cache keeps the indexes in memory while rows pour in.
-            conn.exec_driver_sql("PRAGMA cache_size=-262144")
-            conn.commit()
-        if rebuild:
-            # One transaction for everything: dropping the secondary indexes and
-            # building them once at the end is several times faster than updating
-            # them row by row, and SQLite's DDL is transactional, so an interrupted
-            # load leaves the schema as it was.
-            with conn.begin():
-                indexes = [*Encounter.__table__.indexes, *EncounterRumour.__table__.indexes]
-                for index in indexes:
-                    index.drop(conn)
-                for item in rows:
-                    batch.append(item)
-                    if len(batch) >= batch_size:
-                        flush_batch(conn)
-                if batch:
-                    flush_batch(conn)
-                for index in indexes:
-                    index.create(conn)
-        else:
-            for item in rows:
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    with conn.begin():
-                        flush_batch(conn)
-            if batch:
-                with conn.begin():
-                    flush_batch(conn)
-        if dialect == "sqlite":
-            conn.exec_driver_sql("PRAGMA cache_size=-2000")
-            conn.commit()
+    # The session's own connection: the caller's transaction rules apply (and tests
+    # that roll back see the rows disappear too).
+    rebuild = dialect == "sqlite" and total >= REBUILD_INDEXES_FROM
+    conn = db.session.connection()
+    if dialect == "sqlite":
+        # A large page cache keeps the indexes in memory while rows pour in.
+        conn.exec_driver_sql("PRAGMA cache_size=-262144")
+    if rebuild:
+        # One transaction for everything: dropping the secondary indexes and
+        # building them once at the end is several times faster than updating
+        # them row by row, and SQLite's DDL is transactional, so an interrupted
+        # load leaves the schema as it was.
+        # The first batch goes in before the indexes are dropped: its INSERT opens
+        # the transaction (Python's sqlite3 would otherwise run DDL in autocommit).
+        indexes = [*Encounter.__table__.indexes, *EncounterRumour.__table__.indexes]
+        dropped = False
+        for item in rows:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                flush_batch(conn)
+                if not dropped:
+                    for index in indexes:
+                        index.drop(conn)
+                    dropped = True
+        if batch:
+            flush_batch(conn)
+        if dropped:
+            for index in indexes:
+                index.create(conn)
+        db.session.commit()
+    else:
+        for item in rows:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                flush_batch(conn)
+                db.session.commit()
+                conn = db.session.connection()
+        if batch:
+            flush_batch(conn)
+        db.session.commit()
+    if dialect == "sqlite":
+        db.session.connection().exec_driver_sql("PRAGMA cache_size=-2000")
+        db.session.commit()
     return written
 
 
@@ -736,8 +744,6 @@ def seed_demo_encounters(plan: DemoPlan) -> int:
     last = uuid_for(DEMO_ENCOUNTERS - 1)
     if db.session.execute(db.select(Encounter.id).where(Encounter.client_uuid == last)).first():
         return 0
-    # The encounters go in through their own connection: commit the rest first.
-    db.session.commit()
     rng = random.Random(2010)
     ctx = load_context(plan.anchor - timedelta(days=364), plan.anchor - timedelta(days=1), rng)
     return bulk_insert_encounters(generate_encounters(ctx, rng, DEMO_ENCOUNTERS, uuid_for), DEMO_ENCOUNTERS)

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import db
 from ..forms import LoginForm, LogoutForm
 from ..models import User
+from ..services import record_audit
 from ..passwords import burn_time, hash_password, needs_rehash, verify_password
 from ..security import (
     end_all_sessions,
@@ -75,6 +76,7 @@ def login():
                 if needs_rehash(user.password_hash):
                     user.password_hash = hash_password(form.password.data)
                 user.last_login_at = datetime.now(UTC)
+                record_audit("login", "user", user.id, actor=user)
                 db.session.commit()
                 login_user(user)
                 flash(_("Welcome, %(name)s.", name=user.name), "success")
@@ -91,6 +93,7 @@ def logout():
     form = LogoutForm()
     if form.validate_on_submit():
         end_all_sessions(current_user)
+        record_audit("logout", "user", current_user.id, actor=current_user)
         db.session.commit()
         logout_user()
         flash(_("You have logged out."), "success")

@@ -1,0 +1,192 @@
+"""Fixtures: an app per test on SQLite (a fresh file) and on PostgreSQL (one database
+per run, one rolled-back transaction per test), a client, a CLI runner and factories."""
+
+import os
+import re
+import secrets
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+
+from config import TestConfig
+from rumours import create_app
+from rumours.extensions import db
+from rumours.models import AgentProfile, AgentStatus, Membership, Organisation, OrganisationType, Role, User
+from rumours.passwords import hash_password
+from rumours.security import new_session_token
+
+PASSWORD = "correct-horse-battery-2026"
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+def postgres_url(database: str | None = None) -> URL:
+    url = make_url(POSTGRES_URL)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url.set(database=database) if database else url
+
+
+def config_for(url: str, **overrides) -> type[TestConfig]:
+    return type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+class PostgresServer:
+    """Creates and drops throwaway databases on the test server."""
+
+    def __init__(self) -> None:
+        self.admin = create_engine(postgres_url(), isolation_level="AUTOCOMMIT")
+
+    def create(self, prefix: str) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        return postgres_url(name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The PostgreSQL server, or a skip (a failure when REQUIRE_POSTGRES=1) without one."""
+    server = PostgresServer()
+    try:
+        with server.admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - any connection failure means "no server"
+        message = f"PostgreSQL not reachable at {POSTGRES_URL}: {error.__class__.__name__}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message + " (REQUIRE_POSTGRES=1)", pytrace=False)
+        pytest.skip(message + "; PostgreSQL tests skipped")
+    yield server
+    server.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server):
+    """One database for the whole run, with the schema from the models; dropped at the end."""
+    url = postgres_server.create("rumours_test")
+    engine = create_engine(url)
+    from rumours.extensions import Base
+
+    import rumours.models  # noqa: F401  (registers the tables)
+
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    postgres_server.drop(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app(request, tmp_path):
+    """The application on a fresh database; every test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        app = create_app(config_for(f"sqlite:///{tmp_path / 'test.db'}"))
+        with app.app_context():
+            db.create_all()
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        return
+
+    url = request.getfixturevalue("postgres_database")
+    app = create_app(config_for(url))
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+    original_session = db.session
+    # Every app context's session joins this connection's transaction through a
+    # savepoint, so commits in the code under test are undone after the test.
+    db.session = db._make_scoped_session(
+        {"bind": connection, "join_transaction_mode": "create_savepoint"}
+    )
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+        db.session = original_session
+        transaction.rollback()
+        connection.close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def csrf_from(response) -> str:
+    match = CSRF_META.search(response.get_data(as_text=True))
+    assert match, "page has no csrf-token meta tag"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = PASSWORD, next_url: str | None = None):
+    """Log in through the real form, CSRF token included; returns the POST response."""
+    token = csrf_from(client.get("/auth/login"))
+    url = "/auth/login" + (f"?next={next_url}" if next_url is not None else "")
+    return client.post(url, data={"email": email, "password": password, "csrf_token": token})
+
+
+_HASHES: dict[str, str] = {}
+
+
+@pytest.fixture
+def create_user(app):
+    """Factory: create_user(role=Role.AGENT, email=None, status=..., organisation=None)."""
+
+    def make(role: Role = Role.AGENT, *, email: str | None = None, name: str = "Test Person",
+             password: str = PASSWORD, status: AgentStatus = AgentStatus.CERTIFIED,
+             organisation: Organisation | None = None, active: bool = True) -> User:
+        with app.app_context():
+            if password not in _HASHES:
+                _HASHES[password] = hash_password(password)
+            user = User(
+                email=email or f"user-{secrets.token_hex(4)}@example.org", name=name, role=role,
+                password_hash=_HASHES[password], session_token=new_session_token(), active=active,
+            )
+            db.session.add(user)
+            db.session.flush()
+            if role is Role.AGENT:
+                db.session.add(AgentProfile(user_id=user.id, status=status,
+                                            pseudonym=secrets.token_hex(6)))
+            if organisation is not None:
+                db.session.add(Membership(user_id=user.id, organisation_id=organisation.id))
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+    return make
+
+
+@pytest.fixture
+def create_organisation(app):
+    """Factory: create_organisation(name=...) returns a detached Organisation."""
+
+    def make(name: str = "Test Association", type: OrganisationType = OrganisationType.ASSOCIATION):
+        with app.app_context():
+            organisation = Organisation(slug=f"org-{secrets.token_hex(4)}", name=name, type=type)
+            db.session.add(organisation)
+            db.session.commit()
+            db.session.refresh(organisation)
+            db.session.expunge(organisation)
+            return organisation
+
+    return make
