@@ -4,6 +4,7 @@ import time
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import func
 
 from .extensions import db
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("seed")
+@with_appcontext
 @click.option("--encounters", "encounters", type=click.IntRange(min=0), default=0,
               help="Also add N synthetic encounters over the past year (bulk, with progress).")
 @click.option("--random-seed", type=int, default=None, help="Make --encounters repeatable.")
@@ -44,6 +46,7 @@ def _validate_password(ctx, param, value: str) -> str:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", prompt=True, help="Login e-mail.")
 @click.option("--name", prompt=True, help="Display name.")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.COORDINATOR.value,

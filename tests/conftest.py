@@ -9,6 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
+from flask_sqlalchemy.session import Session as FlaskSession
 
 from config import TestConfig
 from rumours import create_app
@@ -82,6 +83,14 @@ def postgres_database(postgres_server):
     postgres_server.drop(url)
 
 
+class ConnectionBoundSession(FlaskSession):
+    """Flask-SQLAlchemy's session picks an engine per model; in a test that rolls
+    back, every statement must go through the one connection it was given."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def app(request, tmp_path):
     """The application on a fresh database; every test runs on SQLite and on PostgreSQL."""
@@ -104,7 +113,7 @@ def app(request, tmp_path):
     # Every app context's session joins this connection's transaction through a
     # savepoint, so commits in the code under test are undone after the test.
     db.session = db._make_scoped_session(
-        {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        {"class_": ConnectionBoundSession, "bind": connection, "join_transaction_mode": "create_savepoint"}
     )
     try:
         yield app

@@ -1,0 +1,158 @@
+"""The Barcelona demo seed: complete, idempotent, honest about its sources."""
+
+from urllib.parse import urlsplit
+
+from sqlalchemy import func
+
+from rumours.extensions import Base, db
+from rumours.models import (
+    AgentProfile,
+    AgentStatus,
+    Encounter,
+    EncounterRumour,
+    Membership,
+    Organisation,
+    Rebuttal,
+    RebuttalStatus,
+    Role,
+    Rumour,
+    RumourStatus,
+    Theme,
+    User,
+)
+
+from .conftest import login
+
+
+def table_counts() -> dict[str, int]:
+    return {
+        table.name: db.session.scalar(db.select(func.count()).select_from(table))
+        for table in Base.metadata.sorted_tables
+    }
+
+
+def test_seed_twice_gives_the_same_counts(app, runner):
+    first = runner.invoke(args=["seed"])
+    assert first.exit_code == 0, first.output
+    with app.app_context():
+        after_first = table_counts()
+    second = runner.invoke(args=["seed"])
+    assert second.exit_code == 0, second.output
+    with app.app_context():
+        assert table_counts() == after_first
+    assert after_first["districts"] == 10
+    assert after_first["neighbourhoods"] == 73
+    assert after_first["organisations"] >= 20
+    assert after_first["agent_profiles"] >= 150
+    assert after_first["campaigns"] == 2
+    assert after_first["encounters"] >= 5000
+
+
+def test_demo_accounts_log_in_with_their_roles(app, runner):
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    homes = {
+        "coordinator@example.org": "Network overview",
+        "agent@example.org": "My conversations",
+        "member@example.org": "Veïns del Raval (demo)",
+    }
+    for email, heading in homes.items():
+        client = app.test_client()
+        response = login(client, email, "demo-password-2026")
+        assert response.status_code == 302, email
+        page = client.get("/").get_data(as_text=True)
+        assert heading in page and "Demo data." in page
+    with app.app_context():
+        agent = db.session.execute(db.select(User).where(User.email == "agent@example.org")).scalar_one()
+        assert agent.role is Role.AGENT and agent.agent_profile.status is AgentStatus.CERTIFIED
+        member = db.session.execute(db.select(User).where(User.email == "member@example.org")).scalar_one()
+        assert member.role is Role.MEMBER and len(member.memberships) == 1
+
+
+def test_demo_covers_the_lifecycle_and_the_themes(app, runner):
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    with app.app_context():
+        statuses = dict(db.session.execute(
+            db.select(AgentProfile.status, func.count()).group_by(AgentProfile.status)).all())
+        assert all(statuses.get(s, 0) > 0 for s in AgentStatus)
+        themes = set(db.session.scalars(db.select(Rumour.theme).where(
+            Rumour.status == RumourStatus.PUBLISHED)))
+        assert themes == set(Theme)
+        published = db.session.scalar(db.select(func.count()).select_from(Rumour).where(
+            Rumour.status == RumourStatus.PUBLISHED))
+        assert published >= 12
+
+
+def test_every_published_rebuttal_cites_a_web_source(app, runner):
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    with app.app_context():
+        rebuttals = db.session.scalars(
+            db.select(Rebuttal).where(Rebuttal.status == RebuttalStatus.PUBLISHED)).all()
+        assert rebuttals
+        for rebuttal in rebuttals:
+            assert rebuttal.sources, rebuttal.rumour.slug
+            assert len(rebuttal.short_answer) <= 280
+            for source in rebuttal.sources:
+                assert urlsplit(source.url).scheme in ("http", "https")
+                assert source.supports.strip()
+        # A rumour without a published rebuttal is not published.
+        for rumour in db.session.scalars(db.select(Rumour)):
+            has_published = any(r.status is RebuttalStatus.PUBLISHED for r in rumour.rebuttals)
+            assert has_published == (rumour.status is RumourStatus.PUBLISHED), rumour.slug
+
+
+def test_demo_encounters_are_anonymous_and_consistent(app, runner):
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(db.select(func.count()).select_from(Encounter).where(
+            Encounter.notes.is_not(None))) == 0
+        without_rumour = db.session.scalar(
+            db.select(func.count()).select_from(Encounter).where(
+                ~db.select(EncounterRumour.encounter_id)
+                .where(EncounterRumour.encounter_id == Encounter.id).exists()))
+        assert without_rumour == 0
+        # Markets are the most common setting, as in the field.
+        top_setting = db.session.execute(
+            db.select(Encounter.setting, func.count().label("n")).group_by(Encounter.setting)
+            .order_by(func.count().desc())).first()
+        assert top_setting.setting.value == "market"
+        # Encounters carry the agent's organisation for its statistics.
+        with_org = db.session.execute(
+            db.select(Encounter.agent_id, Encounter.organisation_id)
+            .where(Encounter.organisation_id.is_not(None)).limit(50)).all()
+        for agent_id, organisation_id in with_org:
+            assert db.session.get(Membership, (agent_id, organisation_id)) is not None
+        assert db.session.scalar(db.select(func.count()).select_from(Organisation)) >= 20
+
+
+def test_extra_encounters_are_added_in_bulk(app, runner):
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    with app.app_context():
+        before = db.session.scalar(db.select(func.count()).select_from(Encounter))
+    result = runner.invoke(args=["seed", "--encounters", "1500", "--random-seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "Added 1,500 encounters" in result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(func.count()).select_from(Encounter)) == before + 1500
+        orphans = db.session.scalar(db.select(func.count()).select_from(EncounterRumour).where(
+            ~db.select(Encounter.id).where(Encounter.id == EncounterRumour.encounter_id).exists()))
+        assert orphans == 0
+        newest = db.session.scalars(db.select(Encounter).order_by(Encounter.id.desc()).limit(5))
+        for encounter in newest:
+            assert encounter.occurred_at.tzinfo is not None and encounter.rumour_links
+
+
+def test_seed_refuses_production(tmp_path, monkeypatch):
+    from config import ProductionConfig
+    from rumours import create_app
+
+    config = type("Prod", (ProductionConfig,), {
+        "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+    result = app.test_cli_runner().invoke(args=["seed"])
+    with app.app_context():
+        assert db.session.scalar(db.select(func.count()).select_from(User)) == 0
+        db.engine.dispose()
+    assert result.exit_code != 0
+    assert "refuses to run under the production configuration" in result.output
