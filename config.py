@@ -12,7 +12,7 @@ def database_url(default: str) -> str:
     url = os.environ.get("DATABASE_URL", default)
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -86,4 +86,6 @@ def config_from_environment() -> type[Config]:
     try:
         return CONFIGS[name]
     except KeyError:
-        raise RuntimeError(f"RUMOURS_CONFIG must be one of {sorted(CONFIGS)}, not {name!r}") from None
+        raise RuntimeError(
+            f"RUMOURS_CONFIG must be one of {sorted(CONFIGS)}, not {name!r}"
+        ) from None

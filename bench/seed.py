@@ -45,7 +45,9 @@ def main() -> None:
 
         def size() -> str:
             with admin.connect() as conn:
-                return conn.execute(text(f"SELECT pg_size_pretty(pg_database_size('{name}'))")).scalar()
+                return conn.execute(
+                    text(f"SELECT pg_size_pretty(pg_database_size('{name}'))")
+                ).scalar()
 
         def cleanup() -> None:
             with admin.connect() as conn:
@@ -66,8 +68,10 @@ def main() -> None:
         bulk = run(["seed", "--encounters", str(options.encounters)], env)
         print(f"database       {make_url(url).get_backend_name()}")
         print(f"demo seed      {demo:8.1f} s")
-        print(f"+{options.encounters:,} encounters {bulk:8.1f} s  "
-              f"({options.encounters / bulk:,.0f} rows/s, including the idempotent demo pass)")
+        print(
+            f"+{options.encounters:,} encounters {bulk:8.1f} s  "
+            f"({options.encounters / bulk:,.0f} rows/s, including the idempotent demo pass)"
+        )
         print(f"database size  {size()}")
     finally:
         if cleanup:

@@ -7,7 +7,7 @@ from flask import Flask
 from config import Config, config_from_environment
 
 from . import cli, errors, security, templating
-from .blueprints import api, audit, auth, main
+from .blueprints import register as register_blueprints
 from .extensions import babel, csrf, db, login_manager, migrate
 from .i18n import select_locale
 
@@ -28,7 +28,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         raise RuntimeError("SECRET_KEY must be set in the environment for this configuration")
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True
+    )
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -36,9 +38,6 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
-    app.register_blueprint(main.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(audit.bp)
+    register_blueprints(app)
     cli.init_app(app)
     return app

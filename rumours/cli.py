@@ -18,8 +18,13 @@ def init_app(app: Flask) -> None:
 
 @click.command("seed")
 @with_appcontext
-@click.option("--encounters", "encounters", type=click.IntRange(min=0), default=0,
-              help="Also add N synthetic encounters over the past year (bulk, with progress).")
+@click.option(
+    "--encounters",
+    "encounters",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Also add N synthetic encounters over the past year (bulk, with progress).",
+)
 @click.option("--random-seed", type=int, default=None, help="Make --encounters repeatable.")
 def seed_command(encounters: int, random_seed: int | None) -> None:
     """Load the Barcelona demo data (idempotent); optionally add N synthetic encounters."""
@@ -36,7 +41,8 @@ def seed_command(encounters: int, random_seed: int | None) -> None:
         with click.progressbar(length=encounters, label="Adding encounters") as bar:
             written = add_synthetic_encounters(encounters, progress=bar.update, seed=random_seed)
         elapsed = time.perf_counter() - started
-        click.echo(f"Added {written:,} encounters in {elapsed:.1f} s ({written / max(elapsed, 1e-9):,.0f}/s).")
+        rate = written / max(elapsed, 1e-9)
+        click.echo(f"Added {written:,} encounters in {elapsed:.1f} s ({rate:,.0f}/s).")
 
 
 def _validate_password(ctx, param, value: str) -> str:
@@ -49,8 +55,12 @@ def _validate_password(ctx, param, value: str) -> str:
 @with_appcontext
 @click.option("--email", prompt=True, help="Login e-mail.")
 @click.option("--name", prompt=True, help="Display name.")
-@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.COORDINATOR.value,
-              show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.COORDINATOR.value,
+    show_default=True,
+)
 @click.password_option(callback=_validate_password, help="At least 12 characters.")
 def create_user_command(email: str, name: str, role: str, password: str) -> None:
     """Create an account (a coordinator by default) on a real deployment."""
@@ -63,14 +73,22 @@ def create_user_command(email: str, name: str, role: str, password: str) -> None
     exists = db.session.scalar(db.select(func.count()).select_from(User).where(User.email == email))
     if exists:
         raise click.ClickException(f"An account with {email} already exists.")
-    user = User(email=email, name=name.strip(), role=Role(role), password_hash=hash_password(password),
-                session_token=new_session_token())
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=Role(role),
+        password_hash=hash_password(password),
+        session_token=new_session_token(),
+    )
     db.session.add(user)
     if user.role is Role.AGENT:
         import secrets
 
         db.session.flush()
-        db.session.add(AgentProfile(user_id=user.id, status=AgentStatus.APPLICANT,
-                                    pseudonym=secrets.token_hex(6)))
+        db.session.add(
+            AgentProfile(
+                user_id=user.id, status=AgentStatus.APPLICANT, pseudonym=secrets.token_hex(6)
+            )
+        )
     db.session.commit()
     click.echo(f"Created {user.role.value} {email}.")

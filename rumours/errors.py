@@ -18,8 +18,10 @@ def _messages() -> dict[int, tuple[str, str]]:
         401: (_("Please log in"), _("You need to log in to see this page.")),
         403: (
             _("Not allowed"),
-            _("Your account does not have access to this page. "
-              "If you think it should, ask a coordinator."),
+            _(
+                "Your account does not have access to this page. "
+                "If you think it should, ask a coordinator."
+            ),
         ),
         404: (_("Not found"), _("There is nothing at this address.")),
         405: (_("Not allowed"), _("This address does not accept that kind of request.")),
@@ -36,7 +38,9 @@ def render_error(code: int, description: str | None = None):
     title, message = _messages().get(code, (_("Error"), _("Something went wrong.")))
     if wants_json():
         return jsonify({"error": description or message}), code
-    return render_template("errors/error.html", code=code, title=title, message=description or message), code
+    return render_template(
+        "errors/error.html", code=code, title=title, message=description or message
+    ), code
 
 
 def init_app(app: Flask) -> None:
@@ -46,8 +50,10 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         return render_error(
             400,
-            _("The form's security token was missing or expired. "
-              "Reload the page and send it again."),
+            _(
+                "The form's security token was missing or expired. "
+                "Reload the page and send it again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

@@ -237,7 +237,9 @@ class AgentProfile(db.Model):
 
     __tablename__ = "agent_profiles"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     status: Mapped[AgentStatus] = mapped_column(
         str_enum(AgentStatus, "agent_status"), default=AgentStatus.APPLICANT, index=True
     )
@@ -333,9 +335,7 @@ class Organisation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    type: Mapped[OrganisationType] = mapped_column(
-        str_enum(OrganisationType, "organisation_type")
-    )
+    type: Mapped[OrganisationType] = mapped_column(str_enum(OrganisationType, "organisation_type"))
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
     contact_name: Mapped[str | None] = mapped_column(String(120))
     contact_email: Mapped[str | None] = mapped_column(String(254))
@@ -351,7 +351,9 @@ class Membership(db.Model):
 
     __tablename__ = "memberships"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -507,9 +509,7 @@ campaign_organisations = Table(
     "campaign_organisations",
     db.metadata,
     Column("campaign_id", ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
-    Column(
-        "organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
@@ -568,9 +568,7 @@ class Encounter(db.Model):
     people_reached: Mapped[int] = mapped_column(default=1)
     outcome: Mapped[Outcome] = mapped_column(str_enum(Outcome, "outcome"))
     notes: Mapped[str | None] = mapped_column(String(500))
-    campaign_id: Mapped[int | None] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="SET NULL")
-    )
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -593,9 +591,7 @@ class EncounterRumour(db.Model):
         ForeignKey("encounters.id", ondelete="CASCADE"), primary_key=True
     )
     rumour_id: Mapped[int] = mapped_column(ForeignKey("rumours.id"), primary_key=True)
-    rebuttal_id: Mapped[int | None] = mapped_column(
-        ForeignKey("rebuttals.id", ondelete="SET NULL")
-    )
+    rebuttal_id: Mapped[int | None] = mapped_column(ForeignKey("rebuttals.id", ondelete="SET NULL"))
 
     encounter: Mapped[Encounter] = relationship(back_populates="rumour_links")
     rumour: Mapped[Rumour] = relationship()

@@ -56,8 +56,8 @@ from .models import (
 )
 from .passwords import hash_password
 from .search import fold
-from .services import encounter_content_hash
 from .security import new_session_token
+from .services import encounter_content_hash
 from .templating import DEMO_KEY
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
@@ -102,7 +102,9 @@ def update_fields(row, values: dict) -> None:
 def seed_districts() -> None:
     """Barcelona's 10 districts and 73 neighbourhoods."""
     for d in load_yaml("districts.yaml"):
-        district, _ = get_or_create(District, slug=d["slug"], defaults={"code": d["code"], "name": d["name"]})
+        district, _ = get_or_create(
+            District, slug=d["slug"], defaults={"code": d["code"], "name": d["name"]}
+        )
         update_fields(district, {"code": d["code"], "name": d["name"]})
         db.session.flush()
         for n in d["neighbourhoods"]:
@@ -150,10 +152,15 @@ def seed_rumours() -> None:
             "short_answer": rb["short_answer"].strip(),
             "explanation": rb["explanation"].strip(),
             "status": RebuttalStatus.PUBLISHED if published else RebuttalStatus.DRAFT,
-            "review_due_on": (r["reviewed_on"] + timedelta(days=365)) if r.get("reviewed_on") else None,
+            "review_due_on": (r["reviewed_on"] + timedelta(days=365))
+            if r.get("reviewed_on")
+            else None,
         }
         rebuttal, created = get_or_create(
-            Rebuttal, rumour_id=rumour.id, language=rb.get("language", "en"), version=1,
+            Rebuttal,
+            rumour_id=rumour.id,
+            language=rb.get("language", "en"),
+            version=1,
             defaults=reb_values,
         )
         if created and published:
@@ -174,7 +181,19 @@ def seed_rumours() -> None:
                 rebuttal.sources.append(Source(url=s["url"], **values))
             else:
                 update_fields(source, values)
-        search_text = fold(" ".join(filter(None, [rumour.claim, rumour.also_heard_as, rebuttal.short_answer, rebuttal.explanation])))
+        search_text = fold(
+            " ".join(
+                filter(
+                    None,
+                    [
+                        rumour.claim,
+                        rumour.also_heard_as,
+                        rebuttal.short_answer,
+                        rebuttal.explanation,
+                    ],
+                )
+            )
+        )
         update_fields(rumour, {"search_text": search_text})
     db.session.flush()
 
@@ -200,7 +219,10 @@ def ensure_user(email: str, name: str, role: Role, passwords: PasswordCache) -> 
     user = db.session.execute(db.select(User).where(User.email == email)).scalar_one_or_none()
     if user is None:
         user = User(
-            email=email, name=name, role=role, password_hash=passwords.get(),
+            email=email,
+            name=name,
+            role=role,
+            password_hash=passwords.get(),
             session_token=new_session_token(),
         )
         db.session.add(user)
@@ -208,39 +230,69 @@ def ensure_user(email: str, name: str, role: Role, passwords: PasswordCache) -> 
     return user
 
 
-def ensure_agent_profile(user: User, status: AgentStatus, district_id: int | None,
-                         languages: list[str], applied_at: datetime,
-                         certified_at: datetime | None) -> AgentProfile:
+def ensure_agent_profile(
+    user: User,
+    status: AgentStatus,
+    district_id: int | None,
+    languages: list[str],
+    applied_at: datetime,
+    certified_at: datetime | None,
+) -> AgentProfile:
     profile = user.agent_profile
     if profile is None:
         profile = AgentProfile(
-            user_id=user.id, status=status, district_id=district_id,
-            pseudonym=secrets.token_hex(6), applied_at=applied_at,
-            approved_at=applied_at + timedelta(days=3) if status is not AgentStatus.APPLICANT else None,
+            user_id=user.id,
+            status=status,
+            district_id=district_id,
+            pseudonym=secrets.token_hex(6),
+            applied_at=applied_at,
+            approved_at=applied_at + timedelta(days=3)
+            if status is not AgentStatus.APPLICANT
+            else None,
             certified_at=certified_at,
             last_active_at=certified_at,
         )
         db.session.add(profile)
         profile.languages = [AgentLanguage(language=code) for code in languages]
         profile.status_changes.append(
-            AgentStatusChange(from_status=None, to_status=AgentStatus.APPLICANT, changed_at=applied_at,
-                              reason="Signed up (demo)")
+            AgentStatusChange(
+                from_status=None,
+                to_status=AgentStatus.APPLICANT,
+                changed_at=applied_at,
+                reason="Signed up (demo)",
+            )
         )
         if status is not AgentStatus.APPLICANT:
-            profile.status_changes.append(AgentStatusChange(
-                from_status=AgentStatus.APPLICANT, to_status=AgentStatus.IN_TRAINING,
-                changed_at=applied_at + timedelta(days=3), reason="Approved (demo)"))
+            profile.status_changes.append(
+                AgentStatusChange(
+                    from_status=AgentStatus.APPLICANT,
+                    to_status=AgentStatus.IN_TRAINING,
+                    changed_at=applied_at + timedelta(days=3),
+                    reason="Approved (demo)",
+                )
+            )
         if certified_at is not None:
-            profile.status_changes.append(AgentStatusChange(
-                from_status=AgentStatus.IN_TRAINING, to_status=AgentStatus.CERTIFIED,
-                changed_at=certified_at, reason="Attended basic training (demo)"))
+            profile.status_changes.append(
+                AgentStatusChange(
+                    from_status=AgentStatus.IN_TRAINING,
+                    to_status=AgentStatus.CERTIFIED,
+                    changed_at=certified_at,
+                    reason="Attended basic training (demo)",
+                )
+            )
         if status is AgentStatus.INACTIVE:
-            profile.status_changes.append(AgentStatusChange(
-                from_status=AgentStatus.CERTIFIED, to_status=AgentStatus.INACTIVE,
-                changed_at=(certified_at or applied_at) + timedelta(days=120),
-                reason="No activity for months (demo)"))
+            profile.status_changes.append(
+                AgentStatusChange(
+                    from_status=AgentStatus.CERTIFIED,
+                    to_status=AgentStatus.INACTIVE,
+                    changed_at=(certified_at or applied_at) + timedelta(days=120),
+                    reason="No activity for months (demo)",
+                )
+            )
         for purpose, granted in ((ConsentPurpose.PROCESSING, True), (ConsentPurpose.CONTACT, True)):
-            db.session.add(Consent(user_id=user.id, purpose=purpose, granted=granted, recorded_at=applied_at))
+            db.session.add(
+                Consent(user_id=user.id, purpose=purpose, granted=granted, recorded_at=applied_at)
+            )
         db.session.flush()
     return profile
 
@@ -309,17 +361,27 @@ def seed_trainings(plan: DemoPlan) -> None:
             uid = uuid.uuid5(DEMO_NAMESPACE, f"training-{kind.value}-{index}")
             starts = at(day, 17 if hours <= 3 else 10)
             values = {
-                "kind": kind, "title": title, "starts_at": starts,
-                "ends_at": starts + timedelta(hours=hours), "venue": venue,
-                "district_id": districts.get(district), "trainer": TRAINERS[index % len(TRAINERS)],
+                "kind": kind,
+                "title": title,
+                "starts_at": starts,
+                "ends_at": starts + timedelta(hours=hours),
+                "venue": venue,
+                "district_id": districts.get(district),
+                "trainer": TRAINERS[index % len(TRAINERS)],
                 "capacity": 25 if kind is TrainingKind.BASIC else 20,
                 "language": "ca" if index % 3 else "es",
                 "description": "Demo session.",
             }
             session, _ = get_or_create(TrainingSession, uid=uid, defaults=values)
-            (plan.basic_past if kind is TrainingKind.BASIC and starts < now else
-             plan.basic_future if kind is TrainingKind.BASIC else
-             plan.other_past if starts < now else plan.other_future).append(session)
+            (
+                plan.basic_past
+                if kind is TrainingKind.BASIC and starts < now
+                else plan.basic_future
+                if kind is TrainingKind.BASIC
+                else plan.other_past
+                if starts < now
+                else plan.other_future
+            ).append(session)
             day += timedelta(days=every)
             index += 1
     db.session.flush()
@@ -327,14 +389,21 @@ def seed_trainings(plan: DemoPlan) -> None:
 
 def enrol(session: TrainingSession, user: User, attended: bool | None) -> None:
     if db.session.execute(
-        db.select(Enrolment.id).where(Enrolment.session_id == session.id, Enrolment.agent_id == user.id)
+        db.select(Enrolment.id).where(
+            Enrolment.session_id == session.id, Enrolment.agent_id == user.id
+        )
     ).first():
         return
-    db.session.add(Enrolment(
-        session_id=session.id, agent_id=user.id, status=EnrolmentStatus.ENROLLED,
-        enrolled_at=session.starts_at - timedelta(days=10), attended=attended,
-        attendance_recorded_at=session.ends_at if attended is not None else None,
-    ))
+    db.session.add(
+        Enrolment(
+            session_id=session.id,
+            agent_id=user.id,
+            status=EnrolmentStatus.ENROLLED,
+            enrolled_at=session.starts_at - timedelta(days=10),
+            attended=attended,
+            attendance_recorded_at=session.ends_at if attended is not None else None,
+        )
+    )
 
 
 def seed_people(plan: DemoPlan, passwords: PasswordCache) -> None:
@@ -347,31 +416,49 @@ def seed_people(plan: DemoPlan, passwords: PasswordCache) -> None:
     raval = next(o for o in organisations if o.slug == "veins-del-raval-demo")
     anchor_dt = at(plan.anchor, 12)
 
-    coordinator = ensure_user("coordinator@example.org", "Núria Coordinadora", Role.COORDINATOR, passwords)
+    coordinator = ensure_user(
+        "coordinator@example.org", "Núria Coordinadora", Role.COORDINATOR, passwords
+    )
     member = ensure_user("member@example.org", "Marc Membre", Role.MEMBER, passwords)
     ensure_membership(member, raval.id)
     demo_agent = ensure_user("agent@example.org", "Aisha Agent", Role.AGENT, passwords)
     first_basic = plan.basic_past[1]
-    ensure_agent_profile(demo_agent, AgentStatus.CERTIFIED, districts[0].id, ["ca", "es", "ar"],
-                         first_basic.starts_at - timedelta(days=20), first_basic.ends_at)
+    ensure_agent_profile(
+        demo_agent,
+        AgentStatus.CERTIFIED,
+        districts[0].id,
+        ["ca", "es", "ar"],
+        first_basic.starts_at - timedelta(days=20),
+        first_basic.ends_at,
+    )
     ensure_membership(demo_agent, raval.id)
     enrol(first_basic, demo_agent, True)
     if plan.other_future:
         enrol(plan.other_future[0], demo_agent, None)
     del coordinator
 
-    statuses = ([AgentStatus.CERTIFIED] * 92 + [AgentStatus.IN_TRAINING] * 24
-                + [AgentStatus.APPLICANT] * 19 + [AgentStatus.INACTIVE] * 15)
+    statuses = (
+        [AgentStatus.CERTIFIED] * 92
+        + [AgentStatus.IN_TRAINING] * 24
+        + [AgentStatus.APPLICANT] * 19
+        + [AgentStatus.INACTIVE] * 15
+    )
     rng.shuffle(statuses)
     for i, status in enumerate(statuses[:DEMO_AGENT_COUNT], start=1):
         name = f"{rng.choice(people['first_names'])} {rng.choice(people['last_names'])}"
         district = rng.choices(districts, weights)[0]
-        languages = sorted({"ca", "es"} | set(rng.sample(people["languages"], rng.choice([0, 1, 1, 2]))))
+        languages = sorted(
+            {"ca", "es"} | set(rng.sample(people["languages"], rng.choice([0, 1, 1, 2])))
+        )
         organisation = rng.choice(organisations) if rng.random() < 0.7 else None
         certified_at = None
         session = None
         if status in (AgentStatus.CERTIFIED, AgentStatus.INACTIVE):
-            pool = plan.basic_past[: max(1, len(plan.basic_past) // 2)] if status is AgentStatus.INACTIVE else plan.basic_past
+            pool = (
+                plan.basic_past[: max(1, len(plan.basic_past) // 2)]
+                if status is AgentStatus.INACTIVE
+                else plan.basic_past
+            )
             session = pool[i % len(pool)]
             certified_at = session.ends_at
             applied_at = session.starts_at - timedelta(days=rng.randint(14, 40))
@@ -397,29 +484,54 @@ def seed_people(plan: DemoPlan, passwords: PasswordCache) -> None:
 
 def seed_campaigns() -> None:
     """Two campaigns: the spring schools campaign and the current autumn markets one."""
-    rumours = {r.slug: r for r in db.session.scalars(db.select(Rumour).where(Rumour.status == RumourStatus.PUBLISHED))}
+    rumours = {
+        r.slug: r
+        for r in db.session.scalars(
+            db.select(Rumour).where(Rumour.status == RumourStatus.PUBLISHED)
+        )
+    }
     by_theme: dict[Theme, list[Rumour]] = {}
     for rumour in rumours.values():
         by_theme.setdefault(rumour.theme, []).append(rumour)
     organisations = list(db.session.scalars(db.select(Organisation).order_by(Organisation.id)))
     specs = [
         {
-            "slug": "spring-schools-2026", "name": "Spring in the schools 2026",
+            "slug": "spring-schools-2026",
+            "name": "Spring in the schools 2026",
             "description": "Workshops and conversations with families and pupils around schools.",
-            "starts_on": date(2026, 3, 2), "ends_on": date(2026, 6, 19),
-            "target_encounters": 900, "target_people_reached": 3000,
-            "target_agents_trained": 25, "target_trainings": 4,
+            "starts_on": date(2026, 3, 2),
+            "ends_on": date(2026, 6, 19),
+            "target_encounters": 900,
+            "target_people_reached": 3000,
+            "target_agents_trained": 25,
+            "target_trainings": 4,
             "themes": [Theme.EDUCATION, Theme.COEXISTENCE, Theme.RELIGION_CULTURE],
-            "organisations": [o for o in organisations if o.type in (OrganisationType.SCHOOL, OrganisationType.LIBRARY)],
+            "organisations": [
+                o
+                for o in organisations
+                if o.type in (OrganisationType.SCHOOL, OrganisationType.LIBRARY)
+            ],
         },
         {
-            "slug": "autumn-markets-2026", "name": "Autumn in the markets 2026",
-            "description": "Agents at municipal markets on Saturday mornings, with the rumours heard at the stalls.",
-            "starts_on": date(2026, 9, 14), "ends_on": date(2026, 12, 20),
-            "target_encounters": 1500, "target_people_reached": 3500,
-            "target_agents_trained": 40, "target_trainings": 5,
+            "slug": "autumn-markets-2026",
+            "name": "Autumn in the markets 2026",
+            "description": (
+                "Agents at municipal markets on Saturday mornings, "
+                "with the rumours heard at the stalls."
+            ),
+            "starts_on": date(2026, 9, 14),
+            "ends_on": date(2026, 12, 20),
+            "target_encounters": 1500,
+            "target_people_reached": 3500,
+            "target_agents_trained": 40,
+            "target_trainings": 5,
             "themes": [Theme.EMPLOYMENT, Theme.WELFARE, Theme.ECONOMY],
-            "organisations": [o for o in organisations if o.type in (OrganisationType.ASSOCIATION, OrganisationType.BUSINESS, OrganisationType.NGO)],
+            "organisations": [
+                o
+                for o in organisations
+                if o.type
+                in (OrganisationType.ASSOCIATION, OrganisationType.BUSINESS, OrganisationType.NGO)
+            ],
         },
     ]
     for spec in specs:
@@ -440,18 +552,55 @@ def seed_campaigns() -> None:
 # ---------------------------------------------------------------------------
 
 SETTING_WEIGHTS = {
-    Setting.MARKET: 30, Setting.STREET: 18, Setting.BAR: 14, Setting.FAMILY: 10,
-    Setting.TRANSPORT: 8, Setting.WORKPLACE: 6, Setting.SCHOOL: 6, Setting.ASSOCIATION: 5,
-    Setting.ONLINE: 2, Setting.OTHER: 1,
+    Setting.MARKET: 30,
+    Setting.STREET: 18,
+    Setting.BAR: 14,
+    Setting.FAMILY: 10,
+    Setting.TRANSPORT: 8,
+    Setting.WORKPLACE: 6,
+    Setting.SCHOOL: 6,
+    Setting.ASSOCIATION: 5,
+    Setting.ONLINE: 2,
+    Setting.OTHER: 1,
 }
 # Monday .. Sunday: busiest on Saturday (market day), quiet on Sunday.
 WEEKDAY_WEIGHTS = [0.8, 1.0, 1.0, 1.1, 1.2, 1.6, 0.5]
-HOUR_WEIGHTS = {9: 2, 10: 5, 11: 8, 12: 8, 13: 6, 14: 3, 15: 2, 16: 3, 17: 5, 18: 7, 19: 7, 20: 4, 21: 2}
-OUTCOME_WEIGHTS = {Outcome.OPEN: 25, Outcome.DOUBT_SOWN: 40, Outcome.UNCHANGED: 28, Outcome.HOSTILE: 7}
+HOUR_WEIGHTS = {
+    9: 2,
+    10: 5,
+    11: 8,
+    12: 8,
+    13: 6,
+    14: 3,
+    15: 2,
+    16: 3,
+    17: 5,
+    18: 7,
+    19: 7,
+    20: 4,
+    21: 2,
+}
+OUTCOME_WEIGHTS = {
+    Outcome.OPEN: 25,
+    Outcome.DOUBT_SOWN: 40,
+    Outcome.UNCHANGED: 28,
+    Outcome.HOSTILE: 7,
+}
 ENCOUNTER_COLUMNS = (
-    "id", "client_uuid", "content_hash", "agent_id", "organisation_id", "occurred_at",
-    "district_id", "neighbourhood_id", "setting", "people_reached", "outcome", "notes",
-    "campaign_id", "created_at",
+    "id",
+    "client_uuid",
+    "content_hash",
+    "agent_id",
+    "organisation_id",
+    "occurred_at",
+    "district_id",
+    "neighbourhood_id",
+    "setting",
+    "people_reached",
+    "outcome",
+    "notes",
+    "campaign_id",
+    "created_at",
 )
 LINK_COLUMNS = ("encounter_id", "rumour_id", "rebuttal_id")
 # Above this many rows, SQLite bulk loads rebuild the secondary indexes once at the end.
@@ -499,14 +648,21 @@ def load_context(start: date, end: date, rng: random.Random) -> EncounterContext
         raise RuntimeError("No certified agents: load the demo seed before adding encounters.")
     organisation_of: dict[int, int | None] = {}
     for user_id, organisation_id in db.session.execute(
-        db.select(Membership.user_id, func.min(Membership.organisation_id)).group_by(Membership.user_id)
+        db.select(Membership.user_id, func.min(Membership.organisation_id)).group_by(
+            Membership.user_id
+        )
     ):
         organisation_of[user_id] = organisation_id
     district_rows = list(db.session.scalars(db.select(District).order_by(District.code)))
     weights = {d["slug"]: d.get("weight", 5) for d in load_yaml("districts.yaml")}
-    published = db.session.execute(
-        db.select(Rumour.id, Rumour.slug).where(Rumour.status == RumourStatus.PUBLISHED).order_by(Rumour.id)
-    ).all() or db.session.execute(db.select(Rumour.id, Rumour.slug).order_by(Rumour.id)).all()
+    published = (
+        db.session.execute(
+            db.select(Rumour.id, Rumour.slug)
+            .where(Rumour.status == RumourStatus.PUBLISHED)
+            .order_by(Rumour.id)
+        ).all()
+        or db.session.execute(db.select(Rumour.id, Rumour.slug).order_by(Rumour.id)).all()
+    )
     if not published:
         raise RuntimeError("No rumours: load the demo seed before adding encounters.")
     rebuttal_of = dict(
@@ -520,8 +676,10 @@ def load_context(start: date, end: date, rng: random.Random) -> EncounterContext
     profile_rng = random.Random(7)
     base = {rid: profile_rng.uniform(0.5, 2.0) for rid, _ in published}
     rumours_by_district = {
-        d.id: WeightedChoice([rid for rid, _ in published],
-                             [base[rid] * profile_rng.choice([0.4, 1, 1, 1.5, 3]) for rid, _ in published])
+        d.id: WeightedChoice(
+            [rid for rid, _ in published],
+            [base[rid] * profile_rng.choice([0.4, 1, 1, 1.5, 3]) for rid, _ in published],
+        )
         for d in district_rows
     }
     neighbourhoods: dict[int, list[int]] = {}
@@ -549,7 +707,9 @@ def load_context(start: date, end: date, rng: random.Random) -> EncounterContext
         agents=WeightedChoice([a for a, _ in agents], [rng.paretovariate(1.5) for _ in agents]),
         agent_district={a: d for a, d in agents},
         agent_organisation=organisation_of,
-        districts=WeightedChoice([d.id for d in district_rows], [weights.get(d.slug, 5) for d in district_rows]),
+        districts=WeightedChoice(
+            [d.id for d in district_rows], [weights.get(d.slug, 5) for d in district_rows]
+        ),
         neighbourhoods=neighbourhoods,
         rumours_by_district=rumours_by_district,
         rebuttal_of=rebuttal_of,
@@ -561,8 +721,9 @@ def load_context(start: date, end: date, rng: random.Random) -> EncounterContext
     )
 
 
-def generate_encounters(ctx: EncounterContext, rng: random.Random, count: int,
-                        uuid_for: Callable[[int], uuid.UUID]) -> Iterator[tuple[tuple, list[tuple[int, int | None]]]]:
+def generate_encounters(
+    ctx: EncounterContext, rng: random.Random, count: int, uuid_for: Callable[[int], uuid.UUID]
+) -> Iterator[tuple[tuple, list[tuple[int, int | None]]]]:
     """Yield (encounter row in ENCOUNTER_COLUMNS order without the id, [(rumour_id, rebuttal_id)])
     with realistic patterns. Timestamps are UTC text that SQLite and PostgreSQL both read.
 
@@ -578,11 +739,10 @@ def generate_encounters(ctx: EncounterContext, rng: random.Random, count: int,
     day_text = {}
     for day in ctx.days.items:
         utc_day = datetime.combine(day, time(0), UTC) - timedelta(hours=1)
-        day_text[day] = [
-            (utc_day + timedelta(hours=h)).strftime("%Y-%m-%d %H:") for h in range(24)
-        ]
+        day_text[day] = [(utc_day + timedelta(hours=h)).strftime("%Y-%m-%d %H:") for h in range(24)]
     day_campaigns = {
-        day: [(cid, slug) for cid, slug, s, e in ctx.campaigns if s <= day <= e] for day in ctx.days.items
+        day: [(cid, slug) for cid, slug, s, e in ctx.campaigns if s <= day <= e]
+        for day in ctx.days.items
     }
     now_text = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.000000")
     random_ = rng.random
@@ -602,8 +762,11 @@ def generate_encounters(ctx: EncounterContext, rng: random.Random, count: int,
         prefix = day_text[day][hour]
         occurred = f"{prefix}{minute:02d}:00.000000"
         created_minute = minute + 1 + randrange(59)
-        created = f"{prefix}{created_minute:02d}:00.000000" if created_minute < 60 else \
-            f"{prefix}59:59.000000"
+        created = (
+            f"{prefix}{created_minute:02d}:00.000000"
+            if created_minute < 60
+            else f"{prefix}59:59.000000"
+        )
         if created > now_text:
             created = now_text
         outcome = outcomes(rng)
@@ -637,15 +800,29 @@ def generate_encounters(ctx: EncounterContext, rng: random.Random, count: int,
             campaign_slug,
         )
         row = (
-            uuid_for(i).hex, digest, agent_id, ctx.agent_organisation.get(agent_id), occurred,
-            district_id, neighbourhood_id, setting, people, outcome, None, campaign_id, created,
+            uuid_for(i).hex,
+            digest,
+            agent_id,
+            ctx.agent_organisation.get(agent_id),
+            occurred,
+            district_id,
+            neighbourhood_id,
+            setting,
+            people,
+            outcome,
+            None,
+            campaign_id,
+            created,
         )
         yield row, [(r, ctx.rebuttal_of.get(r)) for r in rumour_ids]
 
 
-def bulk_insert_encounters(rows: Iterator[tuple[tuple, list]], total: int,
-                           progress: Callable[[int], None] | None = None,
-                           batch_size: int = 50_000) -> int:
+def bulk_insert_encounters(
+    rows: Iterator[tuple[tuple, list]],
+    total: int,
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = 50_000,
+) -> int:
     """Write generated encounters in large batches with the driver's fastest path
     (executemany on SQLite, COPY on PostgreSQL). Commits per batch; returns rows written."""
     dialect = db.engine.dialect.name
@@ -659,7 +836,9 @@ def bulk_insert_encounters(rows: Iterator[tuple[tuple, list]], total: int,
         if dialect == "postgresql":
             # Reserve a block of ids: nothing else inserts encounters meanwhile.
             conn.execute(text("LOCK TABLE encounters IN EXCLUSIVE MODE"))
-        start = (conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM encounters")).scalar() or 0) + 1
+        start = (
+            conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM encounters")).scalar() or 0
+        ) + 1
         encounter_rows, link_rows = [], []
         for eid, (row, links) in enumerate(batch, start=start):
             encounter_rows.append((eid, *row))
@@ -673,17 +852,22 @@ def bulk_insert_encounters(rows: Iterator[tuple[tuple, list]], total: int,
                 with cursor.copy(f"COPY encounter_rumours ({link_columns}) FROM STDIN") as copy:
                     for row in link_rows:
                         copy.write_row(row)
-            conn.execute(text(
-                "SELECT setval(pg_get_serial_sequence('encounters', 'id'), "
-                "(SELECT MAX(id) FROM encounters))"
-            ))
+            conn.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('encounters', 'id'), "
+                    "(SELECT MAX(id) FROM encounters))"
+                )
+            )
         else:
             cursor = raw.cursor()
             cursor.executemany(
                 f"INSERT INTO encounters ({encounter_columns}) VALUES "
-                f"({', '.join('?' * len(ENCOUNTER_COLUMNS))})", encounter_rows)
+                f"({', '.join('?' * len(ENCOUNTER_COLUMNS))})",
+                encounter_rows,
+            )
             cursor.executemany(
-                f"INSERT INTO encounter_rumours ({link_columns}) VALUES (?, ?, ?)", link_rows)
+                f"INSERT INTO encounter_rumours ({link_columns}) VALUES (?, ?, ?)", link_rows
+            )
             cursor.close()
         written += len(batch)
         if progress:
@@ -738,6 +922,7 @@ def bulk_insert_encounters(rows: Iterator[tuple[tuple, list]], total: int,
 
 def seed_demo_encounters(plan: DemoPlan) -> int:
     """A year of demo conversations before the anchor date, with deterministic UUIDs."""
+
     def uuid_for(i: int) -> uuid.UUID:
         return uuid.uuid5(DEMO_NAMESPACE, f"encounter-{i}")
 
@@ -746,7 +931,9 @@ def seed_demo_encounters(plan: DemoPlan) -> int:
         return 0
     rng = random.Random(2010)
     ctx = load_context(plan.anchor - timedelta(days=364), plan.anchor - timedelta(days=1), rng)
-    return bulk_insert_encounters(generate_encounters(ctx, rng, DEMO_ENCOUNTERS, uuid_for), DEMO_ENCOUNTERS)
+    return bulk_insert_encounters(
+        generate_encounters(ctx, rng, DEMO_ENCOUNTERS, uuid_for), DEMO_ENCOUNTERS
+    )
 
 
 def _random_uuids(rng: random.Random) -> Callable[[int], uuid.UUID]:
@@ -772,8 +959,9 @@ def _drain(queue) -> Iterator[tuple[tuple, list]]:
         yield from chunk
 
 
-def add_synthetic_encounters(count: int, progress: Callable[[int], None] | None = None,
-                             seed: int | None = None) -> int:
+def add_synthetic_encounters(
+    count: int, progress: Callable[[int], None] | None = None, seed: int | None = None
+) -> int:
     """Add `count` random encounters over the past year (for load and dashboard tests).
 
     Large loads generate rows in a second process while this one writes, so the
@@ -784,12 +972,14 @@ def add_synthetic_encounters(count: int, progress: Callable[[int], None] | None 
     ctx = load_context(today - timedelta(days=365), today - timedelta(days=1), rng)
     db.session.commit()
     if count < REBUILD_INDEXES_FROM or "fork" not in multiprocessing.get_all_start_methods():
-        return bulk_insert_encounters(generate_encounters(ctx, rng, count, _random_uuids(rng)),
-                                      count, progress)
+        return bulk_insert_encounters(
+            generate_encounters(ctx, rng, count, _random_uuids(rng)), count, progress
+        )
     fork = multiprocessing.get_context("fork")
     queue = fork.Queue(maxsize=4)
-    producer = fork.Process(target=_produce, args=(ctx, rng.getrandbits(64), count, queue, 10_000),
-                            daemon=True)
+    producer = fork.Process(
+        target=_produce, args=(ctx, rng.getrandbits(64), count, queue, 10_000), daemon=True
+    )
     producer.start()
     try:
         return bulk_insert_encounters(_drain(queue), count, progress)

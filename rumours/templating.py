@@ -6,6 +6,7 @@ from flask_babel import get_locale
 from .extensions import db
 from .labels import label
 from .models import Role, SiteSetting
+from .navigation import nav_links
 
 DEMO_KEY = "demo_data"
 
@@ -27,3 +28,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(label)
     app.add_template_global(is_demo_installation)
     app.add_template_global(Role)
+    app.add_template_global(nav_links)

@@ -7,14 +7,22 @@ import secrets
 import uuid
 
 import pytest
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
-from flask_sqlalchemy.session import Session as FlaskSession
 
 from config import TestConfig
 from rumours import create_app
 from rumours.extensions import db
-from rumours.models import AgentProfile, AgentStatus, Membership, Organisation, OrganisationType, Role, User
+from rumours.models import (
+    AgentProfile,
+    AgentStatus,
+    Membership,
+    Organisation,
+    OrganisationType,
+    Role,
+    User,
+)
 from rumours.passwords import hash_password
 from rumours.security import new_session_token
 
@@ -73,9 +81,8 @@ def postgres_database(postgres_server):
     """One database for the whole run, with the schema from the models; dropped at the end."""
     url = postgres_server.create("rumours_test")
     engine = create_engine(url)
-    from rumours.extensions import Base
-
     import rumours.models  # noqa: F401  (registers the tables)
+    from rumours.extensions import Base
 
     Base.metadata.create_all(engine)
     engine.dispose()
@@ -113,7 +120,11 @@ def app(request, tmp_path):
     # Every app context's session joins this connection's transaction through a
     # savepoint, so commits in the code under test are undone after the test.
     db.session = db._make_scoped_session(
-        {"class_": ConnectionBoundSession, "bind": connection, "join_transaction_mode": "create_savepoint"}
+        {
+            "class_": ConnectionBoundSession,
+            "bind": connection,
+            "join_transaction_mode": "create_savepoint",
+        }
     )
     try:
         yield app
@@ -160,21 +171,33 @@ _HASHES: dict[str, str] = {}
 def create_user(app):
     """Factory: create_user(role=Role.AGENT, email=None, status=..., organisation=None)."""
 
-    def make(role: Role = Role.AGENT, *, email: str | None = None, name: str = "Test Person",
-             password: str = PASSWORD, status: AgentStatus = AgentStatus.CERTIFIED,
-             organisation: Organisation | None = None, active: bool = True) -> User:
+    def make(
+        role: Role = Role.AGENT,
+        *,
+        email: str | None = None,
+        name: str = "Test Person",
+        password: str = PASSWORD,
+        status: AgentStatus = AgentStatus.CERTIFIED,
+        organisation: Organisation | None = None,
+        active: bool = True,
+    ) -> User:
         with app.app_context():
             if password not in _HASHES:
                 _HASHES[password] = hash_password(password)
             user = User(
-                email=email or f"user-{secrets.token_hex(4)}@example.org", name=name, role=role,
-                password_hash=_HASHES[password], session_token=new_session_token(), active=active,
+                email=email or f"user-{secrets.token_hex(4)}@example.org",
+                name=name,
+                role=role,
+                password_hash=_HASHES[password],
+                session_token=new_session_token(),
+                active=active,
             )
             db.session.add(user)
             db.session.flush()
             if role is Role.AGENT:
-                db.session.add(AgentProfile(user_id=user.id, status=status,
-                                            pseudonym=secrets.token_hex(6)))
+                db.session.add(
+                    AgentProfile(user_id=user.id, status=status, pseudonym=secrets.token_hex(6))
+                )
             if organisation is not None:
                 db.session.add(Membership(user_id=user.id, organisation_id=organisation.id))
             db.session.commit()

@@ -12,8 +12,12 @@ from rumours.models import District, Encounter, Outcome, Setting
 
 def make_encounter(district_id: int, client_uuid: uuid.UUID, **overrides) -> Encounter:
     values = dict(
-        client_uuid=client_uuid, content_hash="x" * 64, occurred_at=datetime.now(UTC),
-        district_id=district_id, setting=Setting.MARKET, people_reached=1,
+        client_uuid=client_uuid,
+        content_hash="x" * 64,
+        occurred_at=datetime.now(UTC),
+        district_id=district_id,
+        setting=Setting.MARKET,
+        people_reached=1,
         outcome=Outcome.DOUBT_SOWN,
     )
     values.update(overrides)
@@ -60,7 +64,9 @@ def test_timestamps_come_back_in_utc(app, district_id):
         stored = db.session.get(Encounter, encounter_id).occurred_at
         assert stored == local and stored.utcoffset() == timedelta(0)
         with pytest.raises(StatementError):
-            db.session.add(make_encounter(district_id, uuid.uuid4(), occurred_at=datetime(2026, 1, 1)))
+            db.session.add(
+                make_encounter(district_id, uuid.uuid4(), occurred_at=datetime(2026, 1, 1))
+            )
             db.session.commit()
         db.session.rollback()
 

@@ -59,7 +59,9 @@ def test_every_html_page_carries_the_csrf_meta_tag(app, clients):
             response.close()
             if response.status_code == 200 and response.mimetype == "text/html":
                 assert '<meta name="csrf-token" content="' in response.get_data(as_text=True), (
-                    name, url)
+                    name,
+                    url,
+                )
 
 
 def test_every_form_rejects_a_missing_csrf_token(app, clients):
@@ -104,7 +106,9 @@ def test_api_errors_are_json(client):
 def test_session_cookie_is_httponly_and_samesite(app, create_user):
     client = app.test_client()
     response = login(client, create_user(Role.AGENT).email)
-    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("rumours_session="))
+    cookie = next(
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith("rumours_session=")
+    )
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 

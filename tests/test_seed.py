@@ -62,23 +62,36 @@ def test_demo_accounts_log_in_with_their_roles(app, runner):
         page = client.get("/").get_data(as_text=True)
         assert heading in page and "Demo data." in page
     with app.app_context():
-        agent = db.session.execute(db.select(User).where(User.email == "agent@example.org")).scalar_one()
+        agent = db.session.execute(
+            db.select(User).where(User.email == "agent@example.org")
+        ).scalar_one()
         assert agent.role is Role.AGENT and agent.agent_profile.status is AgentStatus.CERTIFIED
-        member = db.session.execute(db.select(User).where(User.email == "member@example.org")).scalar_one()
+        member = db.session.execute(
+            db.select(User).where(User.email == "member@example.org")
+        ).scalar_one()
         assert member.role is Role.MEMBER and len(member.memberships) == 1
 
 
 def test_demo_covers_the_lifecycle_and_the_themes(app, runner):
     assert runner.invoke(args=["seed"]).exit_code == 0
     with app.app_context():
-        statuses = dict(db.session.execute(
-            db.select(AgentProfile.status, func.count()).group_by(AgentProfile.status)).all())
+        statuses = dict(
+            db.session.execute(
+                db.select(AgentProfile.status, func.count()).group_by(AgentProfile.status)
+            ).all()
+        )
         assert all(statuses.get(s, 0) > 0 for s in AgentStatus)
-        themes = set(db.session.scalars(db.select(Rumour.theme).where(
-            Rumour.status == RumourStatus.PUBLISHED)))
+        themes = set(
+            db.session.scalars(
+                db.select(Rumour.theme).where(Rumour.status == RumourStatus.PUBLISHED)
+            )
+        )
         assert themes == set(Theme)
-        published = db.session.scalar(db.select(func.count()).select_from(Rumour).where(
-            Rumour.status == RumourStatus.PUBLISHED))
+        published = db.session.scalar(
+            db.select(func.count())
+            .select_from(Rumour)
+            .where(Rumour.status == RumourStatus.PUBLISHED)
+        )
         assert published >= 12
 
 
@@ -86,7 +99,8 @@ def test_every_published_rebuttal_cites_a_web_source(app, runner):
     assert runner.invoke(args=["seed"]).exit_code == 0
     with app.app_context():
         rebuttals = db.session.scalars(
-            db.select(Rebuttal).where(Rebuttal.status == RebuttalStatus.PUBLISHED)).all()
+            db.select(Rebuttal).where(Rebuttal.status == RebuttalStatus.PUBLISHED)
+        ).all()
         assert rebuttals
         for rebuttal in rebuttals:
             assert rebuttal.sources, rebuttal.rumour.slug
@@ -103,22 +117,35 @@ def test_every_published_rebuttal_cites_a_web_source(app, runner):
 def test_demo_encounters_are_anonymous_and_consistent(app, runner):
     assert runner.invoke(args=["seed"]).exit_code == 0
     with app.app_context():
-        assert db.session.scalar(db.select(func.count()).select_from(Encounter).where(
-            Encounter.notes.is_not(None))) == 0
+        assert (
+            db.session.scalar(
+                db.select(func.count()).select_from(Encounter).where(Encounter.notes.is_not(None))
+            )
+            == 0
+        )
         without_rumour = db.session.scalar(
-            db.select(func.count()).select_from(Encounter).where(
+            db.select(func.count())
+            .select_from(Encounter)
+            .where(
                 ~db.select(EncounterRumour.encounter_id)
-                .where(EncounterRumour.encounter_id == Encounter.id).exists()))
+                .where(EncounterRumour.encounter_id == Encounter.id)
+                .exists()
+            )
+        )
         assert without_rumour == 0
         # Markets are the most common setting, as in the field.
         top_setting = db.session.execute(
-            db.select(Encounter.setting, func.count().label("n")).group_by(Encounter.setting)
-            .order_by(func.count().desc())).first()
+            db.select(Encounter.setting, func.count().label("n"))
+            .group_by(Encounter.setting)
+            .order_by(func.count().desc())
+        ).first()
         assert top_setting.setting.value == "market"
         # Encounters carry the agent's organisation for its statistics.
         with_org = db.session.execute(
             db.select(Encounter.agent_id, Encounter.organisation_id)
-            .where(Encounter.organisation_id.is_not(None)).limit(50)).all()
+            .where(Encounter.organisation_id.is_not(None))
+            .limit(50)
+        ).all()
         for agent_id, organisation_id in with_org:
             assert db.session.get(Membership, (agent_id, organisation_id)) is not None
         assert db.session.scalar(db.select(func.count()).select_from(Organisation)) >= 20
@@ -133,8 +160,15 @@ def test_extra_encounters_are_added_in_bulk(app, runner):
     assert "Added 1,500 encounters" in result.output
     with app.app_context():
         assert db.session.scalar(db.select(func.count()).select_from(Encounter)) == before + 1500
-        orphans = db.session.scalar(db.select(func.count()).select_from(EncounterRumour).where(
-            ~db.select(Encounter.id).where(Encounter.id == EncounterRumour.encounter_id).exists()))
+        orphans = db.session.scalar(
+            db.select(func.count())
+            .select_from(EncounterRumour)
+            .where(
+                ~db.select(Encounter.id)
+                .where(Encounter.id == EncounterRumour.encounter_id)
+                .exists()
+            )
+        )
         assert orphans == 0
         newest = db.session.scalars(db.select(Encounter).order_by(Encounter.id.desc()).limit(5))
         for encounter in newest:
@@ -145,8 +179,11 @@ def test_seed_refuses_production(tmp_path, monkeypatch):
     from config import ProductionConfig
     from rumours import create_app
 
-    config = type("Prod", (ProductionConfig,), {
-        "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
+    config = type(
+        "Prod",
+        (ProductionConfig,),
+        {"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"},
+    )
     app = create_app(config)
     with app.app_context():
         db.create_all()

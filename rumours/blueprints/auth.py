@@ -11,7 +11,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import db
 from ..forms import LoginForm, LogoutForm
 from ..models import User
-from ..services import record_audit
 from ..passwords import burn_time, hash_password, needs_rehash, verify_password
 from ..security import (
     end_all_sessions,
@@ -20,6 +19,7 @@ from ..security import (
     record_failed_login,
     record_successful_login,
 )
+from ..services import record_audit
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

@@ -1,0 +1,50 @@
+"""The navigation each role sees: one list, filtered per user on the server side.
+
+Hiding a link is only a convenience: every view still checks the role itself.
+"""
+
+from dataclasses import dataclass
+
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .models import Role
+
+ANONYMOUS = "anonymous"
+EVERYONE = (ANONYMOUS, Role.COORDINATOR, Role.AGENT, Role.MEMBER)
+LOGGED_IN = (Role.COORDINATOR, Role.AGENT, Role.MEMBER)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object
+    audience: tuple
+
+
+# Add an area's entry here when its blueprint lands.
+NAV_ITEMS = [
+    NavItem("main.home", _l("Home"), LOGGED_IN),
+    NavItem("audit.index", _l("Audit log"), (Role.COORDINATOR,)),
+]
+
+
+@dataclass(frozen=True)
+class NavLink:
+    endpoint: str
+    label: object
+    current: bool
+
+
+def nav_links() -> list[NavLink]:
+    """The entries for the current user whose views exist in this app."""
+    who = current_user.role if current_user.is_authenticated else ANONYMOUS
+    blueprint = (request.endpoint or "").split(".")[0]
+    return [
+        NavLink(item.endpoint, item.label,
+                request.endpoint == item.endpoint
+                or (blueprint == item.endpoint.split(".")[0] and blueprint != "main"))
+        for item in NAV_ITEMS
+        if who in item.audience and item.endpoint in current_app.view_functions
+    ]
