@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
 
-from .extensions import db
-from .models import (
+from ..extensions import db
+from ..models import (
     AgentProfile,
     AgentStatus,
     Campaign,

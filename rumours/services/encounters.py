@@ -1,4 +1,4 @@
-"""Domain writes and the rules they share. Callers own the transaction."""
+"""Encounter writes and rules (the HTML form and the API share them)."""
 
 import hashlib
 from collections.abc import Iterable
@@ -34,26 +34,3 @@ def encounter_content_hash(
         )
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def record_audit(
-    action: str,
-    entity_type: str,
-    entity_id: int | None = None,
-    *,
-    actor=None,
-    details: dict | None = None,
-):
-    """Append an entry to the audit log (who did what to which record); caller commits."""
-    from .extensions import db
-    from .models import AuditEntry
-
-    entry = AuditEntry(
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        actor_id=getattr(actor, "id", None),
-        details=details or {},
-    )
-    db.session.add(entry)
-    return entry
