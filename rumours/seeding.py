@@ -603,7 +603,7 @@ ENCOUNTER_COLUMNS = (
     "created_at",
 )
 LINK_COLUMNS = ("encounter_id", "rumour_id", "rebuttal_id")
-# Above this many rows, SQLite bulk loads rebuild the secondary indexes once at the end.
+# Above this many rows, bulk loads rebuild the secondary indexes once at the end.
 REBUILD_INDEXES_FROM = 100_000
 
 
@@ -876,7 +876,7 @@ def bulk_insert_encounters(
 
     # The session's own connection: the caller's transaction rules apply (and tests
     # that roll back see the rows disappear too).
-    rebuild = dialect == "sqlite" and total >= REBUILD_INDEXES_FROM
+    rebuild = total >= REBUILD_INDEXES_FROM
     conn = db.session.connection()
     if dialect == "sqlite":
         # A large page cache keeps the indexes in memory while rows pour in.
@@ -884,7 +884,7 @@ def bulk_insert_encounters(
     if rebuild:
         # One transaction for everything: dropping the secondary indexes and
         # building them once at the end is several times faster than updating
-        # them row by row, and SQLite's DDL is transactional, so an interrupted
+        # them row by row; DDL is transactional on both databases, so an interrupted
         # load leaves the schema as it was.
         # The first batch goes in before the indexes are dropped: its INSERT opens
         # the transaction (Python's sqlite3 would otherwise run DDL in autocommit).
