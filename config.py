@@ -37,6 +37,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Europe/Madrid"
     LANGUAGES = ["en"]
+    # Languages a rebuttal can be written in (the catalogue's, not the interface's).
+    CATALOGUE_LANGUAGES = {"en": "English", "ca": "Català", "es": "Español"}
+    NETWORK_NAME = os.environ.get("NETWORK_NAME", "Anti-Rumours Network")
     # Statistics that leave the app hide counts below this (never below 5).
     SMALL_COUNT_THRESHOLD = int(os.environ.get("SMALL_COUNT_THRESHOLD", "10"))
     # Failed logins per account: a hard cap per rolling hour and a growing delay.
@@ -47,6 +50,10 @@ class Config:
     ARGON2_TIME_COST = 2
     ARGON2_PARALLELISM = 1
     DEMO_SEED_ALLOWED = True
+    # Agents and trainings: invitation links expire; certification lapses without a refresher.
+    INVITATION_VALID_DAYS = 14
+    CERTIFICATION_LAPSE_DAYS = int(os.environ.get("CERTIFICATION_LAPSE_DAYS", "730"))
+    CERTIFICATION_DUE_WARNING_DAYS = 60
 
 
 class DevelopmentConfig(Config):

@@ -26,6 +26,11 @@ class NavItem:
 # Add an area's entry here when its blueprint lands.
 NAV_ITEMS = [
     NavItem("main.home", _l("Home"), LOGGED_IN),
+    NavItem("rumours.index", _l("Rumours"), (ANONYMOUS,)),
+    NavItem("rumours.pocket", _l("Answers"), (Role.AGENT, Role.MEMBER)),
+    NavItem("catalogue.index", _l("Catalogue"), (Role.COORDINATOR,)),
+    NavItem("encounters.new", _l("Log a conversation"), (Role.AGENT,)),
+    NavItem("encounters.review", _l("Encounters"), (Role.COORDINATOR,)),
     NavItem("audit.index", _l("Audit log"), (Role.COORDINATOR,)),
 ]
 

@@ -55,9 +55,9 @@ from .models import (
     User,
 )
 from .passwords import hash_password
-from .search import fold
 from .security import new_session_token
 from .services import encounter_content_hash
+from .services.catalogue import DEFAULT_REVIEW_PERIOD, refresh_search_text
 from .templating import DEMO_KEY
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
@@ -133,68 +133,52 @@ def seed_organisations() -> None:
 
 
 def seed_rumours() -> None:
-    """The catalogue: rumours with one English rebuttal each and its real sources."""
+    """The catalogue: rumours with one English rebuttal each and its real sources.
+
+    A rumour already in the database is left alone: once loaded, coordinators own it
+    (a new version or an archive must survive a rerun of the seed).
+    """
+    existing = set(db.session.scalars(db.select(Rumour.slug)))
     for r in load_yaml("rumours.yaml"):
-        status = RumourStatus(r["status"])
-        values = {
-            "claim": r["claim"],
-            "also_heard_as": r.get("also_heard_as"),
-            "theme": Theme(r["theme"]),
-            "status": status,
-            "reviewed_on": r.get("reviewed_on"),
-        }
-        rumour, _ = get_or_create(Rumour, slug=r["slug"], defaults=values)
-        update_fields(rumour, values)
-        db.session.flush()
+        if r["slug"] in existing:
+            continue
         rb = r["rebuttal"]
-        published = status is RumourStatus.PUBLISHED and bool(rb.get("sources"))
-        reb_values = {
-            "short_answer": rb["short_answer"].strip(),
-            "explanation": rb["explanation"].strip(),
-            "status": RebuttalStatus.PUBLISHED if published else RebuttalStatus.DRAFT,
-            "review_due_on": (r["reviewed_on"] + timedelta(days=365))
-            if r.get("reviewed_on")
-            else None,
-        }
-        rebuttal, created = get_or_create(
-            Rebuttal,
+        published = RumourStatus(r["status"]) is RumourStatus.PUBLISHED and bool(rb.get("sources"))
+        rumour = Rumour(
+            slug=r["slug"],
+            claim=r["claim"],
+            also_heard_as=r.get("also_heard_as"),
+            theme=Theme(r["theme"]),
+            status=RumourStatus.PUBLISHED if published else RumourStatus.DRAFT,
+            reviewed_on=r.get("reviewed_on"),
+        )
+        db.session.add(rumour)
+        db.session.flush()
+        reviewed = r.get("reviewed_on")
+        rebuttal = Rebuttal(
             rumour_id=rumour.id,
             language=rb.get("language", "en"),
             version=1,
-            defaults=reb_values,
-        )
-        if created and published:
-            rebuttal.published_at = datetime.combine(r["reviewed_on"], time(9), UTC)
-        update_fields(rebuttal, reb_values)
-        db.session.flush()
-        existing = {s.url: s for s in rebuttal.sources}
-        for s in rb.get("sources") or []:
-            values = {
-                "title": s["title"],
-                "publisher": s["publisher"],
-                "published_on": s.get("published_on"),
-                "supports": s["supports"].strip(),
-                "checked_on": s.get("checked_on"),
-            }
-            source = existing.get(s["url"])
-            if source is None:
-                rebuttal.sources.append(Source(url=s["url"], **values))
-            else:
-                update_fields(source, values)
-        search_text = fold(
-            " ".join(
-                filter(
-                    None,
-                    [
-                        rumour.claim,
-                        rumour.also_heard_as,
-                        rebuttal.short_answer,
-                        rebuttal.explanation,
-                    ],
+            status=RebuttalStatus.PUBLISHED if published else RebuttalStatus.DRAFT,
+            short_answer=rb["short_answer"].strip(),
+            explanation=rb["explanation"].strip(),
+            review_due_on=reviewed + DEFAULT_REVIEW_PERIOD if reviewed else None,
+            published_at=datetime.combine(reviewed, time(9), UTC) if published else None,
+            sources=[
+                Source(
+                    url=s["url"],
+                    title=s["title"],
+                    publisher=s["publisher"],
+                    published_on=s.get("published_on"),
+                    supports=s["supports"].strip(),
+                    checked_on=s.get("checked_on"),
                 )
-            )
+                for s in rb.get("sources") or []
+            ],
         )
-        update_fields(rumour, {"search_text": search_text})
+        db.session.add(rebuttal)
+        db.session.flush()
+        refresh_search_text(rumour)
     db.session.flush()
 
 

@@ -5,6 +5,7 @@ from flask_babel import get_locale
 
 from .extensions import db
 from .labels import label
+from .markdown import render_markdown
 from .models import Role, SiteSetting
 from .navigation import nav_links
 
@@ -26,6 +27,7 @@ def current_locale() -> str:
 def init_app(app: Flask) -> None:
     app.add_template_global(current_locale)
     app.add_template_filter(label)
+    app.add_template_filter(render_markdown, "markdown")
     app.add_template_global(is_demo_installation)
     app.add_template_global(Role)
     app.add_template_global(nav_links)

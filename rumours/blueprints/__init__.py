@@ -5,7 +5,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Register every area's blueprint (one module per area, each exposing `bp`)."""
-    from . import api, audit, auth, main
+    from . import api, audit, auth, catalogue, main, rumours
 
-    for module in (main, auth, api, audit):
+    for module in (main, auth, api, audit, rumours, catalogue):
         app.register_blueprint(module.bp)

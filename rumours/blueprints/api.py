@@ -1,8 +1,10 @@
 """The JSON API under /api/v1/ (session cookie plus X-CSRFToken on writes)."""
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+
+from ..reports import catalogue
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -27,3 +29,12 @@ def index():
 def csrf_token():
     """Anyone: a fresh CSRF token, fetched by the phone before it syncs queued records."""
     return jsonify({"csrf_token": generate_csrf()})
+
+
+@bp.get("/rumours")
+def rumours():
+    """Anyone: the published catalogue with current rebuttals and sources, for offline use."""
+    items = catalogue.catalogue_json(
+        lambda rumour: url_for("rumours.show", slug=rumour.slug, _external=True)
+    )
+    return jsonify({"rumours": items, "count": len(items)})
