@@ -84,9 +84,8 @@ def search_rumours(
 ) -> SearchPage:
     """Rumours matching the filters, best first (or by theme and claim without a query).
     `public` limits to published rumours and published rebuttals."""
-    statement = db.select(Rumour).options(
-        selectinload(Rumour.rebuttals).selectinload(Rebuttal.sources)
-    )
+    # Rank on a few light columns first; load the full rumours of one page only.
+    statement = db.select(Rumour.id, Rumour.search_text, Rumour.claim, Rumour.theme)
     if public:
         statement = statement.where(Rumour.status == RumourStatus.PUBLISHED)
     elif filters.status is not None:
@@ -104,18 +103,32 @@ def search_rumours(
     # Words hold letters and digits only (see query_words), so LIKE needs no escaping.
     for word in words:
         statement = statement.where(Rumour.search_text.like(f"%{word}%"))
-    rumours = list(db.session.scalars(statement).unique())
-    if filters.review_due and not public:
-        rumours = [r for r in rumours if rumour_review_due(r, today)]
+    rows = db.session.execute(statement).all()
     if words:
         phrase = " ".join(words)
-        rumours.sort(key=lambda r: (-score(r.search_text, words, phrase), fold(r.claim)))
+        rows.sort(key=lambda r: (-score(r.search_text, words, phrase), fold(r.claim)))
     else:
         themes = list(Theme)
-        rumours.sort(key=lambda r: (themes.index(r.theme), fold(r.claim)))
+        rows.sort(key=lambda r: (themes.index(r.theme), fold(r.claim)))
+    ids = [r.id for r in rows]
+    if filters.review_due and not public:
+        ids = [r.id for r in load_rumours(ids) if rumour_review_due(r, today)]
     page = max(1, page)
     start = (page - 1) * per_page
-    return SearchPage(rumours[start : start + per_page], len(rumours), page, per_page)
+    return SearchPage(load_rumours(ids[start : start + per_page]), len(ids), page, per_page)
+
+
+def load_rumours(ids: list[int]) -> list[Rumour]:
+    """Rumours with their rebuttals and sources, in the order of `ids`."""
+    if not ids:
+        return []
+    loaded = db.session.scalars(
+        db.select(Rumour)
+        .options(selectinload(Rumour.rebuttals).selectinload(Rebuttal.sources))
+        .where(Rumour.id.in_(ids))
+    ).all()
+    by_id = {r.id: r for r in loaded}
+    return [by_id[i] for i in ids]
 
 
 def current_rebuttals(rumour: Rumour) -> dict[str, Rebuttal]:
