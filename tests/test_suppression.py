@@ -1,0 +1,107 @@
+"""Small counts never leave the app, and no hidden count can be worked out from totals."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rumours.suppression import (
+    escape_formula,
+    is_small,
+    suppress_counts,
+    suppress_table,
+)
+
+counts = st.integers(min_value=0, max_value=60)
+tables = st.dictionaries(
+    st.tuples(st.sampled_from("ABCDE"), st.sampled_from("vwxyz")),
+    counts,
+    min_size=1,
+    max_size=25,
+)
+thresholds = st.integers(min_value=5, max_value=15)
+
+
+@given(tables, thresholds)
+@settings(max_examples=300, deadline=None)
+def test_no_small_count_is_published(cells, threshold):
+    table = suppress_table(cells, threshold)
+    published = [v for v in table.cells.values() if v is not None]
+    published += [v for v in table.row_totals.values() if v is not None]
+    published += [v for v in table.column_totals.values() if v is not None]
+    if table.grand_total is not None:
+        published.append(table.grand_total)
+    assert not any(is_small(v, threshold) for v in published)
+
+
+@given(tables, thresholds)
+@settings(max_examples=300, deadline=None)
+def test_a_hidden_cell_is_never_alone_on_a_line_with_a_published_total(cells, threshold):
+    table = suppress_table(cells, threshold)
+    rows = {r for r, _ in table.cells}
+    columns = {c for _, c in table.cells}
+    for r in rows:
+        if table.row_totals[r] is not None:
+            hidden = [c for c in columns if table.cells[(r, c)] is None]
+            assert len(hidden) != 1, (r, hidden)
+    for c in columns:
+        if table.column_totals[c] is not None:
+            hidden = [r for r in rows if table.cells[(r, c)] is None]
+            assert len(hidden) != 1, (c, hidden)
+    if table.grand_total is not None:
+        assert sum(v is None for v in table.row_totals.values()) != 1
+        assert sum(v is None for v in table.column_totals.values()) != 1
+
+
+@given(tables, thresholds)
+@settings(max_examples=200, deadline=None)
+def test_published_values_are_the_true_values(cells, threshold):
+    table = suppress_table(cells, threshold)
+    for cell, value in table.cells.items():
+        if value is not None:
+            assert value == cells.get(cell, 0)
+    for r, total in table.row_totals.items():
+        if total is not None:
+            assert total == sum(v for (row, _), v in cells.items() if row == r)
+
+
+def test_a_worked_example():
+    cells = {
+        ("Raval", "market"): 3,
+        ("Raval", "bar"): 40,
+        ("Raval", "street"): 25,
+        ("Gràcia", "market"): 30,
+        ("Gràcia", "bar"): 12,
+        ("Gràcia", "street"): 20,
+    }
+    table = suppress_table(cells, 10)
+    assert table.hidden_primary == {("Raval", "market")}
+    # Raval's total is published, so another Raval cell goes (the smallest: street, 25),
+    # and in the market and street columns a Gràcia cell must go too.
+    assert table.cells[("Raval", "street")] is None
+    assert table.cells[("Gràcia", "market")] is None and table.cells[("Gràcia", "street")] is None
+    assert table.cells[("Raval", "bar")] == 40 and table.grand_total == 130
+
+
+def test_one_way_counts():
+    result = suppress_counts({"market": 120, "bar": 4, "street": 33, "online": 0}, 10)
+    assert result["bar"] is None and result["street"] is None  # street protects bar
+    assert result["market"] == 120 and result["online"] == 0
+
+
+def test_threshold_is_never_below_five():
+    with pytest.raises(ValueError):
+        suppress_table({("a", "b"): 3}, 4)
+
+
+@given(st.text())
+def test_formula_escaping(text):
+    escaped = escape_formula(text)
+    assert not escaped.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert escaped.endswith(text) and len(escaped) - len(text) in (0, 1)
+
+
+def test_formula_escaping_examples():
+    assert escape_formula('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert escape_formula("-5") == "'-5"
+    assert escape_formula("Sant Martí") == "Sant Martí"
+    assert escape_formula(42) == 42
