@@ -7,7 +7,7 @@ from flask import Flask
 from config import Config, config_from_environment
 
 from . import cli, errors, security, templating
-from .blueprints import register as register_blueprints
+from .blueprints import register_all as register_blueprints
 from .extensions import babel, csrf, db, login_manager, migrate
 from .i18n import select_locale
 

@@ -222,3 +222,44 @@ def create_organisation(app):
             return organisation
 
     return make
+
+
+@pytest.fixture
+def create_district(app):
+    """Factory: create_district(name=...) returns the new district's id."""
+
+    def make(name: str = "Ciutat Vella") -> int:
+        from rumours.models import District
+
+        with app.app_context():
+            code = (db.session.scalar(db.select(db.func.max(District.code))) or 0) + 1
+            district = District(code=code, slug=f"district-{code}", name=name)
+            db.session.add(district)
+            db.session.commit()
+            return district.id
+
+    return make
+
+
+@pytest.fixture
+def create_training(app):
+    """Factory: create_training(kind=..., days_ahead=7, capacity=20) returns the session id."""
+
+    def make(kind=None, *, days_ahead: float = 7, hours: int = 3, capacity: int = 20,
+             title: str = "Basic anti-rumour agent training") -> int:
+        from datetime import UTC, datetime, timedelta
+
+        from rumours.models import TrainingKind, TrainingSession
+
+        with app.app_context():
+            starts = datetime.now(UTC) + timedelta(days=days_ahead)
+            session = TrainingSession(
+                kind=kind or TrainingKind.BASIC, title=title, starts_at=starts,
+                ends_at=starts + timedelta(hours=hours), venue="Casal de Barri",
+                trainer="Trainer Name", capacity=capacity, language="ca",
+            )
+            db.session.add(session)
+            db.session.commit()
+            return session.id
+
+    return make

@@ -161,3 +161,65 @@ def test_login_and_logout_are_in_the_audit_log(app, create_user):
     login(client, coordinator.email)
     page = client.get("/audit/").get_data(as_text=True)
     assert "Clara Coordinator" in page and "login" in page
+
+
+def test_changing_the_password_ends_other_sessions(app, create_user):
+    user = create_user(Role.COORDINATOR)
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, user.email)
+    login(phone, user.email)
+    token = csrf_from(laptop.get("/auth/password"))
+    response = laptop.post(
+        "/auth/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": "violet river lantern 42",
+            "confirm": "violet river lantern 42",
+        },
+    )
+    assert response.status_code == 302
+    assert laptop.get("/audit/").status_code == 200  # this device carries on
+    assert phone.get("/audit/").status_code == 302  # the other is logged out
+    fresh = app.test_client()
+    assert login(fresh, user.email, PASSWORD).status_code == 401
+    assert login(fresh, user.email, "violet river lantern 42").status_code == 302
+
+
+def test_password_change_refuses_a_wrong_current_password_and_common_ones(app, create_user):
+    user = create_user(Role.AGENT)
+    client = app.test_client()
+    login(client, user.email)
+    token = csrf_from(client.get("/auth/password"))
+    wrong = client.post(
+        "/auth/password",
+        data={
+            "csrf_token": token,
+            "current_password": "nope",
+            "new_password": "violet river 42",
+            "confirm": "violet river 42",
+        },
+    )
+    assert wrong.status_code == 422
+    assert "That is not your current password." in wrong.get_data(as_text=True)
+    common = client.post(
+        "/auth/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": "password1234",
+            "confirm": "password1234",
+        },
+    )
+    assert common.status_code == 422
+    assert "too common" in common.get_data(as_text=True)
+    mismatch = client.post(
+        "/auth/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": "violet river 42",
+            "confirm": "violet river 43",
+        },
+    )
+    assert "The two do not match." in mismatch.get_data(as_text=True)

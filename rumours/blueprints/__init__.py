@@ -1,11 +1,26 @@
-"""One blueprint per area of the app; `register` adds them all to the app."""
+"""One blueprint per area of the app; `register_all` adds them all to the app."""
 
 from flask import Flask
 
 
-def register(app: Flask) -> None:
+def register_all(app: Flask) -> None:
     """Register every area's blueprint (one module per area, each exposing `bp`)."""
-    from . import api, audit, auth, catalogue, main, rumours
+    from . import (
+        agents,
+        api,
+        api_encounters,
+        audit,
+        auth,
+        catalogue,
+        encounters,
+        main,
+        me,
+        organisations,
+        registration,
+        rumours,
+        trainings,
+    )
 
-    for module in (main, auth, api, audit, rumours, catalogue):
+    for module in (main, auth, api, audit, rumours, catalogue, encounters, api_encounters,
+                   registration, agents, me, trainings, organisations):
         app.register_blueprint(module.bp)

@@ -9,7 +9,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
-from ..forms import LoginForm, LogoutForm
+from ..forms import ChangePasswordForm, LoginForm, LogoutForm
 from ..models import User
 from ..passwords import burn_time, hash_password, needs_rehash, verify_password
 from ..security import (
@@ -20,6 +20,7 @@ from ..security import (
     record_successful_login,
 )
 from ..services import record_audit
+from ..services.agents import password_problem
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -99,3 +100,39 @@ def logout():
         flash(_("You have logged out."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/logout.html", form=form)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Logged-in users: change their password; every other session of theirs ends."""
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if login_blocked(user.email).blocked:
+            form.current_password.errors.append(
+                _("Too many failed attempts for this account. Try again later.")
+            )
+            status = 429
+        elif not verify_password(user.password_hash, form.current_password.data):
+            record_failed_login(user.email)
+            db.session.commit()
+            form.current_password.errors.append(_("That is not your current password."))
+            status = 422
+        elif problem := password_problem(form.new_password.data, user.email, user.name):
+            form.new_password.errors.append(problem)
+            status = 422
+        else:
+            user.password_hash = hash_password(form.new_password.data)
+            user.password_changed_at = datetime.now(UTC)
+            end_all_sessions(user)
+            record_audit("change password", "user", user.id, actor=user)
+            db.session.commit()
+            # This device carries on with the new token; every other one is logged out.
+            login_user(user)
+            flash(_("Your password is changed. Other devices have been logged out."), "success")
+            return redirect(url_for("main.home"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/password.html", form=form), status

@@ -1,0 +1,397 @@
+"""Benchmark POST /api/v1/encounters under gunicorn with several workers.
+
+    .venv/bin/python bench/encounters.py                 # SQLite and PostgreSQL
+    .venv/bin/python bench/encounters.py --db sqlite --workers 4 --clients 16 --requests 2000
+
+Concurrent clients (each logged in as its own certified agent, session cookie plus
+X-CSRFToken, keep-alive connections) post encounters with fresh client_uuids. The same
+server also exposes a bare insert route (one INSERT and a commit, no login, no
+validation), so the ratio shows what the real path costs. Prints throughput and p50/p99
+latency, then checks that the row count equals the 2xx responses (nothing lost,
+nothing doubled) and that replays create nothing.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "bench-password-2026"
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+# ---------------------------------------------------------------------------
+# The app gunicorn serves: the real one plus a bare insert route
+# ---------------------------------------------------------------------------
+
+
+def bench_app():
+    """The real app on BENCH_DATABASE_URL, plus POST /bench/bare-insert for the baseline."""
+    from flask import jsonify
+
+    from config import DevelopmentConfig
+    from rumours import create_app
+    from rumours.extensions import csrf, db
+    from rumours.models import Encounter, Outcome, Setting
+
+    config = type(
+        "BenchConfig",
+        (DevelopmentConfig,),
+        {"SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"]},
+    )
+    app = create_app(config)
+
+    @app.post("/bench/bare-insert")
+    @csrf.exempt
+    def bare_insert():
+        """Benchmark only: one plain INSERT and a commit."""
+        encounter = Encounter(
+            client_uuid=uuid.uuid4(),
+            content_hash="0" * 64,
+            occurred_at=datetime.now(UTC),
+            district_id=1,
+            setting=Setting.MARKET,
+            people_reached=1,
+            outcome=Outcome.OPEN,
+        )
+        db.session.add(encounter)
+        db.session.commit()
+        return jsonify({"id": encounter.id}), 201
+
+    return app
+
+
+# ---------------------------------------------------------------------------
+# Setup
+# ---------------------------------------------------------------------------
+
+
+def prepare(url: str, agents: int) -> None:
+    """Create the schema and the minimum a POST needs: a district, a rumour, agents."""
+    from config import DevelopmentConfig
+    from rumours import create_app
+    from rumours.extensions import db
+    from rumours.models import (
+        AgentProfile,
+        AgentStatus,
+        Campaign,
+        District,
+        Neighbourhood,
+        Role,
+        Rumour,
+        RumourStatus,
+        Theme,
+        User,
+    )
+    from rumours.passwords import hash_password
+    from rumours.security import new_session_token
+
+    app = create_app(type("Prep", (DevelopmentConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    with app.app_context():
+        db.create_all()
+        district = District(id=1, code=1, slug="ciutat-vella", name="Ciutat Vella")
+        db.session.add(district)
+        db.session.flush()
+        db.session.add(Neighbourhood(district_id=1, code=1, slug="el-raval", name="el Raval"))
+        db.session.add(
+            Rumour(
+                slug="they-take-our-jobs",
+                claim="They take our jobs",
+                theme=Theme.EMPLOYMENT,
+                status=RumourStatus.PUBLISHED,
+            )
+        )
+        today = date.today()
+        db.session.add(
+            Campaign(
+                slug="bench",
+                name="Bench",
+                starts_on=today - timedelta(days=60),
+                ends_on=today + timedelta(days=60),
+            )
+        )
+        hashed = hash_password(PASSWORD)
+        for i in range(agents):
+            user = User(
+                email=f"agent{i}@bench.example.org",
+                name=f"Agent {i}",
+                role=Role.AGENT,
+                password_hash=hashed,
+                session_token=new_session_token(),
+            )
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(
+                AgentProfile(
+                    user_id=user.id,
+                    status=AgentStatus.CERTIFIED,
+                    pseudonym=f"bench{i:04d}",
+                    district_id=1,
+                )
+            )
+        db.session.commit()
+        db.engine.dispose()
+
+
+def count_rows(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM encounters")).scalar_one()
+    engine.dispose()
+    return rows
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(url: str, workers: int, port: int) -> subprocess.Popen:
+    env = dict(os.environ, BENCH_DATABASE_URL=url, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "bench.encounters:bench_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+# ---------------------------------------------------------------------------
+# Clients
+# ---------------------------------------------------------------------------
+
+
+class Client:
+    """One agent's keep-alive connection with its session cookie and CSRF token."""
+
+    def __init__(self, port: int, email: str | None):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookies: dict[str, str] = {}
+        self.token = ""
+        if email:
+            page = self.request("GET", "/auth/login")[1].decode()
+            token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+            form = urlencode({"email": email, "password": PASSWORD, "csrf_token": token})
+            status, _ = self.request(
+                "POST",
+                "/auth/login",
+                form,
+                {"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert status == 302, f"login failed: {status}"
+            self.token = json.loads(self.request("GET", "/api/v1/csrf-token")[1])["csrf_token"]
+
+    def request(self, method, path, body=None, headers=None):
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        return response.status, data
+
+    def post_encounter(self, body: str) -> int:
+        headers = {"Content-Type": "application/json", "X-CSRFToken": self.token}
+        return self.request("POST", "/api/v1/encounters", body, headers)[0]
+
+
+def encounter_body() -> str:
+    """A fresh encounter with its own client_uuid, as a phone would send it."""
+    return json.dumps(
+        {
+            "client_uuid": str(uuid.uuid4()),
+            "occurred_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+            "district": "ciutat-vella",
+            "neighbourhood": "el-raval",
+            "setting": "market",
+            "rumours": ["they-take-our-jobs"],
+            "people_reached": 2,
+            "outcome": "doubt_sown",
+            "notes": "",
+            "campaign": "bench",
+        }
+    )
+
+
+def run_load(clients: list[Client], total: int, action) -> tuple[float, list[float], list[int]]:
+    """Spread `total` calls of action(client) over the clients' threads."""
+    per_client = [total // len(clients) + (i < total % len(clients)) for i in range(len(clients))]
+    latencies: list[float] = []
+    statuses: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(clients) + 1)
+
+    def work(client: Client, n: int):
+        mine_l, mine_s = [], []
+        barrier.wait()
+        for _ in range(n):
+            started = time.perf_counter()
+            status = action(client)
+            mine_l.append(time.perf_counter() - started)
+            mine_s.append(status)
+        with lock:
+            latencies.extend(mine_l)
+            statuses.extend(mine_s)
+
+    threads = [
+        threading.Thread(target=work, args=(c, n)) for c, n in zip(clients, per_client, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, latencies, statuses
+
+
+def summary(name: str, elapsed: float, latencies: list[float], statuses: list[int]) -> float:
+    ok = sum(1 for s in statuses if 200 <= s < 300)
+    cuts = statistics.quantiles(latencies, n=100)
+    rate = len(statuses) / elapsed
+    others = sorted({s for s in statuses if not 200 <= s < 300})
+    print(
+        f"  {name:<22} {rate:8.0f} req/s   p50 {cuts[49] * 1000:6.1f} ms   "
+        f"p99 {cuts[98] * 1000:6.1f} ms   2xx {ok}/{len(statuses)}"
+        + (f"   other statuses {others}" if others else "")
+    )
+    return rate
+
+
+def bench(label: str, url: str, workers: int, n_clients: int, requests: int) -> bool:
+    prepare(url, n_clients)
+    port = free_port()
+    server = start_gunicorn(url, workers, port)
+    try:
+        clients = [Client(port, f"agent{i}@bench.example.org") for i in range(n_clients)]
+        bare_clients = [Client(port, None) for _ in range(n_clients)]
+        print(f"{label}: gunicorn {workers} workers, {n_clients} concurrent clients")
+
+        def bare(client):
+            return client.request("POST", "/bench/bare-insert", b"")[0]
+
+        warm = max(n_clients * 2, 20)
+        run_load(bare_clients, warm, bare)
+        sent: dict[int, list[str]] = {}  # per client, the bodies that were stored
+        sent_lock = threading.Lock()
+
+        def encounter(client):
+            body = encounter_body()
+            status = client.post_encounter(body)
+            if 200 <= status < 300:
+                with sent_lock:
+                    sent.setdefault(id(client), []).append(body)
+            return status
+
+        rows_before = count_rows(url)
+        bare_rate = summary("bare insert", *run_load(bare_clients, requests, bare))
+        rows_after_bare = count_rows(url)
+        elapsed, latencies, statuses = run_load(clients, requests, encounter)
+        api_rate = summary("POST /api/v1/encounters", elapsed, latencies, statuses)
+        rows_after_api = count_rows(url)
+
+        # Each client replays ten of its own stored entries: 200 each, not one new row.
+        replays = {key: iter(bodies[:10]) for key, bodies in sent.items()}
+
+        def replay(client):
+            return client.post_encounter(next(replays[id(client)]))
+
+        per_client = min(len(bodies[:10]) for bodies in sent.values())
+        _, _, replay_statuses = run_load(clients, per_client * len(clients), replay)
+        rows_after_replay = count_rows(url)
+
+        ok = sum(1 for s in statuses if 200 <= s < 300)
+        bare_ok = rows_after_bare - rows_before
+        good = (
+            rows_after_api - rows_after_bare == ok
+            and rows_after_replay == rows_after_api
+            and set(replay_statuses) <= {200}
+        )
+        print(f"  ratio to the bare insert: {api_rate / bare_rate:.2f}")
+        print(
+            f"  rows: bare +{bare_ok}, encounters +{rows_after_api - rows_after_bare} "
+            f"for {ok} 2xx; {len(replay_statuses)} replays -> "
+            f"{sorted(set(replay_statuses))}, +{rows_after_replay - rows_after_api} rows: "
+            + ("OK (nothing lost, nothing doubled)" if good else "MISMATCH")
+        )
+        return good
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    good = True
+    if args.db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+            good &= bench("SQLite", url, args.workers, args.clients, args.requests)
+    if args.db in ("postgresql", "both"):
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        admin_url = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg")
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        name = f"rumours_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            url = admin_url.set(database=name).render_as_string(hide_password=False)
+            good &= bench("PostgreSQL", url, args.workers, args.clients, args.requests)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    return 0 if good else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

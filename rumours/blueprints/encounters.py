@@ -1,0 +1,300 @@
+"""Encounters in HTML: the phone form, the agent's own list (correct or delete within
+24 hours), the coordinators' review with data-quality flags, and the offline files
+(service worker at the root scope, web app manifest)."""
+
+import gzip
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from ..extensions import db
+from ..forms.encounters import EncounterForm
+from ..models import Encounter, Role
+from ..permissions import role_required
+from ..reports.encounters import (
+    ReviewFilters,
+    all_campaigns,
+    form_choices,
+    own_encounters_page,
+    review_page,
+)
+from ..services.encounters import (
+    EDIT_WINDOW,
+    EncounterInvalid,
+    NotAllowed,
+    can_change_encounter,
+    delete_encounter,
+    is_certified_agent,
+    log_encounter,
+    update_encounter,
+)
+
+bp = Blueprint("encounters", __name__)
+
+
+def _local_now() -> datetime:
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.now(UTC).astimezone(zone).replace(second=0, microsecond=0, tzinfo=None)
+
+
+def _show_service_errors(form: EncounterForm, error: EncounterInvalid) -> None:
+    for name, messages in error.fields.items():
+        target = getattr(form, name, None)
+        if target is None or name == "client_uuid":
+            flash(" ".join(messages), "error")
+        else:
+            target.errors = list(target.errors) + messages
+
+
+def _render_form(form, choices, template: str, status: int, **context):
+    return render_template(
+        template,
+        form=form,
+        choices=choices,
+        district_slugs={d.id: d.slug for d in choices.districts},
+        **context,
+    ), status
+
+
+@bp.route("/encounters/new", methods=["GET", "POST"])
+@role_required(Role.AGENT)
+def new():
+    """Certified agents: the phone form; saves through log_encounter, then offers the next."""
+    if not is_certified_agent(current_user):
+        abort(403)
+    choices = form_choices(current_user)
+    form = EncounterForm()
+    form.set_choices(choices)
+    status = 200
+    if request.method == "GET":
+        form.client_uuid.data = str(uuid.uuid4())
+        form.occurred_at.data = _local_now()
+        form.district.data = choices.default_district
+        form.campaign.data = choices.default_campaign or ""
+        form.people_reached.data = 1
+    elif form.validate_on_submit():
+        try:
+            encounter, _created = log_encounter(
+                actor=current_user,
+                client_uuid=uuid.UUID(form.client_uuid.data),
+                data=form.data_for_service(),
+            )
+        except EncounterInvalid as error:
+            db.session.rollback()
+            _show_service_errors(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Saved. Thank you! Ready for the next one."), "success")
+            return redirect(url_for(".new", saved=encounter.id))
+    else:
+        status = 422
+    return _render_form(form, choices, "encounters/new.html", status)
+
+
+@bp.get("/encounters/")
+@role_required(Role.AGENT)
+def index():
+    """Agents: their own encounters, newest first; correct or delete within 24 hours."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    encounters, has_next = own_encounters_page(current_user, page=page)
+    now = datetime.now(UTC)
+    return render_template(
+        "encounters/index.html",
+        encounters=encounters,
+        changeable={e.id for e in encounters if can_change_encounter(current_user, e, now)},
+        page=page,
+        has_next=has_next,
+        delete_form=FlaskForm(),
+        can_log=is_certified_agent(current_user),
+    )
+
+
+def _own_changeable_or_abort(encounter_id: int) -> Encounter:
+    encounter = db.get_or_404(Encounter, encounter_id)
+    if encounter.agent_id != current_user.id:
+        abort(403)
+    if not can_change_encounter(current_user, encounter):
+        abort(403, _("Conversations can be corrected or deleted only within 24 hours."))
+    return encounter
+
+
+@bp.route("/encounters/<int:encounter_id>/edit", methods=["GET", "POST"])
+@role_required(Role.AGENT)
+def edit(encounter_id: int):
+    """Agents: correct their own encounter within 24 hours of logging it."""
+    encounter = _own_changeable_or_abort(encounter_id)
+    choices = form_choices(current_user)
+    form = EncounterForm()
+    form.set_choices(choices)
+    status = 200
+    if request.method == "GET":
+        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        form.client_uuid.data = str(encounter.client_uuid)
+        form.occurred_at.data = encounter.occurred_at.astimezone(zone).replace(tzinfo=None)
+        form.district.data = encounter.district.slug
+        form.neighbourhood.data = encounter.neighbourhood.slug if encounter.neighbourhood else ""
+        form.setting.data = encounter.setting.value
+        form.outcome.data = encounter.outcome.value
+        form.rumours.data = [link.rumour.slug for link in encounter.rumour_links]
+        form.people_reached.data = encounter.people_reached
+        form.notes.data = encounter.notes or ""
+        form.campaign.data = encounter.campaign.slug if encounter.campaign else ""
+    elif form.validate_on_submit():
+        try:
+            update_encounter(encounter, actor=current_user, data=form.data_for_service())
+        except EncounterInvalid as error:
+            db.session.rollback()
+            _show_service_errors(form, error)
+            status = 422
+        except NotAllowed:
+            db.session.rollback()
+            abort(403)
+        else:
+            db.session.commit()
+            flash(_("Your correction is saved."), "success")
+            return redirect(url_for(".index"))
+    else:
+        status = 422
+    return _render_form(
+        form,
+        choices,
+        "encounters/edit.html",
+        status,
+        encounter=encounter,
+        editable_until=encounter.created_at + EDIT_WINDOW,
+    )
+
+
+@bp.post("/encounters/<int:encounter_id>/delete")
+@role_required(Role.AGENT)
+def delete(encounter_id: int):
+    """Agents: delete their own encounter within 24 hours of logging it."""
+    encounter = _own_changeable_or_abort(encounter_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    delete_encounter(encounter, actor=current_user)
+    db.session.commit()
+    flash(_("The conversation is deleted."), "success")
+    return redirect(url_for(".index"))
+
+
+def _review_filters() -> ReviewFilters:
+    args = request.args
+
+    def day(name: str):
+        try:
+            return datetime.strptime(args.get(name, ""), "%Y-%m-%d").date()
+        except ValueError:
+            return None
+
+    return ReviewFilters(
+        campaign=args.get("campaign") or None,
+        district=args.get("district") or None,
+        setting=args.get("setting") or None,
+        outcome=args.get("outcome") or None,
+        rumour=args.get("rumour") or None,
+        agent=args.get("agent") or None,
+        start=day("start"),
+        end=day("end"),
+        flagged=args.get("flagged") == "1",
+    )
+
+
+@bp.get("/encounters/review")
+@role_required(Role.COORDINATOR)
+def review():
+    """Coordinators: every encounter, filtered, with flags on implausible patterns."""
+    filters = _review_filters()
+    page = max(request.args.get("page", 1, type=int), 1)
+    result = review_page(filters, page=page)
+    choices = form_choices(current_user)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "encounters/review.html",
+        result=result,
+        filters=filters,
+        choices=choices,
+        campaigns=all_campaigns(),
+        args=args,
+    )
+
+
+def _static_file(name: str, mimetype: str) -> Response:
+    # Small files read whole: simpler than streaming, and nothing is left open.
+    path = Path(current_app.static_folder) / name
+    return Response(path.read_bytes(), mimetype=mimetype)
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """Anyone: the service worker, served from the root so it can cover every page."""
+    response = _static_file("js/sw.js", "text/javascript")
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """Anyone: the web app manifest (add to home screen, open on the form)."""
+    response = _static_file("manifest.webmanifest", "application/manifest+json")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+# Static text files go out gzipped, which keeps the phone form's first load small on a
+# slow connection. HTML pages are not compressed: they carry the CSRF token (BREACH).
+COMPRESSIBLE = {
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "image/svg+xml",
+    "application/manifest+json",
+}
+COMPRESSED_ENDPOINTS = {"static", "encounters.service_worker", "encounters.manifest"}
+_gzipped: dict[bytes, bytes] = {}
+
+
+@bp.after_app_request
+def compress_static(response: Response) -> Response:
+    """Anyone: gzip static CSS, JavaScript, SVG and the manifest when the browser accepts it."""
+    if (
+        request.endpoint not in COMPRESSED_ENDPOINTS
+        or response.status_code != 200
+        or response.mimetype not in COMPRESSIBLE
+        or "gzip" not in request.headers.get("Accept-Encoding", "")
+        or "Content-Encoding" in response.headers
+    ):
+        return response
+    original = response.response
+    response.direct_passthrough = False
+    data = response.get_data()
+    if hasattr(original, "close"):
+        original.close()
+    key = hashlib.sha256(data).digest()
+    if key not in _gzipped:
+        if len(_gzipped) > 64:
+            _gzipped.clear()
+        _gzipped[key] = gzip.compress(data, compresslevel=9, mtime=0)
+    response.set_data(_gzipped[key])
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response

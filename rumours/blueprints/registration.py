@@ -1,0 +1,88 @@
+"""Agent sign-up at /auth/register, openly or through a coordinator's invitation link."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+
+from ..extensions import db
+from ..forms.agents import RegistrationForm, options
+from ..reports.agents import filter_choices
+from ..services.agents import AgentError, find_invitation, register_agent
+
+bp = Blueprint("register", __name__, url_prefix="/auth")
+
+
+def _form(choices) -> RegistrationForm:
+    form = RegistrationForm()
+    form.district.choices = options(
+        [("", _("Choose your district"))] + [(str(i), name) for i, name in choices["districts"]]
+    )
+    form.organisations.choices = options(choices["organisations"])
+    return form
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Anyone not logged in: sign up as an agent (an applicant until approved)."""
+    return _register(None)
+
+
+@bp.route("/register/<token>", methods=["GET", "POST"])
+def register_invited(token: str):
+    """Anyone holding a valid invitation link: sign up, approved at once, for the invited e-mail."""
+    invitation = find_invitation(token)
+    if invitation is None:
+        abort(404)
+    return _register(invitation)
+
+
+def _register(invitation):
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    choices = filter_choices()
+    form = _form(choices)
+    if invitation is not None and not form.is_submitted():
+        form.email.data = invitation.email
+    status = 200
+    if form.validate_on_submit():
+        if invitation is not None and form.email.data.strip().lower() != invitation.email:
+            form.email.errors.append(_("This invitation is for %(email)s.", email=invitation.email))
+        else:
+            try:
+                user = register_agent(
+                    name=form.name.data,
+                    email=form.email.data,
+                    password=form.password.data,
+                    languages=form.languages.data,
+                    district_id=int(form.district.data),
+                    organisation_ids=form.organisations.data or [],
+                    consent_contact=form.consent_contact.data,
+                    invitation=invitation,
+                )
+            except AgentError as error:
+                db.session.rollback()
+                getattr(form, error.field or "email").errors.append(error.message)
+            else:
+                db.session.commit()
+                login_user(user)
+                if invitation is not None:
+                    flash(
+                        _(
+                            "Welcome, %(name)s. You can enrol in a basic training now.",
+                            name=user.name,
+                        ),
+                        "success",
+                    )
+                else:
+                    flash(
+                        _(
+                            "Thank you, %(name)s. A coordinator will review your sign-up soon.",
+                            name=user.name,
+                        ),
+                        "success",
+                    )
+                return redirect(url_for("main.home"))
+        status = 400
+    elif form.is_submitted():
+        status = 400
+    return render_template("register/register.html", form=form, invitation=invitation), status

@@ -1,0 +1,292 @@
+"""Read-only encounter queries: the form's choices, the agent's list, the coordinators'
+review list with its data-quality flags (computed in SQL, nothing stored)."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import DateTime, Interval, and_, case, false, func, literal, or_, type_coerce
+from sqlalchemy.orm import aliased, selectinload
+
+from ..extensions import db
+from ..models import (
+    AgentProfile,
+    Campaign,
+    District,
+    Encounter,
+    EncounterRumour,
+    Neighbourhood,
+    Outcome,
+    Rumour,
+    RumourStatus,
+    Setting,
+    User,
+    campaign_rumours,
+)
+
+PAGE_SIZE = 50
+# "Many in a few minutes": this many encounters by one agent within BURST_WINDOW
+# either side of one are more than a person can hold.
+BURST_COUNT = 4
+BURST_WINDOW = timedelta(minutes=5)
+# "Far above the usual for the setting": above this many times the setting's mean,
+# and at least PEOPLE_FLOOR (a school talk of 25 is normal; a market chat of 40 is not).
+PEOPLE_FACTOR = 4
+PEOPLE_FLOOR = 12
+
+
+@dataclass(frozen=True)
+class RumourChoice:
+    slug: str
+    claim: str
+    recent: bool
+    focus: bool
+
+
+@dataclass(frozen=True)
+class FormChoices:
+    districts: list[District]
+    neighbourhoods: list[Neighbourhood]
+    campaigns: list[Campaign]
+    rumours: list[RumourChoice]
+    default_district: str | None
+    default_campaign: str | None
+
+
+def current_campaigns(today: date) -> list[Campaign]:
+    """Campaigns running today, the most recently started first."""
+    return list(
+        db.session.scalars(
+            db.select(Campaign)
+            .where(Campaign.starts_on <= today, Campaign.ends_on >= today)
+            .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
+        )
+    )
+
+
+def form_choices(agent: User, today: date | None = None) -> FormChoices:
+    """What the phone form offers: the agent's recent and the campaign's focus rumours first."""
+    today = today or datetime.now(UTC).date()
+    campaigns = current_campaigns(today)
+    current = campaigns[0] if campaigns else None
+    recent_ids = list(
+        db.session.scalars(
+            db.select(EncounterRumour.rumour_id)
+            .join(Encounter)
+            .where(Encounter.agent_id == agent.id)
+            .group_by(EncounterRumour.rumour_id)
+            .order_by(func.max(Encounter.occurred_at).desc())
+            .limit(3)
+        )
+    )
+    focus_ids = set()
+    if current is not None:
+        focus_ids = set(
+            db.session.scalars(
+                db.select(campaign_rumours.c.rumour_id).where(
+                    campaign_rumours.c.campaign_id == current.id
+                )
+            )
+        )
+    rumours = list(
+        db.session.scalars(
+            db.select(Rumour).where(Rumour.status == RumourStatus.PUBLISHED).order_by(Rumour.claim)
+        )
+    )
+    rank = {rid: i for i, rid in enumerate(recent_ids)}
+
+    def order(r: Rumour):
+        return (r.id not in rank, rank.get(r.id, 0), r.id not in focus_ids, r.claim)
+
+    profile = db.session.get(AgentProfile, agent.id)
+    district = (
+        db.session.get(District, profile.district_id) if profile and profile.district_id else None
+    )
+    return FormChoices(
+        districts=list(db.session.scalars(db.select(District).order_by(District.name))),
+        neighbourhoods=list(
+            db.session.scalars(
+                db.select(Neighbourhood).order_by(Neighbourhood.district_id, Neighbourhood.name)
+            )
+        ),
+        campaigns=campaigns,
+        rumours=[
+            RumourChoice(r.slug, r.claim, r.id in rank, r.id in focus_ids)
+            for r in sorted(rumours, key=order)
+        ],
+        default_district=district.slug if district else None,
+        default_campaign=current.slug if current else None,
+    )
+
+
+def _with_details(query):
+    return query.options(
+        selectinload(Encounter.rumour_links).selectinload(EncounterRumour.rumour),
+        selectinload(Encounter.district),
+        selectinload(Encounter.neighbourhood),
+        selectinload(Encounter.campaign),
+    )
+
+
+def own_encounters_page(agent: User, page: int = 1) -> tuple[list[Encounter], bool]:
+    """One page of the agent's own encounters, newest first, and whether more follow."""
+    rows = list(
+        db.session.scalars(
+            _with_details(
+                db.select(Encounter)
+                .where(Encounter.agent_id == agent.id)
+                .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
+                .offset((page - 1) * PAGE_SIZE)
+                .limit(PAGE_SIZE + 1)
+            )
+        )
+    )
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+# ---------------------------------------------------------------------------
+# Coordinators' review
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class ReviewFilters:
+    campaign: str | None = None
+    district: str | None = None
+    setting: str | None = None
+    outcome: str | None = None
+    rumour: str | None = None
+    agent: str | None = None  # the agent's pseudonym, never the name in a URL
+    start: date | None = None
+    end: date | None = None
+    flagged: bool = False
+
+
+@dataclass
+class ReviewRow:
+    encounter: Encounter
+    pseudonym: str | None
+    burst: bool
+    crowd: bool
+
+    @property
+    def flags(self) -> list[str]:
+        return [name for name, on in (("burst", self.burst), ("crowd", self.crowd)) if on]
+
+
+@dataclass
+class ReviewPage:
+    rows: list[ReviewRow]
+    total: int
+    flagged: int
+    page: int
+    has_next: bool
+    settings: list[Setting] = field(default_factory=lambda: list(Setting))
+    outcomes: list[Outcome] = field(default_factory=lambda: list(Outcome))
+
+
+def _flag_columns():
+    """SQL expressions for the two flags of the outer Encounter row."""
+    other = aliased(Encounter)
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite has no interval arithmetic; compare Julian days (the agent index narrows it).
+        near = (
+            func.abs(func.julianday(other.occurred_at) - func.julianday(Encounter.occurred_at))
+            <= BURST_WINDOW.total_seconds() / 86400
+        )
+    else:
+        at = type_coerce(Encounter.occurred_at, DateTime())
+        window = literal(BURST_WINDOW, Interval())
+        near = type_coerce(other.occurred_at, DateTime()).between(at - window, at + window)
+    neighbours = (
+        db.select(func.count())
+        .where(other.agent_id == Encounter.agent_id, near)
+        .correlate(Encounter)
+        .scalar_subquery()
+    )
+    burst = and_(Encounter.agent_id.is_not(None), neighbours >= BURST_COUNT)
+    # The usual crowd per setting: one small grouped query, then a CASE in the main one.
+    means = dict(
+        db.session.execute(
+            db.select(Encounter.setting, func.avg(Encounter.people_reached * 1.0)).group_by(
+                Encounter.setting
+            )
+        ).all()
+    )
+    if not means:
+        return burst, false()
+    threshold = case(
+        *((Encounter.setting == s, float(m) * PEOPLE_FACTOR) for s, m in means.items()),
+        else_=float(PEOPLE_FLOOR),
+    )
+    crowd = and_(Encounter.people_reached >= PEOPLE_FLOOR, Encounter.people_reached > threshold)
+    return burst, crowd
+
+
+def _filtered(filters: ReviewFilters):
+    conditions = []
+    if filters.campaign:
+        conditions.append(Encounter.campaign.has(Campaign.slug == filters.campaign))
+    if filters.district:
+        conditions.append(Encounter.district.has(District.slug == filters.district))
+    if filters.setting in {s.value for s in Setting}:
+        conditions.append(Encounter.setting == Setting(filters.setting))
+    if filters.outcome in {o.value for o in Outcome}:
+        conditions.append(Encounter.outcome == Outcome(filters.outcome))
+    if filters.rumour:
+        conditions.append(
+            Encounter.rumour_links.any(EncounterRumour.rumour.has(Rumour.slug == filters.rumour))
+        )
+    if filters.agent:
+        conditions.append(
+            Encounter.agent_id.in_(
+                db.select(AgentProfile.user_id).where(AgentProfile.pseudonym == filters.agent)
+            )
+        )
+    if filters.start:
+        conditions.append(
+            Encounter.occurred_at >= datetime.combine(filters.start, datetime.min.time(), UTC)
+        )
+    if filters.end:
+        conditions.append(
+            Encounter.occurred_at
+            < datetime.combine(filters.end + timedelta(days=1), datetime.min.time(), UTC)
+        )
+    return conditions
+
+
+def review_page(filters: ReviewFilters, page: int = 1) -> ReviewPage:
+    """Coordinators: all encounters matching the filters with their flags, newest first."""
+    burst, crowd = _flag_columns()
+    conditions = _filtered(filters)
+    if filters.flagged:
+        conditions.append(or_(burst, crowd))
+    total, flagged = db.session.execute(
+        db.select(
+            func.count(),
+            func.coalesce(func.sum(case((or_(burst, crowd), 1), else_=0)), 0),
+        )
+        .select_from(Encounter)
+        .where(*conditions)
+    ).one()
+    rows = db.session.execute(
+        _with_details(
+            db.select(Encounter, AgentProfile.pseudonym, burst, crowd)
+            .outerjoin(AgentProfile, AgentProfile.user_id == Encounter.agent_id)
+            .where(*conditions)
+            .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE + 1)
+        )
+    ).all()
+    return ReviewPage(
+        rows=[ReviewRow(e, p, bool(b), bool(c)) for e, p, b, c in rows[:PAGE_SIZE]],
+        total=total,
+        flagged=flagged,
+        page=page,
+        has_next=len(rows) > PAGE_SIZE,
+    )
+
+
+def all_campaigns() -> list[Campaign]:
+    """Every campaign, the latest first (for filters)."""
+    return list(db.session.scalars(db.select(Campaign).order_by(Campaign.starts_on.desc())))

@@ -1,0 +1,97 @@
+/* Rumours service worker: the app shell, the phone form and the rumour pocket list
+   load without a connection after the first visit. Writes are never cached here:
+   the page's outbox (IndexedDB) keeps unsent conversations. */
+'use strict';
+var VERSION = 'v1';
+var SHELL = 'rumours-shell-' + VERSION;
+var PAGES = 'rumours-pages-' + VERSION;
+var SHELL_FILES = [
+  '/static/app.css', '/static/js/shell.js', '/static/js/encounter-form.js',
+  '/static/favicon.svg', '/static/icon.svg', '/manifest.webmanifest'
+];
+/* Pages kept for offline use when they exist for this user (the catalogue's pocket
+   list and its JSON twin may not be deployed yet: a miss is fine). */
+var OFFLINE_PAGES = ['/encounters/new', '/rumours/pocket', '/api/v1/rumours'];
+
+function keep(cache, url, response) {
+  if (response && response.ok && !response.redirected && response.type === 'basic') {
+    return cache.put(url, response.clone()).then(function () { return response; });
+  }
+  return Promise.resolve(response);
+}
+
+self.addEventListener('install', function (event) {
+  event.waitUntil(
+    caches.open(SHELL).then(function (cache) { return cache.addAll(SHELL_FILES); })
+      .then(function () { return caches.open(PAGES); })
+      .then(function (cache) {
+        return Promise.all(OFFLINE_PAGES.map(function (url) {
+          return fetch(url, { credentials: 'same-origin' })
+            .then(function (response) { return keep(cache, url, response); })
+            .catch(function () {});
+        }));
+      })
+      .then(function () { return self.skipWaiting(); })
+  );
+});
+
+self.addEventListener('activate', function (event) {
+  event.waitUntil(
+    caches.keys().then(function (keys) {
+      return Promise.all(keys.filter(function (key) {
+        return key.indexOf('rumours-') === 0 && key !== SHELL && key !== PAGES;
+      }).map(function (key) { return caches.delete(key); }));
+    }).then(function () { return self.clients.claim(); })
+  );
+});
+
+function offlinePage() {
+  return new Response(
+    '<!doctype html><html lang="en"><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+    '<link rel="stylesheet" href="/static/app.css"><title>Offline · Rumours</title>' +
+    '<main class="page"><h1>You are offline</h1><p>This page is not kept on this phone.</p>' +
+    '<p><a class="button button-primary" href="/encounters/new">Log a conversation</a></p></main></html>',
+    { status: 503, headers: { 'Content-Type': 'text/html; charset=utf-8' } }
+  );
+}
+
+self.addEventListener('fetch', function (event) {
+  var request = event.request;
+  var url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) { return; }
+  var path = url.pathname;
+
+  if (SHELL_FILES.indexOf(path) !== -1) {
+    // Stale while revalidate: instant from the cache, refreshed in the background.
+    event.respondWith(caches.open(SHELL).then(function (cache) {
+      return cache.match(path, { ignoreSearch: true }).then(function (cached) {
+        var network = fetch(request).then(function (response) {
+          return keep(cache, path, response);
+        });
+        if (cached) {
+          event.waitUntil(network.catch(function () {}));
+          return cached;
+        }
+        return network;
+      });
+    }));
+    return;
+  }
+
+  if (OFFLINE_PAGES.indexOf(path) !== -1 || request.mode === 'navigate') {
+    // Network first, so agents see fresh data; the kept copy when offline.
+    event.respondWith(
+      fetch(request).then(function (response) {
+        if (OFFLINE_PAGES.indexOf(path) !== -1) {
+          return caches.open(PAGES).then(function (cache) { return keep(cache, path, response); });
+        }
+        return response;
+      }).catch(function () {
+        return caches.match(path, { ignoreSearch: true, ignoreVary: true }).then(function (cached) {
+          return cached || (request.mode === 'navigate' ? offlinePage() : Response.error());
+        });
+      })
+    );
+  }
+});

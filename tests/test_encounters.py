@@ -1,0 +1,269 @@
+"""The encounter pages: the phone form without JavaScript, the agent's list with
+corrections and deletions within 24 hours, the coordinators' review and its flags,
+and the offline files (service worker, manifest)."""
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from rumours.extensions import db
+from rumours.models import (
+    AgentProfile,
+    AgentStatus,
+    District,
+    Encounter,
+    Outcome,
+    Role,
+    Setting,
+)
+from rumours.services.encounters import EncounterData, log_encounter
+
+from .conftest import csrf_from, login
+from .test_api_encounters import add_catalogue
+
+
+@pytest.fixture
+def catalogue(app):
+    with app.app_context():
+        add_catalogue()
+
+
+def make_agent(app, create_user, **kwargs):
+    user = create_user(Role.AGENT, **kwargs)
+    with app.app_context():
+        profile = db.session.get(AgentProfile, user.id)
+        profile.district_id = db.session.scalar(
+            select(District.id).where(District.slug == "ciutat-vella")
+        )
+        db.session.commit()
+    return user
+
+
+def form_data(token: str, **overrides) -> dict:
+    local = datetime.now(UTC) + timedelta(hours=1) - timedelta(minutes=5)
+    data = {
+        "csrf_token": token,
+        "client_uuid": str(uuid.uuid4()),
+        "occurred_at": local.strftime("%Y-%m-%dT%H:%M"),
+        "district": "ciutat-vella",
+        "neighbourhood": "",
+        "setting": "market",
+        "rumours": ["they-take-our-jobs"],
+        "people_reached": "1",
+        "outcome": "open",
+        "notes": "",
+        "campaign": "autumn-markets-2026",
+    }
+    data.update(overrides)
+    return data
+
+
+def add_encounter(app, user, created_at=None, **overrides) -> int:
+    """Store an encounter through the service, optionally back-dated."""
+    with app.app_context():
+        from rumours.models import User
+
+        actor = db.session.get(User, user.id)
+        values = dict(
+            occurred_at=datetime.now(UTC) - timedelta(minutes=30),
+            district="ciutat-vella",
+            setting="market",
+            rumours=["they-take-our-jobs"],
+            people_reached=1,
+            outcome="open",
+            campaign="autumn-markets-2026",
+        )
+        values.update(overrides)
+        encounter, _ = log_encounter(
+            actor=actor, client_uuid=uuid.uuid4(), data=EncounterData(**values)
+        )
+        if created_at is not None:
+            encounter.created_at = created_at
+        db.session.commit()
+        return encounter.id
+
+
+def count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Encounter))
+
+
+def test_form_has_the_agents_defaults(app, client, create_user, catalogue):
+    agent = make_agent(app, create_user)
+    login(client, agent.email)
+    page = client.get("/encounters/new")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert re.search(r'<option selected value="ciutat-vella">|value="ciutat-vella" selected', html)
+    assert re.search(
+        r'value="autumn-markets-2026" selected|selected value="autumn-markets-2026"', html
+    )
+    assert 'name="client_uuid"' in html
+    assert 'id="people_reached"' in html and 'value="1"' in html
+    # The campaign's focus rumour is marked, and comes before the others.
+    assert "in focus" in html
+    assert html.index("They take our jobs") < html.index("They get all the benefits")
+    assert "<script>" not in html and "style=" not in html
+
+
+def test_form_is_for_certified_agents_only(app, client, create_user, catalogue):
+    trainee = create_user(Role.AGENT, status=AgentStatus.IN_TRAINING)
+    login(client, trainee.email)
+    assert client.get("/encounters/new").status_code == 403
+    coordinator = app.test_client()
+    login(coordinator, create_user(Role.COORDINATOR).email)
+    assert coordinator.get("/encounters/new").status_code == 403
+    anonymous = app.test_client()
+    assert anonymous.get("/encounters/new").status_code == 302
+
+
+def test_posting_the_form_without_javascript_saves_and_offers_the_next(
+    app, client, create_user, catalogue
+):
+    agent = make_agent(app, create_user)
+    login(client, agent.email)
+    token = csrf_from(client.get("/encounters/new"))
+    response = client.post("/encounters/new", data=form_data(token), follow_redirects=True)
+    assert response.status_code == 200
+    assert "Saved. Thank you!" in response.get_data(as_text=True)
+    assert count(app) == 1
+
+
+def test_the_form_refuses_identifying_notes_and_names_the_field(
+    app, client, create_user, catalogue
+):
+    agent = make_agent(app, create_user)
+    login(client, agent.email)
+    token = csrf_from(client.get("/encounters/new"))
+    response = client.post(
+        "/encounters/new", data=form_data(token, notes="call him on +34 612 345 678")
+    )
+    assert response.status_code == 422
+    assert "Remove the phone number" in response.get_data(as_text=True)
+    missing = client.post("/encounters/new", data=form_data(token, rumours=[], outcome=""))
+    assert missing.status_code == 422
+    text = missing.get_data(as_text=True)
+    assert "Choose at least one rumour." in text and "Choose how it went." in text
+    assert count(app) == 0
+
+
+def test_agent_lists_corrects_and_deletes_within_24_hours(app, client, create_user, catalogue):
+    agent = make_agent(app, create_user)
+    encounter_id = add_encounter(app, agent)
+    old_id = add_encounter(app, agent, created_at=datetime.now(UTC) - timedelta(hours=25))
+    login(client, agent.email)
+    listing = client.get("/encounters/")
+    assert listing.status_code == 200
+    html = listing.get_data(as_text=True)
+    assert f"/encounters/{encounter_id}/edit" in html
+    assert f"/encounters/{old_id}/edit" not in html
+    token = csrf_from(client.get(f"/encounters/{encounter_id}/edit"))
+    corrected = client.post(
+        f"/encounters/{encounter_id}/edit",
+        data=form_data(token, people_reached="3", outcome="hostile"),
+    )
+    assert corrected.status_code == 302
+    with app.app_context():
+        stored = db.session.get(Encounter, encounter_id)
+        assert (stored.people_reached, stored.outcome) == (3, Outcome.HOSTILE)
+        assert stored.updated_at is not None
+    assert client.get(f"/encounters/{old_id}/edit").status_code == 403
+    assert (
+        client.post(f"/encounters/{old_id}/delete", data={"csrf_token": token}).status_code == 403
+    )
+    deleted = client.post(f"/encounters/{encounter_id}/delete", data={"csrf_token": token})
+    assert deleted.status_code == 302
+    assert count(app) == 1
+
+
+def test_another_agents_encounter_cannot_be_edited_or_deleted(app, client, create_user, catalogue):
+    owner = make_agent(app, create_user)
+    encounter_id = add_encounter(app, owner)
+    intruder = make_agent(app, create_user)
+    login(client, intruder.email)
+    token = csrf_from(client.get("/encounters/"))
+    assert client.get(f"/encounters/{encounter_id}/edit").status_code == 403
+    assert client.post(f"/encounters/{encounter_id}/edit", data=form_data(token)).status_code == 403
+    assert (
+        client.post(f"/encounters/{encounter_id}/delete", data={"csrf_token": token}).status_code
+        == 403
+    )
+    assert f"/encounters/{encounter_id}/edit" not in client.get("/encounters/").get_data(
+        as_text=True
+    )
+    assert client.get("/encounters/999999/edit").status_code == 404
+    assert count(app) == 1
+
+
+def test_coordinator_review_flags_bursts_and_crowds(app, client, create_user, catalogue):
+    calm = make_agent(app, create_user)
+    busy = make_agent(app, create_user)
+    start = datetime.now(UTC) - timedelta(hours=3)
+    for i in range(6):
+        add_encounter(app, calm, occurred_at=start - timedelta(hours=i * 2), people_reached=2)
+    for i in range(5):
+        add_encounter(app, busy, occurred_at=start + timedelta(minutes=i))
+    crowd_id = add_encounter(app, calm, occurred_at=start + timedelta(hours=1), people_reached=80)
+    login(client, create_user(Role.COORDINATOR).email)
+    page = client.get("/encounters/review")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "12 encounters" in html
+    assert "6 flagged for review" in html
+    assert html.count(">many in a few minutes<") == 5
+    assert html.count(">unusually many people<") == 1
+    flagged = client.get("/encounters/review?flagged=1&setting=market").get_data(as_text=True)
+    assert "6 encounters" in flagged
+    with app.app_context():
+        pseudonym = db.session.get(AgentProfile, busy.id).pseudonym
+    by_agent = client.get(f"/encounters/review?agent={pseudonym}").get_data(as_text=True)
+    assert "5 encounters" in by_agent
+    assert crowd_id
+    agent_client = app.test_client()
+    login(agent_client, calm.email)
+    assert agent_client.get("/encounters/review").status_code == 403
+
+
+def test_review_filters_by_setting_outcome_and_dates(app, client, create_user, catalogue):
+    agent = make_agent(app, create_user)
+    add_encounter(app, agent, setting=Setting.BAR.value, outcome="hostile")
+    add_encounter(app, agent)
+    login(client, create_user(Role.COORDINATOR).email)
+    assert "1 encounter" in client.get("/encounters/review?setting=bar").get_data(as_text=True)
+    assert "1 encounter" in client.get("/encounters/review?outcome=hostile").get_data(as_text=True)
+    today = datetime.now(UTC).date()
+    assert "0 encounters" in client.get(
+        f"/encounters/review?end={today - timedelta(days=2)}"
+    ).get_data(as_text=True)
+    assert "2 encounters" in client.get(
+        "/encounters/review?rumour=they-take-our-jobs&campaign=autumn-markets-2026&district=ciutat-vella"
+    ).get_data(as_text=True)
+
+
+def test_service_worker_and_manifest_are_served_for_the_root_scope(app, client):
+    sw = client.get("/sw.js")
+    assert sw.status_code == 200
+    assert sw.headers["Service-Worker-Allowed"] == "/"
+    assert sw.mimetype == "text/javascript"
+    assert "no-cache" in sw.headers["Cache-Control"]
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.status_code == 200
+    assert manifest.mimetype == "application/manifest+json"
+    assert manifest.get_json()["start_url"] == "/encounters/new"
+
+
+def test_static_text_is_gzipped_but_pages_are_not(app, client):
+    import gzip
+
+    css = client.get("/static/app.css", headers={"Accept-Encoding": "gzip, br"})
+    assert css.headers["Content-Encoding"] == "gzip"
+    assert b"/* == encounters == */" in gzip.decompress(css.get_data())
+    assert "Accept-Encoding" in css.headers["Vary"]
+    plain = client.get("/static/app.css")
+    assert "Content-Encoding" not in plain.headers
+    plain.close()
+    page = client.get("/auth/login", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in page.headers
