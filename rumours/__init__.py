@@ -6,7 +6,7 @@ from flask import Flask
 
 from config import Config, config_from_environment
 
-from . import cli, errors, security, templating
+from . import cli, compression, errors, security, templating
 from .blueprints import register_all as register_blueprints
 from .extensions import babel, csrf, db, login_manager, migrate
 from .i18n import select_locale
@@ -36,6 +36,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
 
     security.init_app(app)
+    compression.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     register_blueprints(app)

@@ -5,17 +5,13 @@ import json
 
 import pytest
 
-from .test_browser import (  # noqa: F401  (fixtures)
-    DESKTOP,
-    PHONE,
-    assert_fits,
-    assert_same_origin,
-    browser,
-    live_server,
-    log_in,
-    page_at,
-    shoot,
-)
+from . import test_browser
+from .test_browser import DESKTOP, PHONE, assert_fits, assert_same_origin, log_in, shoot
+
+# The live server, browser and page fixtures of the main browser tests.
+live_server = test_browser.live_server
+browser = test_browser.browser
+page_at = test_browser.page_at
 
 pytestmark = pytest.mark.browser
 

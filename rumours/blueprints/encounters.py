@@ -2,8 +2,6 @@
 24 hours), the coordinators' review with data-quality flags, and the offline files
 (service worker at the root scope, web app manifest)."""
 
-import gzip
-import hashlib
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -257,44 +255,4 @@ def manifest():
     """Anyone: the web app manifest (add to home screen, open on the form)."""
     response = _static_file("manifest.webmanifest", "application/manifest+json")
     response.headers["Cache-Control"] = "no-cache"
-    return response
-
-
-# Static text files go out gzipped, which keeps the phone form's first load small on a
-# slow connection. HTML pages are not compressed: they carry the CSRF token (BREACH).
-COMPRESSIBLE = {
-    "text/css",
-    "text/javascript",
-    "application/javascript",
-    "image/svg+xml",
-    "application/manifest+json",
-}
-COMPRESSED_ENDPOINTS = {"static", "encounters.service_worker", "encounters.manifest"}
-_gzipped: dict[bytes, bytes] = {}
-
-
-@bp.after_app_request
-def compress_static(response: Response) -> Response:
-    """Anyone: gzip static CSS, JavaScript, SVG and the manifest when the browser accepts it."""
-    if (
-        request.endpoint not in COMPRESSED_ENDPOINTS
-        or response.status_code != 200
-        or response.mimetype not in COMPRESSIBLE
-        or "gzip" not in request.headers.get("Accept-Encoding", "")
-        or "Content-Encoding" in response.headers
-    ):
-        return response
-    original = response.response
-    response.direct_passthrough = False
-    data = response.get_data()
-    if hasattr(original, "close"):
-        original.close()
-    key = hashlib.sha256(data).digest()
-    if key not in _gzipped:
-        if len(_gzipped) > 64:
-            _gzipped.clear()
-        _gzipped[key] = gzip.compress(data, compresslevel=9, mtime=0)
-    response.set_data(_gzipped[key])
-    response.headers["Content-Encoding"] = "gzip"
-    response.vary.add("Accept-Encoding")
     return response
