@@ -266,3 +266,12 @@
   render();
   sync();
 })();
+
+// On a phone the navigation is one row that scrolls sideways: bring the current page's
+// entry into view.
+(function () {
+  var current = document.querySelector('.nav [aria-current="page"]');
+  if (current && current.scrollIntoView) {
+    current.scrollIntoView({ block: "nearest", inline: "center" });
+  }
+})();
