@@ -82,25 +82,25 @@ def unique_slug(claim: str, exclude_id: int | None = None) -> str:
         slug, n = f"{base}-{n}", n + 1
 
 
-def published_rebuttal(rumour: Rumour, language: str) -> Rebuttal | None:
-    """The version of a rumour's rebuttal in `language` that the public sees now."""
+def _rebuttal_with_status(rumour: Rumour, language: str, status: RebuttalStatus):
+    # At most one published and one draft version per language: publish() keeps it so.
     return db.session.execute(
         db.select(Rebuttal).where(
             Rebuttal.rumour_id == rumour.id,
             Rebuttal.language == language,
-            Rebuttal.status == RebuttalStatus.PUBLISHED,
+            Rebuttal.status == status,
         )
     ).scalar_one_or_none()
+
+
+def published_rebuttal(rumour: Rumour, language: str) -> Rebuttal | None:
+    """The version of a rumour's rebuttal in `language` that the public sees now."""
+    return _rebuttal_with_status(rumour, language, RebuttalStatus.PUBLISHED)
 
 
 def working_draft(rumour: Rumour, language: str) -> Rebuttal | None:
-    return db.session.execute(
-        db.select(Rebuttal).where(
-            Rebuttal.rumour_id == rumour.id,
-            Rebuttal.language == language,
-            Rebuttal.status == RebuttalStatus.DRAFT,
-        )
-    ).scalar_one_or_none()
+    """The unpublished version being written in `language`, if any."""
+    return _rebuttal_with_status(rumour, language, RebuttalStatus.DRAFT)
 
 
 def refresh_search_text(rumour: Rumour) -> None:
