@@ -2,8 +2,19 @@
 
 from flask_babel import lazy_gettext as _l
 
-from .models import AgentStatus, Outcome, Role, Setting, Theme
+from .models import (
+    AgentStatus,
+    EnrolmentStatus,
+    Outcome,
+    Role,
+    Setting,
+    Theme,
+    TrainingKind,
+    TrainingStatus,
+)
 
+# Keys are StrEnum members, which hash like their values: two enums sharing a value
+# (Setting.SCHOOL and OrganisationType.SCHOOL) share one label.
 LABELS = {
     Role.COORDINATOR: _l("Coordinator"),
     Role.AGENT: _l("Agent"),
@@ -35,6 +46,16 @@ LABELS = {
     Outcome.DOUBT_SOWN: _l("Doubt sown"),
     Outcome.UNCHANGED: _l("Unchanged"),
     Outcome.HOSTILE: _l("Hostile"),
+    TrainingKind.BASIC: _l("Basic agent training"),
+    TrainingKind.ADVANCED: _l("Advanced"),
+    TrainingKind.REFRESHER: _l("Refresher"),
+    TrainingKind.TRAIN_THE_TRAINER: _l("Train the trainer"),
+    TrainingKind.THEMATIC: _l("Thematic"),
+    TrainingStatus.SCHEDULED: _l("Scheduled"),
+    TrainingStatus.CANCELLED: _l("Cancelled"),
+    EnrolmentStatus.ENROLLED: _l("Enrolled"),
+    EnrolmentStatus.WAITLISTED: _l("On the waiting list"),
+    EnrolmentStatus.WITHDRAWN: _l("Left"),
 }
 
 

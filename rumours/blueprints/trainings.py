@@ -26,7 +26,6 @@ from ..forms.trainings import (
     EnrolForm,
     LeaveForm,
     TrainingSessionForm,
-    training_label,
 )
 from ..ics import calendar_for
 from ..models import District, EnrolmentStatus, Role, TrainingKind, TrainingSession
@@ -44,7 +43,6 @@ from ..services.trainings import (
 )
 
 bp = Blueprint("trainings", __name__, url_prefix="/trainings")
-bp.add_app_template_filter(training_label, "training_label")
 
 
 def local_zone() -> ZoneInfo:

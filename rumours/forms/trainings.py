@@ -12,27 +12,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..models import EnrolmentStatus, TrainingKind, TrainingStatus
+from ..labels import label
+from ..models import TrainingKind
 from .agents import options
-
-TRAINING_LABELS = {
-    TrainingKind.BASIC: _l("Basic agent training"),
-    TrainingKind.ADVANCED: _l("Advanced"),
-    TrainingKind.REFRESHER: _l("Refresher"),
-    TrainingKind.TRAIN_THE_TRAINER: _l("Train the trainer"),
-    TrainingKind.THEMATIC: _l("Thematic"),
-    TrainingStatus.SCHEDULED: _l("Scheduled"),
-    TrainingStatus.CANCELLED: _l("Cancelled"),
-    EnrolmentStatus.ENROLLED: _l("Enrolled"),
-    EnrolmentStatus.WAITLISTED: _l("On the waiting list"),
-    EnrolmentStatus.WITHDRAWN: _l("Left"),
-}
-
-
-def training_label(value) -> str:
-    """The label of a training kind or an enrolment or session status."""
-    return str(TRAINING_LABELS.get(value, value))
-
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -40,7 +22,7 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 class TrainingSessionForm(FlaskForm):
     kind = SelectField(
         _l("Type"),
-        choices=lambda: options((k.value, training_label(k)) for k in TrainingKind),
+        choices=lambda: options((k.value, label(k)) for k in TrainingKind),
         validators=[DataRequired()],
     )
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
