@@ -12,17 +12,18 @@ import random
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _databases import throwaway_database  # noqa: E402
 
 from config import DevelopmentConfig  # noqa: E402
 from rumours import create_app  # noqa: E402
@@ -130,31 +131,22 @@ def main() -> None:
     parser.add_argument("--postgres", help="server URL, e.g. postgresql://postgres@127.0.0.1/test")
     options = parser.parse_args()
 
-    cleanup = None
-    if options.postgres:
-        server = make_url(options.postgres).set(drivername="postgresql+psycopg")
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        name = f"bench_agents_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = server.set(database=name).render_as_string(hide_password=False)
+    with throwaway_database(options.postgres) as url:
+        run(url, options.agents, options.runs)
 
-        def cleanup():
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    else:
-        tmp = tempfile.TemporaryDirectory()
-        url = f"sqlite:///{Path(tmp.name) / 'bench.db'}"
+
+def run(url: str, agents: int, runs: int) -> None:
+    """Load `agents` agents, then time the list's main views `runs` times each."""
     config = type("BenchConfig", (DevelopmentConfig,), {"SQLALCHEMY_DATABASE_URI": url})
     app = create_app(config)
     try:
         result = app.test_cli_runner().invoke(args=["db", "upgrade"])
         assert result.exit_code == 0, result.output
         started = time.perf_counter()
-        populate(app, options.agents)
+        populate(app, agents)
         print(
             f"database: {make_url(url).get_backend_name()}, "
-            f"{options.agents:,} agents loaded in {time.perf_counter() - started:.1f} s"
+            f"{agents:,} agents loaded in {time.perf_counter() - started:.1f} s"
         )
         client = app.test_client()
         page = client.get("/auth/login").get_data(as_text=True)
@@ -167,7 +159,7 @@ def main() -> None:
             response = client.get(path)  # warm up
             assert response.status_code == 200, (path, response.status_code)
             timings = []
-            for _ in range(options.runs):
+            for _ in range(runs):
                 started = time.perf_counter()
                 client.get(path)
                 timings.append((time.perf_counter() - started) * 1000)
@@ -180,8 +172,6 @@ def main() -> None:
     finally:
         with app.app_context():
             db.engine.dispose()
-        if cleanup:
-            cleanup()
 
 
 if __name__ == "__main__":

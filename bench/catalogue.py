@@ -12,15 +12,14 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _databases import throwaway_database  # noqa: E402
 
 from config import TestConfig  # noqa: E402
 from rumours import create_app  # noqa: E402
@@ -95,55 +94,42 @@ def main() -> None:
     parser.add_argument("--postgres", help="server URL, e.g. postgresql://postgres@127.0.0.1/test")
     options = parser.parse_args()
 
-    cleanup = None
-    if options.postgres:
-        server = make_url(options.postgres).set(drivername="postgresql+psycopg")
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        name = f"rumours_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = server.set(database=name).render_as_string(hide_password=False)
+    with throwaway_database(options.postgres) as url:
+        run(url, options.rumours)
 
-        def cleanup() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    else:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='rumours-bench-')}/catalogue.db"
 
+def run(url: str, rumours: int) -> None:
+    """Seed the demo, add `rumours` synthetic ones, print search times and page weights."""
     config = type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url})
     app = create_app(config)
-    try:
-        with app.app_context():
-            db.create_all()
-            seed_demo()
-        html, assets = page_weight(app)
-        print(f"database            {make_url(url).get_backend_name()}")
-        print(
-            f"pocket page, demo   {html:,} B html + {assets:,} B css/icon "
-            f"= {html + assets:,} B uncompressed"
-        )
-        with app.app_context():
-            started = time.perf_counter()
-            add_rumours(options.rumours)
-            print(f"added {options.rumours:,} rumours in {time.perf_counter() - started:.1f} s")
-            for query in QUERIES:
-                timings = []
-                for _ in range(15):
-                    db.session.expunge_all()
-                    started = time.perf_counter()
-                    page = search_rumours(Filters(query=query), public=True)
-                    timings.append(time.perf_counter() - started)
-                print(
-                    f"search {query!r:18} {page.total:5d} hits   "
-                    f"median {statistics.median(timings) * 1000:7.1f} ms"
-                )
-        html, assets = page_weight(app)
-        print(f"pocket page, +{options.rumours:,} {html:,} B html + {assets:,} B css/icon")
-        with app.app_context():
-            db.engine.dispose()
-    finally:
-        if cleanup:
-            cleanup()
+    with app.app_context():
+        db.create_all()
+        seed_demo()
+    html, assets = page_weight(app)
+    print(f"database            {make_url(url).get_backend_name()}")
+    print(
+        f"pocket page, demo   {html:,} B html + {assets:,} B css/icon "
+        f"= {html + assets:,} B uncompressed"
+    )
+    with app.app_context():
+        started = time.perf_counter()
+        add_rumours(rumours)
+        print(f"added {rumours:,} rumours in {time.perf_counter() - started:.1f} s")
+        for query in QUERIES:
+            timings = []
+            for _ in range(15):
+                db.session.expunge_all()
+                started = time.perf_counter()
+                page = search_rumours(Filters(query=query), public=True)
+                timings.append(time.perf_counter() - started)
+            print(
+                f"search {query!r:18} {page.total:5d} hits   "
+                f"median {statistics.median(timings) * 1000:7.1f} ms"
+            )
+    html, assets = page_weight(app)
+    print(f"pocket page, +{rumours:,} {html:,} B html + {assets:,} B css/icon")
+    with app.app_context():
+        db.engine.dispose()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -369,27 +368,16 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
+    # Imported here: gunicorn loads this file as bench.encounters, without bench/ on the path.
+    from _databases import throwaway_database
+
     good = True
     if args.db in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        with throwaway_database() as url:
             good &= bench("SQLite", url, args.workers, args.clients, args.requests)
     if args.db in ("postgresql", "both"):
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        admin_url = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg")
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        name = f"rumours_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = admin_url.set(database=name).render_as_string(hide_password=False)
+        with throwaway_database(POSTGRES_URL) as url:
             good &= bench("PostgreSQL", url, args.workers, args.clients, args.requests)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
     return 0 if good else 1
 
 

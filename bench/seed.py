@@ -9,12 +9,10 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from _databases import database_size, throwaway_database
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,35 +32,8 @@ def main() -> None:
     options = parser.parse_args()
 
     env = dict(os.environ, RUMOURS_CONFIG="development")
-    cleanup = None
-    if options.postgres:
-        server = make_url(options.postgres).set(drivername="postgresql+psycopg")
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        name = f"rumours_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = server.set(database=name).render_as_string(hide_password=False)
-
-        def size() -> str:
-            with admin.connect() as conn:
-                return conn.execute(
-                    text(f"SELECT pg_size_pretty(pg_database_size('{name}'))")
-                ).scalar()
-
-        def cleanup() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    else:
-        folder = tempfile.mkdtemp(prefix="rumours-bench-")
-        db_path = Path(folder) / "bench.db"
-        url = f"sqlite:///{db_path}"
-
-        def size() -> str:
-            total = sum(p.stat().st_size for p in Path(folder).iterdir())
-            return f"{total / 1024 / 1024:.0f} MB"
-
-    env["DATABASE_URL"] = url
-    try:
+    with throwaway_database(options.postgres) as url:
+        env["DATABASE_URL"] = url
         run(["db", "upgrade"], env)
         demo = run(["seed"], env)
         bulk = run(["seed", "--encounters", str(options.encounters)], env)
@@ -72,10 +43,7 @@ def main() -> None:
             f"+{options.encounters:,} encounters {bulk:8.1f} s  "
             f"({options.encounters / bulk:,.0f} rows/s, including the idempotent demo pass)"
         )
-        print(f"database size  {size()}")
-    finally:
-        if cleanup:
-            cleanup()
+        print(f"database size  {database_size(url)}")
 
 
 if __name__ == "__main__":
