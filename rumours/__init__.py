@@ -6,7 +6,7 @@ from flask import Flask
 
 from config import Config, config_from_environment
 
-from . import cli, compression, errors, security, templating
+from . import cli, compression, errors, security, summaries, templating  # noqa: F401
 from .blueprints import register_all as register_blueprints
 from .extensions import babel, csrf, db, login_manager, migrate
 from .i18n import select_locale

@@ -1,4 +1,4 @@
-"""Command-line commands: `flask seed` and `flask create-user`."""
+"""Command-line commands: `flask seed`, `flask create-user` and `flask stats`."""
 
 import time
 
@@ -14,6 +14,7 @@ from .models import AgentProfile, AgentStatus, Role, User
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(stats_group)
 
 
 @click.command("seed")
@@ -92,3 +93,36 @@ def create_user_command(email: str, name: str, role: str, password: str) -> None
         )
     db.session.commit()
     click.echo(f"Created {user.role.value} {email}.")
+
+
+@click.group("stats")
+def stats_group() -> None:
+    """The dashboard's summary tables."""
+
+
+@stats_group.command("rebuild")
+@with_appcontext
+def stats_rebuild_command() -> None:
+    """Recompute every summary table from the raw encounters (one transaction)."""
+    from . import summaries
+
+    started = time.perf_counter()
+    summaries.rebuild(db.session.connection())
+    db.session.commit()
+    click.echo(f"Summary tables rebuilt in {time.perf_counter() - started:.1f} s.")
+
+
+@stats_group.command("check")
+@with_appcontext
+def stats_check_command() -> None:
+    """Compare every summary table with a fresh count of the raw encounters."""
+    from . import summaries
+
+    differences = summaries.mismatches(db.session.connection())
+    for name, count in differences.items():
+        click.echo(f"{name}: {count} rows differ")
+    if any(differences.values()):
+        raise click.ClickException(
+            "The summaries differ from the raw rows: run `flask stats rebuild`."
+        )
+    click.echo("The summary tables equal the raw rows.")

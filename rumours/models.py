@@ -11,10 +11,12 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
     Index,
+    Integer,
     String,
     Table,
     Text,
@@ -562,6 +564,8 @@ class Encounter(db.Model):
         ForeignKey("organisations.id", ondelete="SET NULL")
     )
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The day in the city's time zone: statistics group by it (set on every flush).
+    local_day: Mapped[date]
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
     neighbourhood_id: Mapped[int | None] = mapped_column(ForeignKey("neighbourhoods.id"))
     setting: Mapped[Setting] = mapped_column(str_enum(Setting, "setting"))
@@ -596,6 +600,55 @@ class EncounterRumour(db.Model):
     encounter: Mapped[Encounter] = relationship(back_populates="rumour_links")
     rumour: Mapped[Rumour] = relationship()
     rebuttal: Mapped[Rebuttal | None] = relationship()
+
+
+# ---------------------------------------------------------------------------
+# Summary tables for the dashboard (see rumours/summaries.py)
+# ---------------------------------------------------------------------------
+
+# What every summary row counts: encounters, people reached, encounters per outcome
+# and per setting. In the rumour tables "encounters" means encounters in which that
+# rumour came up.
+SUMMARY_MEASURES: tuple[str, ...] = (
+    "encounters",
+    "people",
+    *(f"outcome_{o.value}" for o in Outcome),
+    *(f"setting_{s.value}" for s in Setting),
+)
+
+
+def summary_table(name: str, dimensions: tuple[str, ...]) -> Table:
+    """A summary table: one row per period start and combination of dimension ids
+    (0 stands for "none": no organisation, no campaign, no rebuttal)."""
+    return Table(
+        name,
+        db.metadata,
+        Column("period_start", Date, primary_key=True),
+        *(Column(f"{d}_id", Integer, primary_key=True, autoincrement=False) for d in dimensions),
+        *(Column(m, Integer, nullable=False) for m in SUMMARY_MEASURES),
+    )
+
+
+ENCOUNTER_DIMENSIONS = ("district", "organisation", "campaign")
+RUMOUR_DIMENSIONS = ("district", "organisation", "campaign", "rumour", "rebuttal")
+RUMOUR_DISTRICT_DIMENSIONS = ("district", "rumour", "rebuttal")
+
+encounter_stats_day = summary_table("encounter_stats_day", ENCOUNTER_DIMENSIONS)
+encounter_stats_week = summary_table("encounter_stats_week", ENCOUNTER_DIMENSIONS)
+encounter_stats_month = summary_table("encounter_stats_month", ENCOUNTER_DIMENSIONS)
+rumour_stats_day = summary_table("rumour_stats_day", RUMOUR_DIMENSIONS)
+rumour_stats_month = summary_table("rumour_stats_month", RUMOUR_DIMENSIONS)
+rumour_district_stats_day = summary_table("rumour_district_stats_day", RUMOUR_DISTRICT_DIMENSIONS)
+rumour_district_stats_month = summary_table(
+    "rumour_district_stats_month", RUMOUR_DISTRICT_DIMENSIONS
+)
+# A rumour's own trend reads the day tables by rumour.
+Index("ix_rumour_stats_day_rumour", rumour_stats_day.c.rumour_id, rumour_stats_day.c.period_start)
+Index(
+    "ix_rumour_district_stats_day_rumour",
+    rumour_district_stats_day.c.rumour_id,
+    rumour_district_stats_day.c.period_start,
+)
 
 
 # ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Who may do what: role checks for views and predicates for single objects."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 
 from flask import abort
@@ -59,3 +60,30 @@ def can_view_encounter(user: User, encounter: Encounter) -> bool:
 def can_edit_catalogue(user: User) -> bool:
     """Only coordinators curate rumours, rebuttals and sources."""
     return user.is_authenticated and user.role is Role.COORDINATOR
+
+
+def can_view_statistics(user: User, organisation_id: int | None) -> bool:
+    """Network statistics: coordinators see any view; members only a view limited to one
+    of their organisations; agents have their own figures page instead."""
+    if user.role is Role.COORDINATOR:
+        return True
+    if user.role is Role.MEMBER:
+        return organisation_id is not None and organisation_id in organisation_ids(user)
+    return False
+
+
+def statistics_scope(user: User, parsed):
+    """The view `user` may see for the filters asked (a `ParsedFilters`): a member who
+    names no organisation gets their own; anything out of scope is a 403."""
+    if user.role is Role.MEMBER and parsed.organisation is None:
+        memberships = sorted(user.memberships, key=lambda m: m.organisation_id)
+        if memberships:
+            organisation = memberships[0].organisation
+            parsed = replace(
+                parsed,
+                organisation=organisation,
+                filters=replace(parsed.filters, organisation_id=organisation.id),
+            )
+    if not can_view_statistics(user, parsed.filters.organisation_id):
+        abort(403)
+    return parsed

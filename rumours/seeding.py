@@ -22,6 +22,7 @@ import yaml
 from flask import current_app
 from sqlalchemy import func, text
 
+from . import summaries
 from .extensions import db
 from .models import (
     AgentLanguage,
@@ -577,6 +578,7 @@ ENCOUNTER_COLUMNS = (
     "agent_id",
     "organisation_id",
     "occurred_at",
+    "local_day",
     "district_id",
     "neighbourhood_id",
     "setting",
@@ -724,6 +726,7 @@ def generate_encounters(
     for day in ctx.days.items:
         utc_day = datetime.combine(day, time(0), UTC) - timedelta(hours=1)
         day_text[day] = [(utc_day + timedelta(hours=h)).strftime("%Y-%m-%d %H:") for h in range(24)]
+    day_iso = {day: day.isoformat() for day in ctx.days.items}
     day_campaigns = {
         day: [(cid, slug) for cid, slug, s, e in ctx.campaigns if s <= day <= e]
         for day in ctx.days.items
@@ -789,6 +792,7 @@ def generate_encounters(
             agent_id,
             ctx.agent_organisation.get(agent_id),
             occurred,
+            day_iso[day],
             district_id,
             neighbourhood_id,
             setting,
@@ -853,6 +857,9 @@ def bulk_insert_encounters(
                 f"INSERT INTO encounter_rumours ({link_columns}) VALUES (?, ?, ?)", link_rows
             )
             cursor.close()
+        if not rebuild:
+            summaries.add_encounters(conn, start, start + len(batch) - 1)
+        loaded.append((start, start + len(batch) - 1))
         written += len(batch)
         if progress:
             progress(len(batch))
@@ -861,6 +868,7 @@ def bulk_insert_encounters(
     # The session's own connection: the caller's transaction rules apply (and tests
     # that roll back see the rows disappear too).
     rebuild = total >= REBUILD_INDEXES_FROM
+    loaded: list[tuple[int, int]] = []
     conn = db.session.connection()
     if dialect == "sqlite":
         # A large page cache keeps the indexes in memory while rows pour in.
@@ -887,6 +895,9 @@ def bulk_insert_encounters(
         if dropped:
             for index in indexes:
                 index.create(conn)
+        if loaded:
+            # One pass over the whole load for the summary tables, not one per batch.
+            summaries.add_encounters(conn, loaded[0][0], loaded[-1][1])
         db.session.commit()
     else:
         for item in rows:

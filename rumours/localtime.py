@@ -1,0 +1,21 @@
+"""The city's calendar: statistics count days as the city lives them, not in UTC."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+def city_timezone() -> ZoneInfo:
+    """The network's time zone (the same one pages display dates in)."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_day(moment: datetime) -> date:
+    """The city's calendar day of an aware timestamp."""
+    return moment.astimezone(city_timezone()).date()
+
+
+def city_today() -> date:
+    """Today in the city."""
+    return datetime.now(city_timezone()).date()

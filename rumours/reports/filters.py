@@ -1,0 +1,160 @@
+"""The filters every statistic takes (dashboard, `/api/v1/stats`, exports), parsed
+from a query string with a clear message for each bad value."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import Campaign, District, Organisation, Rumour
+
+# Longest period a view may ask for: ten years keeps every query bounded.
+MAX_PERIOD_DAYS = 3660
+FILTER_KEYS = ("campaign", "from", "to", "district", "organisation", "rumour")
+
+
+class FilterError(ValueError):
+    """Bad filter values: `fields` maps each query parameter to its messages."""
+
+    def __init__(self, fields: dict[str, list[str]]):
+        super().__init__("; ".join(str(m) for ms in fields.values() for m in ms))
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    """One view of the statistics: a period (inclusive, city days) and optional
+    campaign, district, organisation and rumour ids."""
+
+    start: date
+    end: date
+    campaign_id: int | None = None
+    district_id: int | None = None
+    organisation_id: int | None = None
+    rumour_id: int | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> StatsFilter:
+        """The period of the same length just before this one (whole months stay
+        whole months, so a quarter compares with the quarter before)."""
+        if self.start.day == 1 and (self.end + timedelta(days=1)).day == 1:
+            months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+            start = add_months(self.start, -months)
+            return replace(self, start=start, end=self.start - timedelta(days=1))
+        return replace(
+            self,
+            start=self.start - timedelta(days=self.days),
+            end=self.start - timedelta(days=1),
+        )
+
+    def with_period(self, start: date, end: date) -> StatsFilter:
+        return replace(self, start=start, end=end)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month `months` away from `day`'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(day: date) -> date:
+    return add_months(day, 1) - timedelta(days=1)
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The last twelve calendar months, this one included."""
+    return add_months(today, -11), month_end(today)
+
+
+@dataclass(frozen=True)
+class ParsedFilters:
+    """A validated filter with the objects it names (for headings and links)."""
+
+    filters: StatsFilter
+    campaign: Campaign | None = None
+    district: District | None = None
+    organisation: Organisation | None = None
+    rumour: Rumour | None = None
+
+    def query_args(self) -> dict[str, str]:
+        """The query string that reproduces this view (for shareable links)."""
+        args = {"from": self.filters.start.isoformat(), "to": self.filters.end.isoformat()}
+        for key in ("campaign", "district", "organisation", "rumour"):
+            obj = getattr(self, key)
+            if obj is not None:
+                args[key] = obj.slug
+        return args
+
+
+def _parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def parse_filters(args: Mapping[str, str], *, today: date) -> ParsedFilters:
+    """Read `campaign`, `from`, `to`, `district`, `organisation` and `rumour` (slugs and
+    ISO dates) from a query string. Without dates the period is the campaign's, or the
+    last twelve months. Raises FilterError naming each bad parameter."""
+    errors: dict[str, list[str]] = {}
+
+    def lookup(key: str, model):
+        slug = (args.get(key) or "").strip()
+        if not slug:
+            return None
+        found = db.session.scalar(db.select(model).where(model.slug == slug))
+        if found is None:
+            errors[key] = [_l("Nothing called “%(slug)s” here.", slug=slug[:80])]
+        return found
+
+    campaign = lookup("campaign", Campaign)
+    district = lookup("district", District)
+    organisation = lookup("organisation", Organisation)
+    rumour = lookup("rumour", Rumour)
+
+    start_text, end_text = (args.get("from") or "").strip(), (args.get("to") or "").strip()
+    start = _parse_date(start_text) if start_text else None
+    end = _parse_date(end_text) if end_text else None
+    if start_text and start is None:
+        errors["from"] = [_l("Give the first day as a date (YYYY-MM-DD).")]
+    if end_text and end is None:
+        errors["to"] = [_l("Give the last day as a date (YYYY-MM-DD).")]
+    if campaign is not None:
+        start = start or campaign.starts_on
+        end = end or campaign.ends_on
+    default_start, default_end = default_period(today)
+    if start is None and end is None:
+        start, end = default_start, default_end
+    elif start is None:
+        start = add_months(end, -11)
+    elif end is None:
+        end = max(start, default_end)
+    if "from" not in errors and "to" not in errors:
+        if end < start:
+            errors["to"] = [_l("The period ends before it starts.")]
+        elif (end - start).days >= MAX_PERIOD_DAYS:
+            errors["to"] = [_l("Choose a period of at most ten years.")]
+    if errors:
+        raise FilterError(errors)
+    return ParsedFilters(
+        filters=StatsFilter(
+            start=start,
+            end=end,
+            campaign_id=campaign.id if campaign else None,
+            district_id=district.id if district else None,
+            organisation_id=organisation.id if organisation else None,
+            rumour_id=rumour.id if rumour else None,
+        ),
+        campaign=campaign,
+        district=district,
+        organisation=organisation,
+        rumour=rumour,
+    )

@@ -1,0 +1,243 @@
+"""Encounter statistics read from the summary tables (rumours/summaries.py).
+
+`figures(filters, by=...)` is the one way the dashboard, `/api/v1/stats` and the
+exports count conversations, so they always agree. It picks the smallest summary
+table that keeps every dimension asked for, reads whole months (or weeks) from the
+coarse table and the days at either edge of the period from the day table, and adds
+them up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, or_, select
+
+from ..extensions import db
+from ..models import SUMMARY_MEASURES, Outcome, Setting
+from ..summaries import SUMMARIES, Summary
+from .filters import StatsFilter, add_months
+
+OUTCOME_KEYS = tuple(o.value for o in Outcome)
+SETTING_KEYS = tuple(s.value for s in Setting)
+# Dimensions a breakdown can be by, besides the time buckets "week" and "month".
+DIMENSIONS = ("district", "organisation", "campaign", "rumour", "rebuttal")
+BUCKETS = ("week", "month")
+
+
+@dataclass
+class Figures:
+    """Counts for one cell of a view. In a per-rumour breakdown `encounters` is the
+    number of encounters in which that rumour came up."""
+
+    encounters: int = 0
+    people: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOME_KEYS, 0))
+    settings: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SETTING_KEYS, 0))
+
+    @classmethod
+    def from_sums(cls, sums: Iterable[int | None]) -> Figures:
+        values = [int(v or 0) for v in sums]
+        n = len(OUTCOME_KEYS)
+        return cls(
+            encounters=values[0],
+            people=values[1],
+            outcomes=dict(zip(OUTCOME_KEYS, values[2 : 2 + n], strict=True)),
+            settings=dict(zip(SETTING_KEYS, values[2 + n :], strict=True)),
+        )
+
+    def as_list(self) -> list[int]:
+        return [
+            self.encounters,
+            self.people,
+            *(self.outcomes[k] for k in OUTCOME_KEYS),
+            *(self.settings[k] for k in SETTING_KEYS),
+        ]
+
+    def add(self, other: Figures) -> None:
+        self.encounters += other.encounters
+        self.people += other.people
+        for k in OUTCOME_KEYS:
+            self.outcomes[k] += other.outcomes[k]
+        for k in SETTING_KEYS:
+            self.settings[k] += other.settings[k]
+
+    @property
+    def opened(self) -> int:
+        """Conversations that moved someone: open to the facts or doubt sown."""
+        return self.outcomes["open"] + self.outcomes["doubt_sown"]
+
+    def as_dict(self) -> dict:
+        return {
+            "encounters": self.encounters,
+            "people_reached": self.people,
+            "outcomes": dict(self.outcomes),
+            "settings": dict(self.settings),
+        }
+
+
+def bucket_of(day: date, bucket: str | None) -> date | None:
+    """The start of the week (Monday) or month holding `day`."""
+    if bucket == "week":
+        return day - timedelta(days=day.weekday())
+    if bucket == "month":
+        return day.replace(day=1)
+    return None
+
+
+def _units(start: date, end: date, grain: str) -> tuple[date, date] | None:
+    """The first and last start of whole `grain` units inside [start, end], if any."""
+    if grain == "month":
+        first = start if start.day == 1 else add_months(start, 1)
+        last = add_months(end + timedelta(days=1), -1)  # the month that ends by `end`
+        if (end + timedelta(days=1)).day != 1:
+            last = add_months(end, -1)
+    else:
+        first = start + timedelta(days=(7 - start.weekday()) % 7)
+        last = end - timedelta(days=(end.weekday() + 1) % 7) - timedelta(days=6)
+    if last < first:
+        return None
+    return first, last
+
+
+def _unit_end(first_of_last: date, grain: str) -> date:
+    if grain == "month":
+        return add_months(first_of_last, 1) - timedelta(days=1)
+    return first_of_last + timedelta(days=6)
+
+
+def _choose(needed: set[str], per_rumour: bool, bucket: str | None):
+    """The coarse table (or None) and the day table that can answer the view."""
+    candidates = [
+        s for s in SUMMARIES if s.per_rumour == per_rumour and needed <= set(s.dimensions)
+    ]
+    dimensions = candidates[0].dimensions
+    same = [s for s in candidates if s.dimensions == dimensions]
+    day = next(s for s in same if s.grain == "day")
+    wanted = {None: ("month", "week"), "month": ("month",), "week": ("week",)}[bucket]
+    coarse = next((s for g in wanted for s in same if s.grain == g), None)
+    return coarse, day
+
+
+def _where(summary: Summary, filters: StatsFilter) -> list:
+    c = summary.table.c
+    clauses = []
+    for name in ("campaign", "district", "organisation", "rumour"):
+        value = getattr(filters, f"{name}_id")
+        if value is not None:
+            clauses.append(c[f"{name}_id"] == value)
+    return clauses
+
+
+def _read(summary: Summary, periods: list[tuple[date, date]], filters: StatsFilter,
+          by: tuple[str, ...], with_period: bool):
+    c = summary.table.c
+    keys = [c[f"{d}_id"] for d in by]
+    if with_period:
+        keys.append(c.period_start)
+    statement = (
+        select(*keys, *(func.sum(c[m]) for m in SUMMARY_MEASURES))
+        .where(or_(*(c.period_start.between(a, b) for a, b in periods)), *_where(summary, filters))
+        .group_by(*keys)
+    )
+    return db.session.execute(statement)
+
+
+def figures(
+    filters: StatsFilter, by: tuple[str, ...] = (), bucket: str | None = None
+) -> dict[tuple, Figures]:
+    """Counts for the view, keyed by a tuple of the `by` dimension ids (plus the week or
+    month start when `bucket` is given). `by=()` gives one key, `()`."""
+    unknown = set(by) - set(DIMENSIONS)
+    if unknown or bucket not in (None, *BUCKETS):
+        raise ValueError(f"cannot break statistics down by {sorted(unknown) or bucket}")
+    needed = set(by) | {
+        d for d in ("campaign", "district", "organisation", "rumour")
+        if getattr(filters, f"{d}_id") is not None
+    }
+    per_rumour = bool(needed & {"rumour", "rebuttal"})
+    coarse, day = _choose(needed, per_rumour, bucket)
+
+    day_periods = [(filters.start, filters.end)]
+    coarse_periods: list[tuple[date, date]] = []
+    units = _units(filters.start, filters.end, coarse.grain) if coarse else None
+    if units:
+        first, last = units
+        coarse_periods = [(first, last)]
+        day_periods = [
+            (a, b)
+            for a, b in (
+                (filters.start, first - timedelta(days=1)),
+                (_unit_end(last, coarse.grain) + timedelta(days=1), filters.end),
+            )
+            if a <= b
+        ]
+
+    result: dict[tuple, Figures] = {}
+    reads = [(coarse, coarse_periods), (day, day_periods)]
+    for summary, periods in reads:
+        if not periods:
+            continue
+        for row in _read(summary, periods, filters, by, bucket is not None):
+            key = tuple(row[: len(by)])
+            if bucket is not None:
+                key += (bucket_of(row[len(by)], bucket),)
+            sums = Figures.from_sums(row[len(key) :] if bucket is None else row[len(by) + 1 :])
+            if key in result:
+                result[key].add(sums)
+            else:
+                result[key] = sums
+    return result
+
+
+def total(filters: StatsFilter) -> Figures:
+    """The whole view's counts."""
+    return figures(filters).get((), Figures())
+
+
+def raw_figures(
+    filters: StatsFilter, by: tuple[str, ...] = (), bucket: str | None = None
+) -> dict[tuple, Figures]:
+    """The same counts straight from the encounter rows (slow on big tables): the
+    reference the tests and the benchmark compare the summaries with."""
+    from ..models import Encounter, EncounterRumour
+    from ..summaries import measure_columns
+
+    e = Encounter.__table__.c
+    link = EncounterRumour.__table__.c
+    columns = {
+        "district": e.district_id,
+        "organisation": func.coalesce(e.organisation_id, 0),
+        "campaign": func.coalesce(e.campaign_id, 0),
+        "rumour": link.rumour_id,
+        "rebuttal": func.coalesce(link.rebuttal_id, 0),
+    }
+    keys = [columns[d] for d in by]
+    if bucket is not None:
+        keys.append(e.local_day)
+    per_rumour = bool(set(by) & {"rumour", "rebuttal"}) or filters.rumour_id is not None
+    source = Encounter.__table__
+    if per_rumour:
+        source = source.join(EncounterRumour.__table__, link.encounter_id == e.id)
+    clauses = [e.local_day.between(filters.start, filters.end)]
+    for name in ("campaign", "district", "organisation", "rumour"):
+        value = getattr(filters, f"{name}_id")
+        if value is not None:
+            clauses.append(columns[name] == value)
+    statement = select(*keys, *measure_columns()).select_from(source).where(and_(*clauses))
+    statement = statement.group_by(*keys) if keys else statement
+    result: dict[tuple, Figures] = {}
+    for row in db.session.execute(statement):
+        if row[len(keys)] == 0:
+            continue
+        key = tuple(row[: len(by)])
+        if bucket is not None:
+            key += (bucket_of(row[len(by)], bucket),)
+        sums = Figures.from_sums(row[len(keys) :])
+        if key in result:
+            result[key].add(sums)
+        else:
+            result[key] = sums
+    return result

@@ -1,0 +1,295 @@
+"""Summary tables: encounter counts per period and dimensions, shaped for the dashboard.
+
+A million encounters take a second or more to GROUP BY; the dashboard reads these
+tables instead. They are kept equal to the raw rows in the same transaction as every
+write: a flush that changes encounters first subtracts their old contribution, then
+adds the new one (an upsert that adds to the counts, safe with several app servers).
+Bulk loads call `add_encounters` or `rebuild`; `flask stats rebuild` recomputes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Date, case, delete, event, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+from .localtime import local_day
+from .models import (
+    SUMMARY_MEASURES,
+    Encounter,
+    EncounterRumour,
+    Outcome,
+    Setting,
+    encounter_stats_day,
+    encounter_stats_month,
+    encounter_stats_week,
+    rumour_district_stats_day,
+    rumour_district_stats_month,
+    rumour_stats_day,
+    rumour_stats_month,
+)
+
+GRAINS = ("day", "week", "month")
+
+
+class week_start(FunctionElement):
+    """The Monday of a date's week."""
+
+    type = Date()
+    inherit_cache = True
+
+
+class month_start(FunctionElement):
+    """The first day of a date's month."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(week_start, "sqlite")
+def _week_start_sqlite(element, compiler, **kw):
+    # 'weekday 0' moves forward to Sunday (or stays); six days back is that week's Monday.
+    return f"date({compiler.process(element.clauses, **kw)}, 'weekday 0', '-6 days')"
+
+
+@compiles(week_start, "postgresql")
+def _week_start_postgresql(element, compiler, **kw):
+    return f"CAST(date_trunc('week', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(month_start, "sqlite")
+def _month_start_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
+
+
+@compiles(month_start, "postgresql")
+def _month_start_postgresql(element, compiler, **kw):
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One summary table: its time grain and the dimensions it keeps."""
+
+    table: object
+    grain: str
+    dimensions: tuple[str, ...]
+
+    @property
+    def per_rumour(self) -> bool:
+        return "rumour" in self.dimensions
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+
+# Coarse and narrow first: the reader takes the first table that can answer.
+SUMMARIES: tuple[Summary, ...] = (
+    Summary(encounter_stats_month, "month", ("district", "organisation", "campaign")),
+    Summary(encounter_stats_week, "week", ("district", "organisation", "campaign")),
+    Summary(encounter_stats_day, "day", ("district", "organisation", "campaign")),
+    Summary(rumour_district_stats_month, "month", ("district", "rumour", "rebuttal")),
+    Summary(rumour_district_stats_day, "day", ("district", "rumour", "rebuttal")),
+    Summary(
+        rumour_stats_month, "month", ("district", "organisation", "campaign", "rumour", "rebuttal")
+    ),
+    Summary(
+        rumour_stats_day, "day", ("district", "organisation", "campaign", "rumour", "rebuttal")
+    ),
+)
+
+
+def _period(grain: str) -> ColumnElement:
+    day = Encounter.__table__.c.local_day
+    if grain == "week":
+        return week_start(day)
+    if grain == "month":
+        return month_start(day)
+    return day
+
+
+def _dimension(name: str) -> ColumnElement:
+    e, link = Encounter.__table__.c, EncounterRumour.__table__.c
+    return {
+        "district": e.district_id,
+        "organisation": func.coalesce(e.organisation_id, 0),
+        "campaign": func.coalesce(e.campaign_id, 0),
+        "rumour": link.rumour_id,
+        "rebuttal": func.coalesce(link.rebuttal_id, 0),
+    }[name]
+
+
+def measure_columns(sign: int = 1) -> list[ColumnElement]:
+    """SUM expressions over encounter rows for SUMMARY_MEASURES, in that order."""
+    e = Encounter.__table__.c
+    one = literal(sign)
+    columns = [func.count() * one, func.sum(e.people_reached) * one]
+    columns += [func.sum(case((e.outcome == o.value, sign), else_=0)) for o in Outcome]
+    columns += [func.sum(case((e.setting == s.value, sign), else_=0)) for s in Setting]
+    return columns
+
+
+def _aggregate(summary: Summary, where: ColumnElement, sign: int):
+    """SELECT period, dimensions, measures FROM the raw rows matching `where`."""
+    keys = [_period(summary.grain), *(_dimension(d) for d in summary.dimensions)]
+    source = Encounter.__table__
+    if summary.per_rumour:
+        source = source.join(
+            EncounterRumour.__table__,
+            EncounterRumour.__table__.c.encounter_id == Encounter.__table__.c.id,
+        )
+    return (
+        select(*keys, *measure_columns(sign))
+        .select_from(source)
+        .where(where)
+        .group_by(*keys)
+        # A fixed order of row locks: concurrent writers never deadlock on PostgreSQL.
+        .order_by(*keys)
+    )
+
+
+def _key_names(summary: Summary) -> list[str]:
+    return ["period_start", *(f"{d}_id" for d in summary.dimensions)]
+
+
+def _apply(connection, summary: Summary, where: ColumnElement, sign: int) -> None:
+    """Add (sign 1) or subtract (sign -1) the contribution of the matching rows."""
+    table = summary.table
+    insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(
+        table
+    )
+    statement = insert.from_select(
+        [*_key_names(summary), *SUMMARY_MEASURES], _aggregate(summary, where, sign)
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=_key_names(summary),
+        set_={m: table.c[m] + statement.excluded[m] for m in SUMMARY_MEASURES},
+    )
+    connection.execute(statement)
+
+
+def apply_delta(connection, where: ColumnElement, sign: int) -> None:
+    """Add or subtract the encounters matching `where` in every summary table; rows
+    that fall to zero are removed."""
+    if sign < 0:
+        first, last = connection.execute(
+            select(func.min(Encounter.local_day), func.max(Encounter.local_day)).where(where)
+        ).one()
+        if first is None:
+            return
+    for summary in SUMMARIES:
+        _apply(connection, summary, where, sign)
+    if sign < 0:
+        for summary in SUMMARIES:
+            table = summary.table
+            connection.execute(
+                delete(table).where(
+                    table.c.encounters == 0,
+                    table.c.period_start >= _floor(first, summary.grain),
+                    table.c.period_start <= last,
+                )
+            )
+
+
+def _floor(day: date, grain: str) -> date:
+    if grain == "week":
+        return date.fromordinal(day.toordinal() - day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
+def add_encounters(connection, first_id: int, last_id: int) -> None:
+    """Count encounters `first_id`..`last_id` (a bulk load that bypassed the ORM)."""
+    apply_delta(connection, Encounter.__table__.c.id.between(first_id, last_id), 1)
+
+
+def rebuild(connection) -> None:
+    """Empty every summary table and recompute it from the raw rows."""
+    for summary in SUMMARIES:
+        connection.execute(delete(summary.table))
+    everything = literal(True)
+    for summary in SUMMARIES:
+        _apply(connection, summary, everything, 1)
+
+
+# ---------------------------------------------------------------------------
+# Keeping them equal on every ORM write
+# ---------------------------------------------------------------------------
+
+_PENDING = "rumours.summary_ids"
+
+
+def _changed_encounter_ids(session: Session, objects: Iterable) -> set[int]:
+    ids = set()
+    for obj in objects:
+        if isinstance(obj, Encounter) and obj.id is not None:
+            if obj in session.deleted or session.is_modified(obj):
+                ids.add(obj.id)
+        elif isinstance(obj, EncounterRumour):
+            if obj.encounter_id is not None:
+                ids.add(obj.encounter_id)
+            elif obj.encounter is not None and obj.encounter.id is not None:
+                ids.add(obj.encounter.id)
+    return ids
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, flush_context, instances) -> None:
+    # A flush that failed earlier (its savepoint rolled back) leaves nothing behind.
+    session.info.pop(_PENDING, None)
+    touched = [*session.new, *session.dirty, *session.deleted]
+    if not any(isinstance(o, Encounter | EncounterRumour) for o in touched):
+        return
+    for obj in [*session.new, *session.dirty]:
+        if isinstance(obj, Encounter) and obj.occurred_at is not None:
+            day = local_day(obj.occurred_at)
+            if obj.local_day != day:
+                obj.local_day = day
+    # Existing encounters about to change or go: take away what they counted.
+    old = _changed_encounter_ids(session, [*session.dirty, *session.deleted, *session.new])
+    if old:
+        apply_delta(session.connection(), Encounter.__table__.c.id.in_(sorted(old)), -1)
+    session.info[_PENDING] = old
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, flush_context) -> None:
+    old = session.info.pop(_PENDING, None)
+    if old is None:
+        return
+    new = set(old)
+    for obj in [*session.new, *session.dirty]:
+        if isinstance(obj, Encounter) and obj.id is not None:
+            new.add(obj.id)
+        elif isinstance(obj, EncounterRumour) and obj.encounter_id is not None:
+            new.add(obj.encounter_id)
+    new -= {o.id for o in session.deleted if isinstance(o, Encounter)}
+    if new:
+        apply_delta(session.connection(), Encounter.__table__.c.id.in_(sorted(new)), 1)
+
+
+def mismatches(connection) -> dict[str, int]:
+    """For each summary table, how many rows differ from a fresh count of the raw rows
+    (both directions). All zeros means the summaries are right."""
+    result = {}
+    everything = literal(True)
+    for summary in SUMMARIES:
+        fresh = _aggregate(summary, everything, 1).order_by(None)
+        stored = select(*(summary.table.c[k] for k in _key_names(summary)),
+                        *(summary.table.c[m] for m in SUMMARY_MEASURES))
+        missing = connection.execute(
+            select(func.count()).select_from(fresh.except_(stored).subquery())
+        ).scalar_one()
+        extra = connection.execute(
+            select(func.count()).select_from(stored.except_(fresh).subquery())
+        ).scalar_one()
+        result[summary.name] = missing + extra
+    return result

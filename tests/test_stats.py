@@ -1,0 +1,247 @@
+"""The summary tables and the statistics read from them: they always equal a count
+straight from the encounter rows, whatever was written, corrected, deleted or erased,
+and for any filter."""
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select
+
+from rumours import summaries
+from rumours.extensions import db
+from rumours.models import (
+    Campaign,
+    District,
+    Encounter,
+    Organisation,
+    Rumour,
+    RumourStatus,
+    User,
+    encounter_stats_month,
+)
+from rumours.reports.filters import StatsFilter
+from rumours.reports.stats import _units, figures, raw_figures, total
+from rumours.services.agents import erase_agent
+from rumours.services.encounters import (
+    EncounterData,
+    delete_encounter,
+    log_encounter,
+    update_encounter,
+)
+
+
+def seed(runner) -> None:
+    result = runner.invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+
+
+def no_mismatches() -> dict[str, int]:
+    differences = summaries.mismatches(db.session.connection())
+    assert set(differences) == {s.name for s in summaries.SUMMARIES}
+    return {name: n for name, n in differences.items() if n}
+
+
+def year_filter(**ids) -> StatsFilter:
+    today = datetime.now(UTC).date()
+    return StatsFilter(start=today - timedelta(days=400), end=today + timedelta(days=1), **ids)
+
+
+def test_the_demo_seed_fills_the_summaries_with_the_raw_counts(app, runner):
+    seed(runner)
+    with app.app_context():
+        assert no_mismatches() == {}
+        encounters = db.session.scalar(select(func.count()).select_from(Encounter))
+        assert encounters == 8000
+        assert total(year_filter()).encounters == 8000
+
+
+def test_summaries_follow_every_write_correction_deletion_and_erasure(app, runner):
+    seed(runner)
+    with app.app_context():
+        agent = db.session.scalar(select(User).where(User.email == "agent@example.org"))
+        coordinator = db.session.scalar(
+            select(User).where(User.email == "coordinator@example.org")
+        )
+        rumours = list(
+            db.session.scalars(
+                select(Rumour.slug).where(Rumour.status == RumourStatus.PUBLISHED).limit(3)
+            )
+        )
+        before = total(year_filter())
+        now = datetime.now(UTC)
+
+        def data(**overrides) -> EncounterData:
+            values = dict(
+                occurred_at=now - timedelta(hours=2),
+                district="ciutat-vella",
+                setting="market",
+                rumours=rumours[:2],
+                people_reached=3,
+                outcome="doubt_sown",
+                campaign="autumn-markets-2026",
+            )
+            values.update(overrides)
+            return EncounterData(**values)
+
+        first, created = log_encounter(actor=agent, client_uuid=uuid.uuid4(), data=data())
+        assert created
+        second, _ = log_encounter(
+            actor=agent,
+            client_uuid=uuid.uuid4(),
+            data=data(district="gracia", setting="bar", outcome="hostile", people_reached=1),
+        )
+        replay_uuid = uuid.uuid4()
+        log_encounter(actor=agent, client_uuid=replay_uuid, data=data(outcome="open"))
+        db.session.commit()
+        assert no_mismatches() == {}
+        after = total(year_filter())
+        assert after.encounters == before.encounters + 3
+        assert after.people == before.people + 3 + 1 + 3
+        assert after.outcomes["hostile"] == before.outcomes["hostile"] + 1
+
+        # A replay from the phone's outbox changes nothing.
+        _, created = log_encounter(actor=agent, client_uuid=replay_uuid, data=data(outcome="open"))
+        db.session.commit()
+        assert not created
+        assert total(year_filter()).encounters == after.encounters
+
+        # A correction moves the counts: another day, district, rumours and outcome.
+        update_encounter(
+            first,
+            actor=agent,
+            data=data(
+                occurred_at=now - timedelta(days=1, hours=3),
+                district="sant-marti",
+                rumours=rumours[2:3],
+                outcome="open",
+                people_reached=8,
+            ),
+        )
+        db.session.commit()
+        assert no_mismatches() == {}
+        assert total(year_filter()).people == after.people + 5
+
+        delete_encounter(second, actor=agent)
+        db.session.commit()
+        assert no_mismatches() == {}
+        assert total(year_filter()).encounters == after.encounters - 1
+
+        # Erasure removes the person; their conversations stay in the statistics.
+        erase_agent(agent, actor=coordinator)
+        db.session.commit()
+        assert no_mismatches() == {}
+        assert total(year_filter()).encounters == after.encounters - 1
+
+
+def test_a_failed_write_leaves_the_summaries_alone(app, runner):
+    seed(runner)
+    with app.app_context():
+        agent = db.session.scalar(select(User).where(User.email == "agent@example.org"))
+        rumour = db.session.scalar(
+            select(Rumour.slug).where(Rumour.status == RumourStatus.PUBLISHED).limit(1)
+        )
+        key = uuid.uuid4()
+        data = EncounterData(
+            occurred_at=datetime.now(UTC) - timedelta(hours=1),
+            district="ciutat-vella",
+            setting="street",
+            rumours=[rumour],
+            people_reached=1,
+            outcome="open",
+        )
+        log_encounter(actor=agent, client_uuid=key, data=data)
+        db.session.commit()
+        # Two app servers racing: the second insert of the same key fails inside its
+        # savepoint and is answered from the stored row.
+        encounter, created = log_encounter(actor=agent, client_uuid=key, data=data)
+        assert not created
+        db.session.commit()
+        assert no_mismatches() == {}
+
+
+def test_the_rebuild_command_repairs_summaries(app, runner):
+    seed(runner)
+    with app.app_context():
+        db.session.execute(delete(encounter_stats_month).where(encounter_stats_month.c.district_id
+                                                               == db.session.scalar(
+                                                                   select(func.min(District.id)))))
+        db.session.commit()
+    check = runner.invoke(args=["stats", "check"])
+    assert check.exit_code != 0
+    assert "encounter_stats_month:" in check.output and "rows differ" in check.output
+    rebuilt = runner.invoke(args=["stats", "rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    check = runner.invoke(args=["stats", "check"])
+    assert check.exit_code == 0, check.output
+    assert "equal the raw rows" in check.output
+
+
+def test_whole_months_and_weeks_inside_a_period():
+    assert _units(date(2026, 1, 1), date(2026, 3, 31), "month") == (
+        date(2026, 1, 1),
+        date(2026, 3, 1),
+    )
+    assert _units(date(2026, 1, 2), date(2026, 3, 30), "month") == (
+        date(2026, 2, 1),
+        date(2026, 2, 1),
+    )
+    assert _units(date(2026, 1, 2), date(2026, 2, 27), "month") is None
+    # 2026-11-02 is a Monday, 2026-11-29 a Sunday.
+    assert _units(date(2026, 11, 2), date(2026, 11, 29), "week") == (
+        date(2026, 11, 2),
+        date(2026, 11, 23),
+    )
+    assert _units(date(2026, 11, 3), date(2026, 11, 28), "week") == (
+        date(2026, 11, 9),
+        date(2026, 11, 16),
+    )
+    assert _units(date(2026, 11, 3), date(2026, 11, 8), "week") is None
+
+
+BREAKDOWNS = [(), ("district",), ("rumour",), ("organisation", "campaign"), ("rebuttal",)]
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_figures_equal_counts_from_the_raw_rows_for_random_filters(app, runner, data):
+    with app.app_context():
+        if not db.session.scalar(select(func.count()).select_from(Encounter)):
+            seed(runner)
+            db.session.remove()
+        ids = {
+            name: [None, *db.session.scalars(select(model.id).order_by(model.id))]
+            for name, model in (
+                ("campaign", Campaign),
+                ("district", District),
+                ("organisation", Organisation),
+                ("rumour", Rumour),
+            )
+        }
+        first_day, last_day = db.session.execute(
+            select(func.min(Encounter.local_day), func.max(Encounter.local_day))
+        ).one()
+    start = data.draw(
+        st.dates(min_value=first_day - timedelta(days=10), max_value=last_day), label="start"
+    )
+    length = data.draw(st.integers(min_value=0, max_value=420), label="days")
+    chosen = {
+        f"{name}_id": data.draw(st.sampled_from(values), label=name)
+        # Fewer filters at once keep most views non-empty.
+        if data.draw(st.booleans(), label=f"filter by {name}") else None
+        for name, values in ids.items()
+    }
+    filters = StatsFilter(start=start, end=start + timedelta(days=length), **chosen)
+    by = data.draw(st.sampled_from(BREAKDOWNS), label="by")
+    bucket = data.draw(st.sampled_from([None, "week", "month"]), label="bucket")
+    with app.app_context():
+        expected = raw_figures(filters, by, bucket)
+        got = figures(filters, by, bucket)
+    assert {k: v.as_list() for k, v in got.items() if v.encounters} == {
+        k: v.as_list() for k, v in expected.items()
+    }
