@@ -56,6 +56,11 @@ LABELS = {
     EnrolmentStatus.ENROLLED: _l("Enrolled"),
     EnrolmentStatus.WAITLISTED: _l("On the waiting list"),
     EnrolmentStatus.WITHDRAWN: _l("Left"),
+    # Campaign targets and statistics' measures.
+    "encounters": _l("Conversations"),
+    "people_reached": _l("People reached"),
+    "agents_trained": _l("Agents certified"),
+    "trainings_held": _l("Trainings held"),
 }
 
 

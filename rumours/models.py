@@ -626,12 +626,15 @@ def summary_table(name: str, dimensions: tuple[str, ...]) -> Table:
         Column("period_start", Date, primary_key=True),
         *(Column(f"{d}_id", Integer, primary_key=True, autoincrement=False) for d in dimensions),
         *(Column(m, Integer, nullable=False) for m in SUMMARY_MEASURES),
+        # SQLite keeps the rows in key order: a period's rows are read in one sweep.
+        sqlite_with_rowid=False,
     )
 
 
 ENCOUNTER_DIMENSIONS = ("district", "organisation", "campaign")
 RUMOUR_DIMENSIONS = ("district", "organisation", "campaign", "rumour", "rebuttal")
 RUMOUR_DISTRICT_DIMENSIONS = ("district", "rumour", "rebuttal")
+CAMPAIGN_RUMOUR_DIMENSIONS = ("campaign", "district", "rumour", "rebuttal")
 
 encounter_stats_day = summary_table("encounter_stats_day", ENCOUNTER_DIMENSIONS)
 encounter_stats_week = summary_table("encounter_stats_week", ENCOUNTER_DIMENSIONS)
@@ -641,6 +644,10 @@ rumour_stats_month = summary_table("rumour_stats_month", RUMOUR_DIMENSIONS)
 rumour_district_stats_day = summary_table("rumour_district_stats_day", RUMOUR_DISTRICT_DIMENSIONS)
 rumour_district_stats_month = summary_table(
     "rumour_district_stats_month", RUMOUR_DISTRICT_DIMENSIONS
+)
+campaign_rumour_stats_day = summary_table("campaign_rumour_stats_day", CAMPAIGN_RUMOUR_DIMENSIONS)
+campaign_rumour_stats_month = summary_table(
+    "campaign_rumour_stats_month", CAMPAIGN_RUMOUR_DIMENSIONS
 )
 # A rumour's own trend reads the day tables by rumour.
 Index("ix_rumour_stats_day_rumour", rumour_stats_day.c.rumour_id, rumour_stats_day.c.period_start)

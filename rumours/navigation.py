@@ -26,14 +26,17 @@ class NavItem:
 # Add an area's entry here when its blueprint lands.
 NAV_ITEMS = [
     NavItem("main.home", _l("Home"), LOGGED_IN),
+    NavItem("dashboard.index", _l("Dashboard"), (Role.COORDINATOR, Role.MEMBER)),
     NavItem("rumours.index", _l("Rumours"), (ANONYMOUS,)),
     NavItem("register.register", _l("Become an agent"), (ANONYMOUS,)),
     NavItem("rumours.pocket", _l("Answers"), (Role.AGENT, Role.MEMBER)),
     NavItem("catalogue.index", _l("Catalogue"), (Role.COORDINATOR,)),
     NavItem("agents.index", _l("Agents"), (Role.COORDINATOR, Role.MEMBER)),
     NavItem("trainings.index", _l("Trainings"), LOGGED_IN),
+    NavItem("campaigns.index", _l("Campaigns"), LOGGED_IN),
     NavItem("organisations.index", _l("Organisations"), (Role.COORDINATOR, Role.MEMBER)),
     NavItem("encounters.new", _l("Log a conversation"), (Role.AGENT,)),
+    NavItem("dashboard.index", _l("My figures"), (Role.AGENT,)),
     NavItem("encounters.review", _l("Encounters"), (Role.COORDINATOR,)),
     NavItem("audit.index", _l("Audit log"), (Role.COORDINATOR,)),
 ]

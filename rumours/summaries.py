@@ -26,6 +26,8 @@ from .models import (
     EncounterRumour,
     Outcome,
     Setting,
+    campaign_rumour_stats_day,
+    campaign_rumour_stats_month,
     encounter_stats_day,
     encounter_stats_month,
     encounter_stats_week,
@@ -97,6 +99,8 @@ SUMMARIES: tuple[Summary, ...] = (
     Summary(encounter_stats_day, "day", ("district", "organisation", "campaign")),
     Summary(rumour_district_stats_month, "month", ("district", "rumour", "rebuttal")),
     Summary(rumour_district_stats_day, "day", ("district", "rumour", "rebuttal")),
+    Summary(campaign_rumour_stats_month, "month", ("campaign", "district", "rumour", "rebuttal")),
+    Summary(campaign_rumour_stats_day, "day", ("campaign", "district", "rumour", "rebuttal")),
     Summary(
         rumour_stats_month, "month", ("district", "organisation", "campaign", "rumour", "rebuttal")
     ),

@@ -11,7 +11,9 @@ def register_all(app: Flask) -> None:
         api_encounters,
         audit,
         auth,
+        campaigns,
         catalogue,
+        dashboard,
         encounters,
         main,
         me,
@@ -22,5 +24,6 @@ def register_all(app: Flask) -> None:
     )
 
     for module in (main, auth, api, audit, rumours, catalogue, encounters, api_encounters,
-                   registration, agents, me, trainings, organisations):
+                   registration, agents, me, trainings, organisations, campaigns,
+                   dashboard):
         app.register_blueprint(module.bp)

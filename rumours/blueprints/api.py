@@ -1,10 +1,16 @@
 """The JSON API under /api/v1/ (session cookie plus X-CSRFToken on writes)."""
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from ..localtime import city_today
+from ..permissions import statistics_scope
 from ..reports import catalogue
+from ..reports.dashboard import dashboard
+from ..reports.filters import FilterError, parse_filters
+from ..reports.published import stats_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -38,3 +44,19 @@ def rumours():
         lambda rumour: url_for("rumours.show", slug=rumour.slug, _external=True)
     )
     return jsonify({"rumours": items, "count": len(items)})
+
+
+@bp.get("/stats")
+def stats():
+    """Coordinators (any view) and organisation members (their organisation's): the
+    dashboard's figures as JSON, with the dashboard's filters; small counts hidden."""
+    if not current_user.is_authenticated:
+        return jsonify({"error": _("Please log in.")}), 401
+    try:
+        parsed = parse_filters(request.args, today=city_today())
+    except FilterError as error:
+        fields = {key: [str(m) for m in messages] for key, messages in error.fields.items()}
+        return jsonify({"error": _("Some filters are not valid."), "fields": fields}), 400
+    parsed = statistics_scope(current_user, parsed)
+    board = dashboard(parsed.filters)
+    return jsonify(stats_json(parsed, board, current_app.config["SMALL_COUNT_THRESHOLD"]))

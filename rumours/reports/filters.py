@@ -69,8 +69,9 @@ def month_end(day: date) -> date:
 
 
 def default_period(today: date) -> tuple[date, date]:
-    """The last twelve calendar months, this one included."""
-    return add_months(today, -11), month_end(today)
+    """The last three calendar months, this one included: recent enough to act on, long
+    enough to compare with the three months before."""
+    return add_months(today, -2), month_end(today)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _parse_date(value: str) -> date | None:
 def parse_filters(args: Mapping[str, str], *, today: date) -> ParsedFilters:
     """Read `campaign`, `from`, `to`, `district`, `organisation` and `rumour` (slugs and
     ISO dates) from a query string. Without dates the period is the campaign's, or the
-    last twelve months. Raises FilterError naming each bad parameter."""
+    last three months. Raises FilterError naming each bad parameter."""
     errors: dict[str, list[str]] = {}
 
     def lookup(key: str, model):
@@ -134,7 +135,7 @@ def parse_filters(args: Mapping[str, str], *, today: date) -> ParsedFilters:
     if start is None and end is None:
         start, end = default_start, default_end
     elif start is None:
-        start = add_months(end, -11)
+        start = add_months(end, -2)
     elif end is None:
         end = max(start, default_end)
     if "from" not in errors and "to" not in errors:

@@ -198,10 +198,14 @@ def total(filters: StatsFilter) -> Figures:
 
 
 def raw_figures(
-    filters: StatsFilter, by: tuple[str, ...] = (), bucket: str | None = None
+    filters: StatsFilter,
+    by: tuple[str, ...] = (),
+    bucket: str | None = None,
+    agent_id: int | None = None,
 ) -> dict[tuple, Figures]:
     """The same counts straight from the encounter rows (slow on big tables): the
-    reference the tests and the benchmark compare the summaries with."""
+    reference the tests and the benchmark compare the summaries with, and one agent's
+    own figures (`agent_id`: a few rows, read through the agent's index)."""
     from ..models import Encounter, EncounterRumour
     from ..summaries import measure_columns
 
@@ -222,6 +226,8 @@ def raw_figures(
     if per_rumour:
         source = source.join(EncounterRumour.__table__, link.encounter_id == e.id)
     clauses = [e.local_day.between(filters.start, filters.end)]
+    if agent_id is not None:
+        clauses.append(e.agent_id == agent_id)
     for name in ("campaign", "district", "organisation", "rumour"):
         value = getattr(filters, f"{name}_id")
         if value is not None:

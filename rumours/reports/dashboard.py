@@ -1,0 +1,417 @@
+"""The campaign dashboard's figures: the network, training, conversations and each
+campaign's progress, for one view (a `StatsFilter`). Conversation counts come from
+`stats.figures` (the summary tables); people and trainings are small tables read
+directly. The dashboard page, `/api/v1/stats` and the indicator exports all call these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import and_, exists, func, select
+
+from ..extensions import db
+from ..localtime import city_timezone
+from ..models import (
+    AgentProfile,
+    AgentStatus,
+    Campaign,
+    District,
+    Encounter,
+    Enrolment,
+    EnrolmentStatus,
+    Membership,
+    Organisation,
+    Rebuttal,
+    Rumour,
+    TrainingKind,
+    TrainingSession,
+    TrainingStatus,
+    campaign_organisations,
+)
+from .filters import StatsFilter
+from .stats import Figures, figures, total
+
+ACTIVE_DAYS = 30
+# A rumour is "rising" in a district when heard at least this many times and at least
+# half as often again as in the period before.
+RISING_MINIMUM = 10
+RISING_RATIO = 1.5
+
+
+@dataclass
+class Network:
+    organisations: int
+    agents_by_status: dict[str, int]
+
+    @property
+    def agents(self) -> int:
+        return sum(self.agents_by_status.values())
+
+
+@dataclass
+class Training:
+    sessions: int
+    hours: float
+    places_taken: int
+    attended: int
+    attendance_recorded: int
+    signed_up: int
+    trained: int
+    certified: int
+    active: int
+
+    @property
+    def attendance_rate(self) -> float | None:
+        return self.attended / self.attendance_recorded if self.attendance_recorded else None
+
+    @property
+    def certification_rate(self) -> float | None:
+        """Certified agents among all who signed up."""
+        return self.certified / self.signed_up if self.signed_up else None
+
+
+@dataclass
+class RumourCount:
+    rumour: Rumour
+    figures: Figures
+
+
+@dataclass
+class RebuttalOutcome:
+    rumour: Rumour
+    rebuttal: Rebuttal | None
+    figures: Figures
+
+    @property
+    def opened_share(self) -> float | None:
+        n = self.figures.encounters
+        return self.figures.opened / n if n else None
+
+
+@dataclass
+class Rising:
+    district: District
+    rumour: Rumour
+    now: int
+    before: int
+
+    @property
+    def change(self) -> float | None:
+        return (self.now - self.before) / self.before if self.before else None
+
+
+@dataclass
+class CampaignProgress:
+    campaign: Campaign
+    encounters: int
+    people: int
+    agents_trained: int
+    trainings_held: int
+
+    def items(self) -> list[tuple[str, int, int | None]]:
+        c = self.campaign
+        return [
+            ("encounters", self.encounters, c.target_encounters),
+            ("people_reached", self.people, c.target_people_reached),
+            ("agents_trained", self.agents_trained, c.target_agents_trained),
+            ("trainings_held", self.trainings_held, c.target_trainings),
+        ]
+
+
+def city_midnight(day: date) -> datetime:
+    """Midnight at the start of a city day, as an aware UTC timestamp."""
+    return datetime.combine(day, time(0), city_timezone()).astimezone(UTC)
+
+
+def agents_in_scope(filters: StatsFilter):
+    """Conditions on AgentProfile for the view's organisation and district."""
+    conditions = []
+    if filters.organisation_id is not None:
+        conditions.append(
+            exists().where(
+                Membership.user_id == AgentProfile.user_id,
+                Membership.organisation_id == filters.organisation_id,
+            )
+        )
+    if filters.district_id is not None:
+        conditions.append(AgentProfile.district_id == filters.district_id)
+    return conditions
+
+
+def network(filters: StatsFilter) -> Network:
+    """Organisations in the network and agents by status (today, within the view's
+    organisation and district)."""
+    if filters.organisation_id is not None:
+        organisations = 1
+    else:
+        query = select(func.count()).select_from(Organisation).where(Organisation.active)
+        if filters.district_id is not None:
+            query = query.where(Organisation.district_id == filters.district_id)
+        organisations = db.session.scalar(query)
+    counts = dict(
+        db.session.execute(
+            select(AgentProfile.status, func.count())
+            .where(*agents_in_scope(filters))
+            .group_by(AgentProfile.status)
+        ).all()
+    )
+    return Network(
+        organisations=organisations,
+        agents_by_status={s.value: counts.get(s, 0) for s in AgentStatus},
+    )
+
+
+def _sessions_in_period(filters: StatsFilter):
+    conditions = [
+        TrainingSession.status == TrainingStatus.SCHEDULED,
+        TrainingSession.starts_at >= city_midnight(filters.start),
+        TrainingSession.starts_at < city_midnight(filters.end + timedelta(days=1)),
+    ]
+    if filters.district_id is not None:
+        conditions.append(TrainingSession.district_id == filters.district_id)
+    return conditions
+
+
+def trainings_held(filters: StatsFilter, now: datetime | None = None) -> list[TrainingSession]:
+    """Sessions held in the period (not cancelled, already over)."""
+    now = now or datetime.now(UTC)
+    return list(
+        db.session.scalars(
+            select(TrainingSession)
+            .where(*_sessions_in_period(filters), TrainingSession.ends_at <= now)
+            .order_by(TrainingSession.starts_at)
+        )
+    )
+
+
+def training(filters: StatsFilter, now: datetime | None = None) -> Training:
+    """Sessions and hours held in the period, places taken and attendance, and the
+    funnel from sign-up to trained, certified and active in the last 30 days."""
+    now = now or datetime.now(UTC)
+    sessions = trainings_held(filters, now)
+    ids = [s.id for s in sessions]
+    enrolment_scope = [Enrolment.session_id.in_(ids), Enrolment.status == EnrolmentStatus.ENROLLED]
+    if filters.organisation_id is not None:
+        enrolment_scope.append(
+            exists().where(
+                Membership.user_id == Enrolment.agent_id,
+                Membership.organisation_id == filters.organisation_id,
+            )
+        )
+    places, attended, recorded = db.session.execute(
+        select(
+            func.count(),
+            func.count().filter(Enrolment.attended.is_(True)),
+            func.count().filter(Enrolment.attended.is_not(None)),
+        ).where(*enrolment_scope)
+    ).one()
+    scope = agents_in_scope(filters)
+    signed_up = db.session.scalar(select(func.count()).select_from(AgentProfile).where(*scope))
+    trained = db.session.scalar(
+        select(func.count())
+        .select_from(AgentProfile)
+        .where(
+            *scope,
+            exists()
+            .where(
+                Enrolment.agent_id == AgentProfile.user_id,
+                Enrolment.attended.is_(True),
+                TrainingSession.id == Enrolment.session_id,
+                TrainingSession.kind == TrainingKind.BASIC,
+            ),
+        )
+    )
+    certified = db.session.scalar(
+        select(func.count())
+        .select_from(AgentProfile)
+        .where(*scope, AgentProfile.status == AgentStatus.CERTIFIED)
+    )
+    since = now - timedelta(days=ACTIVE_DAYS)
+    # One index probe per agent (encounters by agent and time), not a scan of a month.
+    active = db.session.scalar(
+        select(func.count())
+        .select_from(AgentProfile)
+        .where(
+            *scope,
+            exists().where(
+                Encounter.agent_id == AgentProfile.user_id, Encounter.occurred_at >= since
+            ),
+        )
+    )
+    hours = sum((s.ends_at - s.starts_at).total_seconds() for s in sessions) / 3600
+    return Training(
+        sessions=len(sessions),
+        hours=round(hours, 1),
+        places_taken=places,
+        attended=attended,
+        attendance_recorded=recorded,
+        signed_up=signed_up,
+        trained=trained,
+        certified=certified,
+        active=active,
+    )
+
+
+def by_district(filters: StatsFilter) -> list[tuple[District, Figures]]:
+    """Every district with the view's counts (zeros included), in official order."""
+    counts = figures(filters, ("district",))
+    districts = db.session.scalars(select(District).order_by(District.code))
+    return [(d, counts.get((d.id,), Figures())) for d in districts]
+
+
+def top_rumours(filters: StatsFilter, limit: int | None = 10) -> list[RumourCount]:
+    """The rumours heard most in the view."""
+    counts = figures(filters, ("rumour",))
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1].encounters, kv[0]))
+    if limit is not None:
+        ranked = ranked[:limit]
+    rumours = {r.id: r for r in db.session.scalars(
+        select(Rumour).where(Rumour.id.in_([k[0] for k, _ in ranked]))
+    )}
+    return [RumourCount(rumours[k[0]], v) for k, v in ranked if k[0] in rumours]
+
+
+def weekly_trend(filters: StatsFilter) -> list[tuple[date, Figures]]:
+    """Week by week (Mondays), every week of the period including empty ones."""
+    return weekly_trend_from(filters, figures(filters, (), "week"))
+
+
+def weekly_trend_from(filters: StatsFilter, counts: dict) -> list[tuple[date, Figures]]:
+    """Counts keyed by (Monday,) as a list of every week of the period."""
+    monday = filters.start - timedelta(days=filters.start.weekday())
+    weeks = []
+    while monday <= filters.end:
+        weeks.append((monday, counts.get((monday,), Figures())))
+        monday += timedelta(days=7)
+    return weeks
+
+
+def monthly(filters: StatsFilter) -> list[tuple[date, Figures]]:
+    """Month by month, every month of the period including empty ones."""
+    counts = figures(filters, (), "month")
+    month = filters.start.replace(day=1)
+    months = []
+    while month <= filters.end:
+        months.append((month, counts.get((month,), Figures())))
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def outcomes_by_rebuttal(filters: StatsFilter, limit: int = 12) -> list[RebuttalOutcome]:
+    """Outcomes of the conversations in which each rebuttal version was the one current,
+    most used first: which arguments open minds."""
+    counts = figures(filters, ("rumour", "rebuttal"))
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1].encounters, kv[0]))[:limit]
+    rumours = {r.id: r for r in db.session.scalars(
+        select(Rumour).where(Rumour.id.in_({k[0] for k, _ in ranked}))
+    )}
+    rebuttals = {r.id: r for r in db.session.scalars(
+        select(Rebuttal).where(Rebuttal.id.in_({k[1] for k, _ in ranked if k[1]}))
+    )}
+    return [
+        RebuttalOutcome(rumours[rid], rebuttals.get(bid), v)
+        for (rid, bid), v in ranked
+        if rid in rumours
+    ]
+
+
+def rising_rumours(filters: StatsFilter, limit: int = 8) -> list[Rising]:
+    """Rumours heard noticeably more in a district than in the previous period of the
+    same length: at least RISING_MINIMUM times and RISING_RATIO times as often."""
+    now = figures(filters, ("district", "rumour"))
+    before = figures(filters.previous(), ("district", "rumour"))
+    found = []
+    for key, value in now.items():
+        earlier = before.get(key, Figures()).encounters
+        if value.encounters >= RISING_MINIMUM and value.encounters >= RISING_RATIO * max(
+            earlier, 1
+        ):
+            found.append((key, value.encounters, earlier))
+    found.sort(key=lambda item: (-(item[1] + 1) / (item[2] + 1), -item[1], item[0]))
+    found = found[:limit]
+    districts = {d.id: d for d in db.session.scalars(select(District))}
+    rumours = {r.id: r for r in db.session.scalars(
+        select(Rumour).where(Rumour.id.in_({k[1] for k, _, _ in found}))
+    )}
+    return [Rising(districts[d], rumours[r], n, b) for (d, r), n, b in found]
+
+
+def campaigns_in_view(filters: StatsFilter) -> list[Campaign]:
+    """The campaign asked for, or every campaign overlapping the period (for an
+    organisation's view, those it takes part in)."""
+    if filters.campaign_id is not None:
+        return [db.session.get(Campaign, filters.campaign_id)]
+    query = select(Campaign).where(
+        Campaign.starts_on <= filters.end, Campaign.ends_on >= filters.start
+    )
+    if filters.organisation_id is not None:
+        query = query.where(
+            exists().where(
+                campaign_organisations.c.campaign_id == Campaign.id,
+                campaign_organisations.c.organisation_id == filters.organisation_id,
+            )
+        )
+    return list(db.session.scalars(query.order_by(Campaign.starts_on.desc())))
+
+
+def campaign_progress(campaign: Campaign, filters: StatsFilter) -> CampaignProgress:
+    """A campaign's conversations, people reached, agents certified and trainings held
+    over its whole period (within the view's organisation and district)."""
+    view = StatsFilter(
+        start=campaign.starts_on,
+        end=campaign.ends_on,
+        campaign_id=campaign.id,
+        district_id=filters.district_id,
+        organisation_id=filters.organisation_id,
+    )
+    counts = total(view)
+    certified = db.session.scalar(
+        select(func.count())
+        .select_from(AgentProfile)
+        .where(
+            *agents_in_scope(view),
+            and_(
+                AgentProfile.certified_at >= city_midnight(view.start),
+                AgentProfile.certified_at < city_midnight(view.end + timedelta(days=1)),
+            ),
+        )
+    )
+    return CampaignProgress(
+        campaign=campaign,
+        encounters=counts.encounters,
+        people=counts.people,
+        agents_trained=certified,
+        trainings_held=len(trainings_held(view)),
+    )
+
+
+@dataclass
+class Dashboard:
+    network: Network
+    training: Training
+    totals: Figures
+    previous_totals: Figures
+    districts: list[tuple[District, Figures]]
+    rumours: list[RumourCount]
+    trend: list[tuple[date, Figures]]
+    rebuttals: list[RebuttalOutcome]
+    rising: list[Rising]
+    campaigns: list[CampaignProgress]
+
+
+def dashboard(filters: StatsFilter, now: datetime | None = None) -> Dashboard:
+    """Everything the dashboard shows for one view."""
+    return Dashboard(
+        network=network(filters),
+        training=training(filters, now),
+        totals=total(filters),
+        previous_totals=total(filters.previous()),
+        districts=by_district(filters),
+        rumours=top_rumours(filters),
+        trend=weekly_trend(filters),
+        rebuttals=outcomes_by_rebuttal(filters),
+        rising=rising_rumours(filters),
+        campaigns=[campaign_progress(c, filters) for c in campaigns_in_view(filters)],
+    )

@@ -1,0 +1,124 @@
+"""Campaign writes: create and edit (never delete: encounters refer to campaigns).
+Callers own the transaction."""
+
+from datetime import date
+
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import Campaign, Organisation, Rumour, User
+from ..search import fold
+from . import record_audit
+from .agents import AgentError
+
+TARGETS = (
+    "target_encounters",
+    "target_people_reached",
+    "target_agents_trained",
+    "target_trainings",
+)
+FIELDS = ("name", "description", "starts_on", "ends_on", *TARGETS)
+# Ids of the linked records, given as `rumour_ids=[...]` and `organisation_ids=[...]`.
+LINKS = ("rumour_ids", "organisation_ids")
+# Addresses under /campaigns/ that a campaign's slug must not take.
+RESERVED_SLUGS = {"new"}
+SLUG_LENGTH = 72  # leaves room for "-NN" within the column's 80 characters
+
+
+class CampaignError(AgentError):
+    """A campaign rule refused the change; `field` names the form field it belongs to."""
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII words joined by hyphens: 'Tardor als mercats' -> 'tardor-als-mercats'."""
+    words = "".join(c if c.isalnum() and c.isascii() else " " for c in fold(text)).split()
+    slug = "-".join(words)[:SLUG_LENGTH].strip("-")
+    return slug or "campaign"
+
+
+def unique_slug(name: str) -> str:
+    """A slug made from the name, free among campaigns: `name`, `name-2`, `name-3` ..."""
+    base = slugify(name)
+    if base in RESERVED_SLUGS:
+        base = f"{base}-campaign"
+    slug, n = base, 2
+    while db.session.execute(db.select(Campaign.id).where(Campaign.slug == slug)).first():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _load(model, ids, field: str) -> list:
+    wanted = {int(i) for i in ids}
+    if not wanted:
+        return []
+    found = list(db.session.scalars(db.select(model).where(model.id.in_(wanted))))
+    if len(found) != len(wanted):
+        raise CampaignError(_("Some of the chosen entries no longer exist."), field)
+    return found
+
+
+def _check(name: str, starts_on: date, ends_on: date, targets: dict) -> None:
+    if not (name or "").strip():
+        raise CampaignError(_("Give the campaign a name."), "name")
+    if starts_on is None or ends_on is None:
+        raise CampaignError(_("Give the first and the last day."), "starts_on")
+    if ends_on < starts_on:
+        raise CampaignError(_("The campaign cannot end before it starts."), "ends_on")
+    for key, value in targets.items():
+        if value is not None and value < 0:
+            raise CampaignError(_("A target cannot be negative."), key)
+
+
+def _apply(campaign: Campaign, fields: dict) -> list[str]:
+    """Set the given fields on the campaign; returns the names of those that changed."""
+    unknown = set(fields) - set(FIELDS) - set(LINKS)
+    if unknown:
+        raise TypeError(f"unknown campaign fields: {', '.join(sorted(unknown))}")
+    values = {key: getattr(campaign, key) for key in FIELDS} | {
+        key: value for key, value in fields.items() if key in FIELDS
+    }
+    values["name"] = (values["name"] or "").strip()
+    values["description"] = (values["description"] or "").strip()
+    _check(values["name"], values["starts_on"], values["ends_on"], {k: values[k] for k in TARGETS})
+    changed = [key for key in FIELDS if getattr(campaign, key) != values[key]]
+    for key in changed:
+        setattr(campaign, key, values[key])
+    if "rumour_ids" in fields:
+        rumours = _load(Rumour, fields["rumour_ids"], "rumours")
+        if {r.id for r in rumours} != {r.id for r in campaign.rumours}:
+            campaign.rumours = rumours
+            changed.append("rumours")
+    if "organisation_ids" in fields:
+        organisations = _load(Organisation, fields["organisation_ids"], "organisations")
+        if {o.id for o in organisations} != {o.id for o in campaign.organisations}:
+            campaign.organisations = organisations
+            changed.append("organisations")
+    return changed
+
+
+def create_campaign(*, actor: User, **fields) -> Campaign:
+    """Coordinators: start a campaign (name, period, description, targets, `rumour_ids`,
+    `organisation_ids`); its slug comes from the name."""
+    campaign = Campaign(description="", rumours=[], organisations=[])
+    _apply(campaign, {"description": "", **fields})
+    campaign.slug = unique_slug(campaign.name)
+    db.session.add(campaign)
+    db.session.flush()
+    record_audit(
+        "campaign.create",
+        "campaign",
+        campaign.id,
+        actor=actor,
+        details={"slug": campaign.slug, "name": campaign.name},
+    )
+    return campaign
+
+
+def update_campaign(campaign: Campaign, *, actor: User, **fields) -> list[str]:
+    """Coordinators: change a campaign; the slug (its address) stays. Returns what changed."""
+    changed = _apply(campaign, fields)
+    db.session.flush()
+    record_audit(
+        "campaign.update", "campaign", campaign.id, actor=actor, details={"changed": changed}
+    )
+    return changed

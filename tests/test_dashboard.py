@@ -1,0 +1,219 @@
+"""The dashboard and `/api/v1/stats`: the figures a user sees equal counts straight
+from the encounter rows, each role sees only its scope, and bad filters get a clear
+answer rather than a 500."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from rumours.extensions import db
+from rumours.localtime import city_today
+from rumours.models import (
+    Campaign,
+    District,
+    Encounter,
+    EncounterRumour,
+    Membership,
+    Organisation,
+    Outcome,
+    Rumour,
+    User,
+)
+from rumours.reports.filters import add_months, month_end
+
+from .conftest import login
+
+DEMO = "demo-password-2026"
+
+
+@pytest.fixture
+def demo(app, runner):
+    result = runner.invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+
+
+def year(app) -> dict:
+    with app.app_context():
+        today = city_today()
+    return {"from": add_months(today, -11).isoformat(), "to": month_end(today).isoformat()}
+
+
+def raw_count(*conditions, rumour_id=None) -> tuple[int, int]:
+    query = select(func.count(), func.coalesce(func.sum(Encounter.people_reached), 0))
+    if rumour_id is not None:
+        query = query.join(EncounterRumour).where(EncounterRumour.rumour_id == rumour_id)
+    return tuple(db.session.execute(query.where(*conditions)).one())
+
+
+def test_stats_api_equals_counts_from_the_rows(app, client, demo):
+    login(client, "coordinator@example.org", DEMO)
+    period = year(app)
+    start, end = date.fromisoformat(period["from"]), date.fromisoformat(period["to"])
+    with app.app_context():
+        district = db.session.scalar(select(District).where(District.slug == "ciutat-vella"))
+        campaign = db.session.scalar(select(Campaign).where(Campaign.slug == "autumn-markets-2026"))
+        rumour = db.session.scalar(
+            select(Rumour).join(EncounterRumour).group_by(Rumour.id).order_by(func.count().desc())
+        )
+        in_period = Encounter.local_day.between(start, end)
+        everything = raw_count(in_period)
+        hostile = raw_count(in_period, Encounter.outcome == Outcome.HOSTILE)[0]
+        in_district = raw_count(in_period, Encounter.district_id == district.id)
+        in_campaign = raw_count(
+            Encounter.local_day.between(campaign.starts_on, campaign.ends_on),
+            Encounter.campaign_id == campaign.id,
+        )
+        about_rumour = raw_count(in_period, rumour_id=rumour.id)
+        rumour_slug = rumour.slug
+
+    response = client.get("/api/v1/stats", query_string=period)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["filters"]["from"] == period["from"]
+    assert body["conversations"]["encounters"] == everything[0]
+    assert body["conversations"]["people_reached"] == everything[1]
+    assert body["conversations"]["outcomes"]["hostile"] == hostile
+    assert {d["district"]: d["encounters"] for d in body["districts"]}["ciutat-vella"] == (
+        in_district[0]
+    )
+    assert sum(w["encounters"] for w in body["weeks"]) == everything[0]
+
+    body = client.get("/api/v1/stats", query_string={**period, "district": "ciutat-vella"})
+    assert body.get_json()["conversations"]["encounters"] == in_district[0]
+    body = client.get("/api/v1/stats", query_string={"campaign": "autumn-markets-2026"})
+    campaign_body = body.get_json()
+    assert campaign_body["conversations"]["encounters"] == in_campaign[0]
+    assert campaign_body["conversations"]["people_reached"] == in_campaign[1]
+    assert campaign_body["campaigns"][0]["progress"]["encounters"]["value"] == in_campaign[0]
+    body = client.get("/api/v1/stats", query_string={**period, "rumour": rumour_slug})
+    assert body.get_json()["conversations"]["encounters"] == about_rumour[0]
+
+
+def test_stats_api_hides_small_counts(app, client, demo):
+    login(client, "coordinator@example.org", DEMO)
+    # A single day in one district: a few conversations at most.
+    with app.app_context():
+        day, district_id = db.session.execute(
+            select(Encounter.local_day, Encounter.district_id)
+            .group_by(Encounter.local_day, Encounter.district_id)
+            .having(func.count() < 10)
+            .limit(1)
+        ).one()
+        slug = db.session.get(District, district_id).slug
+    body = client.get(
+        "/api/v1/stats", query_string={"from": day.isoformat(), "to": day.isoformat(),
+                                       "district": slug}
+    ).get_json()
+    assert body["suppression"]["threshold"] == 10
+    assert body["conversations"]["encounters"] is None
+    assert all(v is None for v in body["conversations"]["outcomes"].values())
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"from": "2026-05-01", "to": "2026-01-01"}, "to"),
+        ({"from": "yesterday"}, "from"),
+        ({"district": "atlantis"}, "district"),
+        ({"campaign": "no-such-campaign"}, "campaign"),
+        ({"rumour": "<script>"}, "rumour"),
+        ({"from": "1990-01-01", "to": "2026-01-01"}, "to"),
+    ],
+)
+def test_bad_filters_get_a_400_naming_the_field(app, client, demo, query, field):
+    login(client, "coordinator@example.org", DEMO)
+    response = client.get("/api/v1/stats", query_string=query)
+    assert response.status_code == 400
+    assert field in response.get_json()["fields"]
+    page = client.get("/dashboard/", query_string=query)
+    assert page.status_code == 400
+    assert f'id="filter-{field}-errors"' in page.get_data(as_text=True)
+
+
+def test_each_role_sees_only_its_scope(app, client, demo):
+    with app.app_context():
+        member = db.session.scalar(select(User).where(User.email == "member@example.org"))
+        own = db.session.scalar(
+            select(Organisation).join(Membership).where(Membership.user_id == member.id)
+        )
+        other = db.session.scalar(select(Organisation).where(Organisation.id != own.id))
+        own_slug, own_id, other_slug = own.slug, own.id, other.slug
+        period = year(app)
+        own_count = raw_count(
+            Encounter.local_day.between(date.fromisoformat(period["from"]),
+                                        date.fromisoformat(period["to"])),
+            Encounter.organisation_id == own_id,
+        )[0]
+
+    assert client.get("/api/v1/stats").status_code == 401
+    assert client.get("/dashboard/").status_code == 302
+
+    login(client, "member@example.org", DEMO)
+    body = client.get("/api/v1/stats", query_string=period).get_json()
+    assert body["filters"]["organisation"] == own_slug
+    assert body["conversations"]["encounters"] == (own_count if own_count >= 10 else None)
+    assert client.get("/api/v1/stats", query_string={"organisation": other_slug}).status_code == 403
+    assert client.get("/dashboard/", query_string={"organisation": other_slug}).status_code == 403
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert own.name in page
+    assert f'value="{other_slug}"' not in page
+    client.post("/auth/logout", data={"csrf_token": _token(client)})
+
+    login(client, "agent@example.org", DEMO)
+    assert client.get("/api/v1/stats").status_code == 403
+    page = client.get("/dashboard/")
+    assert page.status_code == 200
+    assert "My figures" in page.get_data(as_text=True)
+
+
+def _token(client) -> str:
+    from .conftest import csrf_from
+
+    return csrf_from(client.get("/"))
+
+
+def test_the_dashboard_shows_the_views_numbers(app, client, demo):
+    login(client, "coordinator@example.org", DEMO)
+    with app.app_context():
+        campaign = db.session.scalar(select(Campaign).where(Campaign.slug == "autumn-markets-2026"))
+        count = raw_count(
+            Encounter.local_day.between(campaign.starts_on, campaign.ends_on),
+            Encounter.campaign_id == campaign.id,
+        )[0]
+    page = client.get("/dashboard/", query_string={"campaign": "autumn-markets-2026"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f"{count:,}" in html
+    for heading in ("Campaigns", "Conversations", "Rising rumours", "Which answers open minds",
+                    "Network and training"):
+        assert heading in html
+    # The view can be shared: the link keeps the filters.
+    assert "campaign=autumn-markets-2026" in html
+
+
+def test_an_agent_sees_only_their_own_figures(app, client, demo):
+    with app.app_context():
+        agent = db.session.scalar(select(User).where(User.email == "agent@example.org"))
+        today = city_today()
+        mine = raw_count(
+            Encounter.agent_id == agent.id,
+            Encounter.local_day.between(add_months(today, -2), month_end(today)),
+        )[0]
+        assert mine < db.session.scalar(select(func.count()).select_from(Encounter))
+    login(client, "agent@example.org", DEMO)
+    html = client.get("/dashboard/").get_data(as_text=True)
+    assert f'<span class="stat-value">{mine:,}</span>' in html
+
+
+def test_previous_period_keeps_whole_months():
+    from rumours.reports.filters import StatsFilter
+
+    quarter = StatsFilter(start=date(2026, 9, 1), end=date(2026, 11, 30))
+    assert quarter.previous().start == date(2026, 6, 1)
+    assert quarter.previous().end == date(2026, 8, 31)
+    week = StatsFilter(start=date(2026, 11, 10), end=date(2026, 11, 16))
+    assert week.previous().start == date(2026, 11, 3)
+    assert week.previous().end == date(2026, 11, 9)
+    assert week.previous().days == week.days == 7
+    assert timedelta(days=1) + week.previous().end == week.start
