@@ -217,3 +217,17 @@ def test_previous_period_keeps_whole_months():
     assert week.previous().end == date(2026, 11, 9)
     assert week.previous().days == week.days == 7
     assert timedelta(days=1) + week.previous().end == week.start
+
+
+def test_the_campaign_page_shows_progress_against_its_targets(app, client, demo):
+    with app.app_context():
+        campaign = db.session.scalar(select(Campaign).where(Campaign.slug == "autumn-markets-2026"))
+        count = raw_count(
+            Encounter.local_day.between(campaign.starts_on, campaign.ends_on),
+            Encounter.campaign_id == campaign.id,
+        )[0]
+        target = campaign.target_encounters
+    login(client, "coordinator@example.org", DEMO)
+    html = client.get("/campaigns/autumn-markets-2026").get_data(as_text=True)
+    assert "Progress against the targets" in html
+    assert f"{count:,}" in html and f"{target:,}" in html

@@ -3,6 +3,7 @@ organisation members those their organisation takes part in."""
 
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -13,6 +14,7 @@ from sqlalchemy import func
 from ..extensions import db
 from ..forms.agents import options
 from ..forms.campaigns import CampaignForm
+from ..labels import label
 from ..localtime import city_today
 from ..models import (
     Campaign,
@@ -25,6 +27,8 @@ from ..models import (
     campaign_rumours,
 )
 from ..permissions import organisation_ids, role_required
+from ..reports.dashboard import campaign_progress
+from ..reports.filters import StatsFilter
 from ..services.campaigns import TARGETS, CampaignError, create_campaign, update_campaign
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -166,7 +170,24 @@ def show_context(campaign: Campaign, user: User) -> dict:
         linked = set()
     # The dashboard lives in another blueprint; its address is a stable contract.
     progress_url = request.script_root + "/dashboard/?" + urlencode({"campaign": campaign.slug})
+    progress = None
+    if coordinator or user.role is Role.MEMBER:
+        # A member sees what their own organisation contributed.
+        mine = organisation_ids(user)
+        own = [] if coordinator else sorted(
+            o.id for o in campaign.organisations if o.id in mine
+        )
+        view = StatsFilter(
+            start=campaign.starts_on,
+            end=campaign.ends_on,
+            organisation_id=own[0] if own else None,
+        )
+        progress = [
+            SimpleNamespace(label=label(key), value=value, target=target)
+            for key, value, target in campaign_progress(campaign, view).items()
+        ]
     return {
+        "progress": progress,
         "campaign": campaign,
         "status": status_of(campaign, city_today()),
         "rumours": sorted(
