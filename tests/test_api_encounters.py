@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from rumours import create_app
+from rumours import create_app, summaries
 from rumours.extensions import db
 from rumours.models import (
     AgentStatus,
@@ -246,7 +246,12 @@ def test_anonymous_gets_401_json_and_uncertified_agent_403(app, client, create_u
 # ---------------------------------------------------------------------------
 
 
-def fire_same_uuid(url: str, threads: int = 12) -> tuple[list[int], int]:
+def fire_same_uuid(
+    url: str, threads: int = 12, distinct: bool = False
+) -> tuple[list[int], int, dict[str, int]]:
+    """Post from `threads` threads at once: the same record, or (`distinct`) one new
+    record each about the same day and place, so they all add to the same summary rows.
+    Returns the statuses, the encounter rows and the summary tables' mismatches."""
     app = create_app(config_for(url))
     with app.app_context():
         db.create_all()
@@ -274,13 +279,14 @@ def fire_same_uuid(url: str, threads: int = 12) -> tuple[list[int], int]:
     login(client, "racer@example.org", "correct-horse-battery-2026")
     token = csrf_from(client.get("/"))
     cookie = client.get_cookie("rumours_session").value
-    body = json.dumps(payload())
+    same = json.dumps(payload())
     barrier = threading.Barrier(threads)
     statuses: list[int] = []
 
     def fire():
         own = app.test_client()
         own.set_cookie("rumours_session", cookie)
+        body = json.dumps(payload()) if distinct else same
         barrier.wait()
         response = post(own, token, body)
         statuses.append(response.status_code)
@@ -291,18 +297,20 @@ def fire_same_uuid(url: str, threads: int = 12) -> tuple[list[int], int]:
     for worker in workers:
         worker.join()
     with app.app_context():
+        mismatches = summaries.mismatches(db.session.connection())
         db.session.remove()
         db.engine.dispose()
     engine = create_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(select(func.count()).select_from(Encounter.__table__)).scalar_one()
     engine.dispose()
-    return statuses, rows
+    return statuses, rows, mismatches
 
 
 def test_same_uuid_from_many_threads_makes_one_row_on_sqlite(tmp_path):
-    statuses, rows = fire_same_uuid(f"sqlite:///{tmp_path / 'race.db'}")
+    statuses, rows, mismatches = fire_same_uuid(f"sqlite:///{tmp_path / 'race.db'}")
     assert rows == 1
+    assert not any(mismatches.values())
     assert sorted(statuses).count(201) == 1
     assert set(statuses) <= {200, 201}, statuses
 
@@ -310,9 +318,24 @@ def test_same_uuid_from_many_threads_makes_one_row_on_sqlite(tmp_path):
 def test_same_uuid_from_many_threads_makes_one_row_on_postgresql(postgres_server):
     url = postgres_server.create("rumours_race")
     try:
-        statuses, rows = fire_same_uuid(url)
+        statuses, rows, mismatches = fire_same_uuid(url)
     finally:
         postgres_server.drop(url)
     assert rows == 1
+    assert not any(mismatches.values())
     assert statuses.count(201) == 1
     assert set(statuses) <= {200, 201}, statuses
+
+
+def test_many_agents_at_once_keep_the_summaries_equal_to_the_rows(postgres_server, tmp_path):
+    """Sixteen new records at the same moment, each adding to the same summary rows
+    from its own connection (several app servers), on both databases."""
+    for url in (f"sqlite:///{tmp_path / 'many.db'}", postgres_server.create("rumours_many")):
+        try:
+            statuses, rows, mismatches = fire_same_uuid(url, threads=16, distinct=True)
+        finally:
+            if url.startswith("postgresql"):
+                postgres_server.drop(url)
+        assert statuses == [201] * 16
+        assert rows == 16
+        assert mismatches and not any(mismatches.values()), mismatches
