@@ -35,13 +35,13 @@ _POINT: dict[str, tuple[int, int]] = {
     "port": (90, 300),
     "zona-franca": (26, 290),
     "llobregat": (6, 240),
-    "hospitalet": (16, 174),
+    "hospitalet": (14, 182),
     "esplugues": (30, 114),
     # Inside the city, where three districts meet (or a bend in a shared border).
     "universitat": (182, 222),
-    "espanya": (134, 170),
+    "espanya": (136, 178),
     "sarria-road": (142, 148),
-    "pedralbes": (88, 126),
+    "pedralbes": (86, 120),
     "diagonal-gracia": (176, 140),
     "vallcarca": (190, 92),
     "carmel": (232, 88),
@@ -55,34 +55,75 @@ _POINT: dict[str, tuple[int, int]] = {
 # Each district's outline as a walk round its corner points.
 _OUTLINE: dict[str, tuple[str, ...]] = {
     "ciutat-vella": (
-        "universitat", "ciutadella", "vila-olimpica", "barceloneta", "port-vell", "drassanes",
+        "universitat",
+        "ciutadella",
+        "vila-olimpica",
+        "barceloneta",
+        "port-vell",
+        "drassanes",
     ),
     "eixample": (
-        "universitat", "espanya", "sarria-road", "diagonal-gracia", "sagrada-familia",
-        "glories", "ciutadella",
+        "universitat",
+        "espanya",
+        "sarria-road",
+        "diagonal-gracia",
+        "sagrada-familia",
+        "glories",
+        "ciutadella",
     ),
     "sants-montjuic": (
-        "hospitalet", "espanya", "universitat", "drassanes", "montjuic-foot", "port",
-        "zona-franca", "llobregat",
+        "hospitalet",
+        "espanya",
+        "universitat",
+        "drassanes",
+        "montjuic-foot",
+        "port",
+        "zona-franca",
+        "llobregat",
     ),
     "les-corts": ("hospitalet", "esplugues", "pedralbes", "sarria-road", "espanya"),
     "sarria-sant-gervasi": (
-        "esplugues", "vallvidrera", "collserola-west", "collserola", "tibidabo", "ridge-horta",
-        "vallcarca", "diagonal-gracia", "sarria-road", "pedralbes",
+        "esplugues",
+        "vallvidrera",
+        "collserola-west",
+        "collserola",
+        "tibidabo",
+        "ridge-horta",
+        "vallcarca",
+        "diagonal-gracia",
+        "sarria-road",
+        "pedralbes",
     ),
     "gracia": ("diagonal-gracia", "vallcarca", "carmel", "sagrada-familia"),
     "horta-guinardo": (
-        "sagrada-familia", "carmel", "vallcarca", "ridge-horta", "ridge-nou-barris", "congres",
-        "meridiana", "glories",
+        "sagrada-familia",
+        "carmel",
+        "vallcarca",
+        "ridge-horta",
+        "ridge-nou-barris",
+        "congres",
+        "meridiana",
+        "glories",
     ),
     "nou-barris": (
-        "ridge-nou-barris", "collserola-east", "torre-baro", "ciutat-meridiana", "vallbona",
-        "besos-nou-barris", "congres",
+        "ridge-nou-barris",
+        "collserola-east",
+        "torre-baro",
+        "ciutat-meridiana",
+        "vallbona",
+        "besos-nou-barris",
+        "congres",
     ),
     "sant-andreu": ("congres", "besos-nou-barris", "besos", "besos-sant-marti", "meridiana"),
     "sant-marti": (
-        "ciutadella", "glories", "meridiana", "besos-sant-marti", "besos-mouth", "diagonal-mar",
-        "poblenou", "vila-olimpica",
+        "ciutadella",
+        "glories",
+        "meridiana",
+        "besos-sant-marti",
+        "besos-mouth",
+        "diagonal-mar",
+        "poblenou",
+        "vila-olimpica",
     ),
 }
 
@@ -99,22 +140,33 @@ LABEL_AT: dict[str, tuple[float, float]] = {
     "ciutat-vella": (212, 244),
     "eixample": (210, 180),
     "sants-montjuic": (96, 226),
-    "les-corts": (84, 148),
+    "les-corts": (78, 153),
     "sarria-sant-gervasi": (110, 72),
     "gracia": (211, 116),
-    "horta-guinardo": (268, 110),
+    "horta-guinardo": (240, 62),
     "nou-barris": (328, 58),
     "sant-andreu": (356, 130),
     "sant-marti": (330, 206),
 }
 
 # The sea below the coast, drawn behind the districts so the city reads as a coastal one.
-SEA = _path(
-    (
-        "llobregat", "zona-franca", "port", "montjuic-foot", "drassanes", "port-vell",
-        "barceloneta", "vila-olimpica", "poblenou", "diagonal-mar", "besos-mouth",
-    )
-).removesuffix(" Z") + " L404 232 L404 330 L0 330 L0 240 Z"
+SEA = (
+    _path(
+        (
+            "zona-franca",
+            "port",
+            "montjuic-foot",
+            "drassanes",
+            "port-vell",
+            "barceloneta",
+            "vila-olimpica",
+            "poblenou",
+            "diagonal-mar",
+            "besos-mouth",
+        )
+    ).removesuffix(" Z")
+    + " L404 232 L404 330 L0 330 L0 294 Z"
+)
 
 # Where the sea's name goes.
 SEA_LABEL_AT: tuple[float, float] = (300, 300)

@@ -3,6 +3,7 @@
 from flask import Flask, g
 from flask_babel import get_locale
 
+from . import district_shapes
 from .extensions import db
 from .labels import label
 from .markdown import render_markdown
@@ -31,3 +32,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(is_demo_installation)
     app.add_template_global(Role)
     app.add_template_global(nav_links)
+    # The district map's shapes, for the dashboard's chart macros.
+    app.add_template_global(district_shapes, "district_shapes")
