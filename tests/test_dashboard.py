@@ -231,3 +231,49 @@ def test_the_campaign_page_shows_progress_against_its_targets(app, client, demo)
     html = client.get("/campaigns/autumn-markets-2026").get_data(as_text=True)
     assert "Progress against the targets" in html
     assert f"{count:,}" in html and f"{target:,}" in html
+
+
+def test_training_figures_equal_counts_from_the_rows(app, demo):
+    from datetime import UTC, datetime
+
+    from rumours.models import (
+        AgentProfile,
+        AgentStatus,
+        Enrolment,
+        TrainingSession,
+        TrainingStatus,
+    )
+    from rumours.reports.dashboard import training
+    from rumours.reports.filters import StatsFilter
+
+    with app.app_context():
+        organisation = db.session.scalar(
+            select(Organisation).join(Membership).group_by(Organisation.id)
+            .order_by(func.count().desc())
+        )
+        view = StatsFilter(start=date(2020, 1, 1), end=date(2030, 12, 31))
+        mine = StatsFilter(start=view.start, end=view.end, organisation_id=organisation.id)
+        now = datetime.now(UTC)
+        held = select(TrainingSession.id).where(
+            TrainingSession.status == TrainingStatus.SCHEDULED, TrainingSession.ends_at <= now
+        )
+        everyone = training(view, now)
+        assert everyone.sessions == len(db.session.scalars(held).all())
+        assert everyone.certified == db.session.scalar(
+            select(func.count()).select_from(AgentProfile)
+            .where(AgentProfile.status == AgentStatus.CERTIFIED)
+        )
+        members = select(Membership.user_id).where(Membership.organisation_id == organisation.id)
+        theirs = training(mine, now)
+        assert theirs.sessions == db.session.scalar(
+            select(func.count(func.distinct(Enrolment.session_id))).where(
+                Enrolment.session_id.in_(held),
+                Enrolment.attended.is_(True),
+                Enrolment.agent_id.in_(members),
+            )
+        )
+        assert theirs.signed_up == db.session.scalar(
+            select(func.count()).select_from(AgentProfile)
+            .where(AgentProfile.user_id.in_(members))
+        )
+        assert 0 < theirs.sessions < everyone.sessions

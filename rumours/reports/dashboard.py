@@ -171,11 +171,22 @@ def _sessions_in_period(filters: StatsFilter):
     ]
     if filters.district_id is not None:
         conditions.append(TrainingSession.district_id == filters.district_id)
+    if filters.organisation_id is not None:
+        # An organisation's trainings: those at least one of its agents attended.
+        conditions.append(
+            exists().where(
+                Enrolment.session_id == TrainingSession.id,
+                Enrolment.attended.is_(True),
+                Membership.user_id == Enrolment.agent_id,
+                Membership.organisation_id == filters.organisation_id,
+            )
+        )
     return conditions
 
 
 def trainings_held(filters: StatsFilter, now: datetime | None = None) -> list[TrainingSession]:
-    """Sessions held in the period (not cancelled, already over)."""
+    """Sessions held in the period (not cancelled, already over); for an organisation,
+    those its agents attended."""
     now = now or datetime.now(UTC)
     return list(
         db.session.scalars(
