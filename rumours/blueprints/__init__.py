@@ -15,6 +15,7 @@ def register_all(app: Flask) -> None:
         catalogue,
         dashboard,
         encounters,
+        exports,
         main,
         me,
         organisations,
@@ -25,5 +26,5 @@ def register_all(app: Flask) -> None:
 
     for module in (main, auth, api, audit, rumours, catalogue, encounters, api_encounters,
                    registration, agents, me, trainings, organisations, campaigns,
-                   dashboard):
+                   dashboard, exports):
         app.register_blueprint(module.bp)

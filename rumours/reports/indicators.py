@@ -1,0 +1,245 @@
+"""The indicators report that organisations send to funders and the network to the
+city council (the Council of Europe's C4i indicators: organisations in the network,
+agents trained, trainings held, people reached and shifts in attitude), for a period
+and for the whole network or one organisation, per month and per district.
+
+Counts come from the dashboard's reports, so a report and the dashboard agree; small
+counts are suppressed here, before the figures leave the app."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..exports import SUPPRESSED, Column, Report, Table
+from ..extensions import db
+from ..localtime import city_timezone
+from ..models import AgentProfile
+from ..suppression import (
+    SuppressedTable,
+    check_threshold,
+    is_small,
+    suppress_table,
+)
+from . import dashboard as reports
+from .filters import ParsedFilters
+from .stats import OUTCOME_KEYS
+
+
+def _hidden(value):
+    return SUPPRESSED if value is None else value
+
+
+def _certified_by_month(parsed: ParsedFilters) -> Counter:
+    """Agents certified in the period, by city month (within the organisation, if any)."""
+    f = parsed.filters
+    query = select(AgentProfile.certified_at).where(
+        AgentProfile.certified_at >= reports.city_midnight(f.start),
+        AgentProfile.certified_at < reports.city_midnight(f.end + timedelta(days=1)),
+        *reports.agents_in_scope(f),
+    )
+    zone = city_timezone()
+    months: Counter = Counter()
+    for (moment,) in db.session.execute(query):
+        local = moment.astimezone(zone).date()
+        if f.start <= local <= f.end:
+            months[local.replace(day=1)] += 1
+    return months
+
+
+def _one_way(counts: dict, threshold: int) -> tuple[dict, int | None]:
+    """A list of counts and its total: the cells (None where hidden) and the total, or
+    None when even the total would give a hidden cell away."""
+    suppressed = suppress_table({(key, "n"): value for key, value in counts.items()}, threshold)
+    return {key: suppressed.cells[(key, "n")] for key in counts}, suppressed.grand_total
+
+
+def _outcome_table(rows: dict, threshold: int) -> SuppressedTable:
+    """Outcome counts per row with row totals (conversations) and column totals."""
+    return suppress_table(
+        {(key, outcome): figures.outcomes[outcome] for key, figures in rows.items()
+         for outcome in OUTCOME_KEYS},
+        threshold,
+    )
+
+
+def _count_columns() -> list[Column]:
+    return [
+        Column("conversations", _("Conversations"), "integer",
+               _("Conversations agents logged.")),
+        Column("people_reached", _("People reached"), "integer",
+               _("People who took part in those conversations.")),
+        *(
+            Column(f"outcome_{key}", _label(key), "integer",
+                   _("Conversations that ended this way."))
+            for key in OUTCOME_KEYS
+        ),
+    ]
+
+
+def _label(key: str) -> str:
+    from ..labels import label
+
+    return label(key)
+
+
+def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
+    """The C4i indicators for the view: a summary, month by month and district by
+    district, with small counts suppressed."""
+    check_threshold(threshold)
+    f = parsed.filters
+    board_training = reports.training(f)
+    network = reports.network(f)
+    held = reports.trainings_held(f)
+    zone = city_timezone()
+
+    # Month by month.
+    months = reports.monthly(f)
+    month_rows = {m: figures for m, figures in months}
+    month_outcomes = _outcome_table(month_rows, threshold)
+    month_people, people_total_1 = _one_way({m: v.people for m, v in months}, threshold)
+    certified = _certified_by_month(parsed)
+    month_certified, certified_total = _one_way(
+        {m: certified.get(m, 0) for m, _v in months}, threshold
+    )
+    sessions_by_month: Counter = Counter()
+    hours_by_month: Counter = Counter()
+    for s in held:
+        month = s.starts_at.astimezone(zone).date().replace(day=1)
+        sessions_by_month[month] += 1
+        hours_by_month[month] += (s.ends_at - s.starts_at).total_seconds() / 3600
+    by_month = Table(
+        name="by-month",
+        title=_("Month by month"),
+        description=_("The indicators for each calendar month of the period."),
+        columns=[
+            Column("month", _("Month"), "date", _("The first day of the month.")),
+            *_count_columns(),
+            Column("trainings_held", _("Trainings held"), "integer",
+                   _("Training sessions that took place.")),
+            Column("training_hours", _("Training hours"), "number",
+                   _("Hours of training given.")),
+            Column("agents_certified", _("Agents certified"), "integer",
+                   _("Agents certified in the month.")),
+        ],
+        rows=[
+            (
+                m,
+                _hidden(month_outcomes.row_totals[m]),
+                _hidden(month_people[m]),
+                *(_hidden(month_outcomes.cells[(m, key)]) for key in OUTCOME_KEYS),
+                sessions_by_month.get(m, 0),
+                round(hours_by_month.get(m, 0.0), 1),
+                _hidden(month_certified[m]),
+            )
+            for m, _v in months
+        ],
+    )
+
+    # District by district.
+    districts = reports.by_district(f)
+    district_rows = {d.slug: figures for d, figures in districts}
+    district_outcomes = _outcome_table(district_rows, threshold)
+    district_people, people_total_2 = _one_way(
+        {d.slug: v.people for d, v in districts}, threshold
+    )
+    sessions_by_district = Counter(s.district_id for s in held)
+    by_district = Table(
+        name="by-district",
+        title=_("District by district"),
+        description=_("The conversation indicators for each district over the period."),
+        columns=[
+            Column("district", _("District"), "string", _("The district's official name.")),
+            *_count_columns(),
+            Column("trainings_held", _("Trainings held"), "integer",
+                   _("Training sessions held in the district.")),
+        ],
+        rows=[
+            (
+                d.name,
+                _hidden(district_outcomes.row_totals[d.slug]),
+                _hidden(district_people[d.slug]),
+                *(_hidden(district_outcomes.cells[(d.slug, key)]) for key in OUTCOME_KEYS),
+                sessions_by_district.get(d.id, 0),
+            )
+            for d, _v in districts
+        ],
+    )
+
+    # The headline figures.
+    def person_count(value: int):
+        return SUPPRESSED if is_small(value, threshold) else value
+
+    # Totals published in the summary are the other tables' totals: each is shown only
+    # when neither the month nor the district table had to hide it.
+    def both(first, second):
+        return SUPPRESSED if first is None or second is None else first
+
+    summary_rows = [
+        ("organisations", _("Organisations in the network"), network.organisations),
+        ("agents", _("Agents"), person_count(network.agents)),
+        ("agents_certified_now", _("Agents certified today"),
+         person_count(network.agents_by_status.get("certified", 0))),
+        ("agents_certified_in_period", _("Agents certified in the period"),
+         _hidden(certified_total)),
+        ("trainings_held", _("Trainings held"), board_training.sessions),
+        ("training_hours", _("Training hours"), board_training.hours),
+        ("training_attendances", _("Training attendances"),
+         person_count(board_training.attended)),
+        ("conversations", _("Conversations"),
+         both(month_outcomes.grand_total, district_outcomes.grand_total)),
+        ("people_reached", _("People reached"), both(people_total_1, people_total_2)),
+        *(
+            (f"outcome_{key}", _label(key),
+             both(month_outcomes.column_totals[key], district_outcomes.column_totals[key]))
+            for key in OUTCOME_KEYS
+        ),
+    ]
+    summary = Table(
+        name="summary",
+        title=_("Summary"),
+        description=_("The period's indicators in one table."),
+        columns=[
+            Column("indicator", _("Indicator"), "string", _("A stable key for the indicator.")),
+            Column("title", _("Title"), "string", _("What the indicator counts.")),
+            Column("value", _("Value"), "number", _("The count (hours for training hours).")),
+        ],
+        rows=summary_rows,
+    )
+    scope = parsed.organisation.name if parsed.organisation else _("Whole network")
+    return Report(
+        title=_("Anti-rumours indicators: %(scope)s", scope=scope),
+        description=_(
+            "Organisations, agents, trainings, conversations, people reached and how "
+            "conversations ended, from %(start)s to %(end)s.",
+            start=f.start.isoformat(),
+            end=f.end.isoformat(),
+        ),
+        generated_at=datetime.now(UTC),
+        period_start=f.start,
+        period_end=f.end,
+        scope=scope,
+        threshold=threshold,
+        notes=[
+            _(
+                "Counts from 1 to %(below)s are suppressed to protect the people "
+                "involved, and so is a second count wherever a suppressed one could "
+                "be worked out from a total.",
+                below=threshold - 1,
+            ),
+            *(
+                [_("Conversations about the rumour “%(claim)s” only.", claim=parsed.rumour.claim)]
+                if parsed.rumour
+                else []
+            ),
+            *(
+                [_("Conversations of the campaign “%(name)s” only.", name=parsed.campaign.name)]
+                if parsed.campaign
+                else []
+            ),
+        ],
+        tables=[summary, by_month, by_district],
+    )

@@ -1,0 +1,437 @@
+"""Exports: the report writers (CSV, XLSX, JSON, Data Package) keep suppressed counts
+hidden and text cells formula-safe; the raw conversation export names agents by
+pseudonym only and is for coordinators; the export page offers each scope's files."""
+
+import csv
+import io
+import json
+import zipfile
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from frictionless import Package, validate
+from hypothesis import given
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from rumours.exports import (
+    RAW_ENCOUNTER_COLUMNS,
+    SUPPRESSED,
+    Column,
+    Report,
+    Table,
+    raw_encounters_csv,
+    report_csv,
+    report_datapackage,
+    report_json,
+    report_xlsx,
+)
+from rumours.extensions import db
+from rumours.localtime import city_today
+from rumours.models import AgentProfile, AuditEntry, District, Organisation, Role, Rumour, User
+from rumours.reports.filters import StatsFilter
+from rumours.services.agents import erase_agent
+from rumours.suppression import FORMULA_PREFIXES
+
+from .conftest import login
+from .test_api_encounters import add_catalogue
+from .test_encounters import add_encounter
+
+DANGEROUS = ["=1+2", "+SUM(A1)", "-cmd", "@HYPERLINK()", "\tTab", "\rCR"]
+
+
+def sample_report() -> Report:
+    """Two tables: counts by month (a suppressed cell) and labelled values (formula-like
+    text, a negative number, a fraction)."""
+    by_month = Table(
+        name="by-month",
+        title="Month by month",
+        description="Counts per calendar month.",
+        columns=[
+            Column("month", "Month", "date", "The first day of the month."),
+            Column("conversations", "Conversations", "integer", "Conversations logged."),
+            Column("people_reached", "People reached", "integer"),
+        ],
+        rows=[
+            (date(2026, 1, 1), 120, 340),
+            (date(2026, 2, 1), SUPPRESSED, 15),
+            (date(2026, 3, 1), 0, 0),
+        ],
+    )
+    labelled = Table(
+        name="labelled-values",
+        title="Labelled values",
+        description="Text that a spreadsheet could mistake for a formula.",
+        columns=[
+            Column("label", "Label", "string", "Free text."),
+            Column("change", "Change", "integer", "May be negative."),
+            Column("hours", "Hours", "number"),
+        ],
+        rows=[(text, -5 - i, 1.5 * i) for i, text in enumerate(DANGEROUS)]
+        + [("plain text, with a comma", SUPPRESSED, None)],
+    )
+    return Report(
+        title="Anti-rumours indicators: Casal Gràcia",
+        description="A hand-built report for the writers.",
+        generated_at=datetime(2026, 4, 2, 9, 30, tzinfo=UTC),
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 3, 31),
+        scope="Casal Gràcia",
+        threshold=10,
+        notes=["Counts from 1 to 9 are suppressed."],
+        tables=[by_month, labelled],
+    )
+
+
+def city_day(app) -> date:
+    with app.app_context():
+        return city_today()
+
+
+def read_csv(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+# ---------------------------------------------------------------------------
+# Writers
+# ---------------------------------------------------------------------------
+
+
+def test_csv_holds_one_table_with_suppressed_marked_and_formulas_escaped():
+    report = sample_report()
+    rows = read_csv(report_csv(report))
+    assert rows == [
+        ["month", "conversations", "people_reached"],
+        ["2026-01-01", "120", "340"],
+        ["2026-02-01", "suppressed", "15"],
+        ["2026-03-01", "0", "0"],
+    ]
+    header, *body = read_csv(report_csv(report, "labelled-values"))
+    assert header == ["label", "change", "hours"]
+    assert len(body) == len(report.tables[1].rows)
+    assert [r[0] for r in body[:-1]] == ["'" + text for text in DANGEROUS]
+    assert body[0][1:] == ["-5", "0.0"]  # numbers are never escaped
+    assert body[-1] == ["plain text, with a comma", "suppressed", ""]
+    with pytest.raises(KeyError):
+        report_csv(report, "no-such-table")
+
+
+def test_xlsx_has_an_about_sheet_then_one_sheet_per_table():
+    report = sample_report()
+    book = load_workbook(io.BytesIO(report_xlsx(report)))
+    assert book.sheetnames == ["About", "by-month", "labelled-values"]
+    about_text = " ".join(
+        str(c.value) for row in book["About"].iter_rows() for c in row if c.value is not None
+    )
+    for expected in ("Casal Gràcia", "2026-01-01", "2026-03-31", "Counts from 1 to 9",
+                     "2026-04-02T09:30:00+00:00", "people_reached", "May be negative."):
+        assert expected in about_text
+
+    months = book["by-month"]
+    assert [c.value for c in months[1]] == ["Month", "Conversations", "People reached"]
+    assert all(c.font.b for c in months[1])
+    assert months.freeze_panes == "A2"
+    assert months["A2"].value.date() == date(2026, 1, 1)
+    assert months["B2"].value == 120 and isinstance(months["B2"].value, int)
+    assert months["B3"].value == "suppressed" and months["B3"].font.i
+    assert months["C3"].value == 15
+    assert months.column_dimensions["A"].width >= 10
+
+    labelled = book["labelled-values"]
+    # XML stores a carriage return as a line feed; the quote in front is what matters.
+    assert [labelled.cell(row=i + 2, column=1).value for i in range(len(DANGEROUS))] == [
+        "'" + text.replace("\r", "\n") for text in DANGEROUS
+    ]
+    assert labelled["B2"].value == -5 and labelled["B2"].data_type == "n"
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f"
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(FORMULA_PREFIXES)
+
+
+def test_json_has_nulls_for_suppressed_counts_and_lists_them():
+    data = json.loads(report_json(sample_report()))
+    assert data["scope"] == "Casal Gràcia"
+    assert data["period"] == {"start": "2026-01-01", "end": "2026-03-31"}
+    assert data["generated_at"] == "2026-04-02T09:30:00+00:00"
+    assert data["suppression"]["threshold"] == 10 and data["suppression"]["marker"] is None
+    assert "9" in data["suppression"]["note"]
+    assert data["notes"] == ["Counts from 1 to 9 are suppressed."]
+    months, labelled = data["tables"]
+    assert months["name"] == "by-month"
+    assert months["columns"][0] == {
+        "name": "month", "title": "Month", "type": "date",
+        "description": "The first day of the month.",
+    }
+    assert months["rows"][0] == {"month": "2026-01-01", "conversations": 120, "people_reached": 340}
+    assert months["rows"][1]["conversations"] is None
+    assert months["suppressed_cells"] == [[1, "conversations"]]
+    assert labelled["rows"][0]["label"] == "=1+2"  # JSON is data, not a spreadsheet
+    assert labelled["rows"][0]["change"] == -5
+    assert labelled["suppressed_cells"] == [[len(DANGEROUS), "change"]]
+
+
+def test_data_package_is_valid_frictionless_data(tmp_path):
+    report = sample_report()
+    archive = zipfile.ZipFile(io.BytesIO(report_datapackage(report, name="rumours-test")))
+    assert set(archive.namelist()) == {
+        "datapackage.json", "README.md", "by-month.csv", "labelled-values.csv"
+    }
+    archive.extractall(tmp_path)
+    descriptor = json.loads((tmp_path / "datapackage.json").read_text())
+    assert descriptor["name"] == "rumours-test"
+    resource = descriptor["resources"][0]
+    assert resource["path"] == "by-month.csv"
+    assert resource["profile"] == "tabular-data-resource"
+    assert resource["schema"]["missingValues"] == ["", "suppressed"]
+    assert "Casal Gràcia" in (tmp_path / "README.md").read_text()
+
+    package = Package("datapackage.json", basepath=str(tmp_path))
+    result = package.validate()
+    assert result.valid, result.flatten(["rowNumber", "fieldName", "type", "note"])
+    assert result.stats["tasks"] == len(report.tables)
+    assert validate(str(tmp_path / "datapackage.json")).valid
+    for table in report.tables:
+        rows = read_csv((tmp_path / f"{table.name}.csv").read_text(encoding="utf-8"))
+        assert len(rows) - 1 == len(table.rows)
+    months = package.get_resource("by-month").read_rows()
+    assert months[1]["conversations"] is None and months[1]["people_reached"] == 15
+
+
+@given(st.lists(st.text(max_size=30), min_size=1, max_size=8))
+def test_csv_text_cells_never_start_with_a_formula_prefix(texts):
+    table = Table("texts", "Texts", "", [Column("text", "Text", "string")], [(t,) for t in texts])
+    report = sample_report()
+    report.tables = [table]
+    _header, *rows = read_csv(report_csv(report))
+    assert len(rows) == len(texts)
+    for (cell,), original in zip(rows, texts, strict=True):
+        assert not cell.startswith(FORMULA_PREFIXES)
+        if not original.startswith(FORMULA_PREFIXES):
+            assert cell == original
+        else:
+            assert cell == "'" + original
+
+
+# ---------------------------------------------------------------------------
+# The raw conversation export
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def network(app, create_user, create_organisation):
+    """A catalogue, an organisation with a member, two agents with conversations (the
+    second then erased) and a coordinator."""
+    with app.app_context():
+        add_catalogue()
+    organisation = create_organisation("Casal Gràcia")
+    other = create_organisation("Another Association")
+    marta = create_user(Role.AGENT, name="Marta Puig", email="marta@example.org",
+                        organisation=organisation)
+    gone = create_user(Role.AGENT, name="Jordi Esborrat", email="jordi@example.org")
+    coordinator = create_user(Role.COORDINATOR, email="coord@example.org")
+    member = create_user(Role.MEMBER, email="member@example.org", organisation=organisation)
+    now = datetime.now(UTC)
+    ids = {
+        "recent": add_encounter(
+            app, marta, occurred_at=now - timedelta(days=3), neighbourhood="el-raval",
+            rumours=["they-take-our-jobs", "they-get-all-the-benefits"], people_reached=3,
+            outcome="doubt_sown",
+        ),
+        "older": add_encounter(
+            app, marta, occurred_at=now - timedelta(days=20), district="eixample",
+            rumours=["they-get-all-the-benefits"], campaign=None, setting="bar",
+        ),
+        "erased": add_encounter(app, gone, occurred_at=now - timedelta(days=2)),
+    }
+    with app.app_context():
+        pseudonym = db.session.get(AgentProfile, marta.id).pseudonym
+        gone_pseudonym = db.session.get(AgentProfile, gone.id).pseudonym
+        erase_agent(db.session.get(User, gone.id), actor=db.session.get(User, coordinator.id))
+        db.session.commit()
+    return {
+        "ids": ids, "organisation": organisation, "other": other, "coordinator": coordinator,
+        "member": member, "agent": marta, "pseudonym": pseudonym,
+        "gone_pseudonym": gone_pseudonym,
+    }
+
+
+def export_rows(app, batch_size=5000, **filters) -> list[dict]:
+    today = city_day(app)
+    values = {"start": today - timedelta(days=60), "end": today, **filters}
+    with app.app_context():
+        text = "".join(raw_encounters_csv(StatsFilter(**values), batch_size=batch_size))
+    header, *rows = read_csv(text)
+    assert tuple(header) == RAW_ENCOUNTER_COLUMNS
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def test_raw_export_has_one_row_per_conversation_and_pseudonyms_only(app, network):
+    rows = export_rows(app)
+    ids = network["ids"]
+    assert [int(r["encounter"]) for r in rows] == sorted(ids.values())
+    by_id = {int(r["encounter"]): r for r in rows}
+
+    recent = by_id[ids["recent"]]
+    assert recent["district"] == "ciutat-vella" and recent["neighbourhood"] == "el-raval"
+    assert recent["rumours"] == "they-get-all-the-benefits;they-take-our-jobs"
+    assert recent["rebuttal_versions"] == "they-take-our-jobs:en:v1"
+    assert recent["setting"] == "market" and recent["outcome"] == "doubt_sown"
+    assert recent["people_reached"] == "3"
+    assert recent["campaign"] == "autumn-markets-2026"
+    assert recent["organisation"] == network["organisation"].slug
+    assert recent["agent"] == network["pseudonym"]
+    occurred = datetime.fromisoformat(recent["occurred_at"])
+    assert occurred.utcoffset() in (timedelta(hours=1), timedelta(hours=2))  # Europe/Madrid
+    assert recent["day"] == occurred.date().isoformat()
+
+    older = by_id[ids["older"]]
+    assert older["campaign"] == "" and older["neighbourhood"] == "" and older["setting"] == "bar"
+    # The erased agent's conversation stays, linked to no one.
+    erased = by_id[ids["erased"]]
+    assert erased["agent"] == "" and erased["organisation"] == ""
+
+    # Keyset batches of one row give the same file.
+    assert export_rows(app, batch_size=1) == rows
+
+
+def test_raw_export_filters_by_period_district_rumour_and_organisation(app, network):
+    ids = network["ids"]
+    today = city_day(app)
+    with app.app_context():
+        eixample = db.session.scalar(select(District.id).where(District.slug == "eixample"))
+        benefits = db.session.scalar(
+            select(Rumour.id).where(Rumour.slug == "they-get-all-the-benefits")
+        )
+
+    def exported(**filters):
+        return sorted(int(r["encounter"]) for r in export_rows(app, **filters))
+
+    assert exported(start=today - timedelta(days=10)) == sorted([ids["recent"], ids["erased"]])
+    assert exported(district_id=eixample) == [ids["older"]]
+    assert exported(rumour_id=benefits) == sorted([ids["recent"], ids["older"]])
+    assert exported(organisation_id=network["organisation"].id) == sorted(
+        [ids["recent"], ids["older"]]
+    )
+    assert exported(start=today + timedelta(days=1), end=today + timedelta(days=2)) == []
+
+
+def test_raw_export_escapes_formula_like_slugs(app, network):
+    with app.app_context():
+        organisation = db.session.get(Organisation, network["organisation"].id)
+        organisation.slug = "=cmd-org"
+        db.session.commit()
+    rows = export_rows(app)
+    assert {r["organisation"] for r in rows} == {"'=cmd-org", ""}
+
+
+def test_coordinators_download_the_raw_export_through_the_route(app, client, network):
+    login(client, network["coordinator"].email)
+    today = city_day(app)
+    response = client.get(
+        "/exports/encounters.csv",
+        query_string={"from": (today - timedelta(days=60)).isoformat(), "to": today.isoformat()},
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith(
+        'attachment; filename="rumours-conversations-network-'
+    )
+    text = response.get_data(as_text=True)
+    header, *rows = read_csv(text)
+    assert tuple(header) == RAW_ENCOUNTER_COLUMNS
+    assert len(rows) == 3
+    assert network["pseudonym"] in text
+    for secret in ("Marta", "Puig", "marta@example.org", "Jordi", "jordi@example.org",
+                   network["gone_pseudonym"]):
+        assert secret not in text
+
+    district = client.get("/exports/encounters.csv", query_string={
+        "from": (today - timedelta(days=60)).isoformat(), "to": today.isoformat(),
+        "district": "eixample",
+    })
+    assert [r[0] for r in read_csv(district.get_data(as_text=True))[1:]] == [
+        str(network["ids"]["older"])
+    ]
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEntry.action)).all()
+    assert actions.count("encounters.export") == 2
+
+
+def test_only_coordinators_get_the_raw_export(app, client, network):
+    assert client.get("/exports/encounters.csv").status_code == 302
+    assert "/auth/login" in client.get("/exports/encounters.csv").headers["Location"]
+    login(client, network["member"].email)
+    assert client.get("/exports/encounters.csv").status_code == 403
+    client.post("/auth/logout")
+    agent_client = app.test_client()
+    login(agent_client, network["agent"].email)
+    assert agent_client.get("/exports/encounters.csv").status_code == 403
+
+
+def test_raw_export_refuses_bad_filters_with_a_message(app, client, network):
+    login(client, network["coordinator"].email)
+    inverted = client.get(
+        "/exports/encounters.csv", query_string={"from": "2026-03-01", "to": "2026-02-01"}
+    )
+    assert inverted.status_code == 400
+    assert "The period ends before it starts." in inverted.get_data(as_text=True)
+    unknown = client.get("/exports/encounters.csv", query_string={"district": "atlantis"})
+    assert unknown.status_code == 400
+    assert "atlantis" in unknown.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------
+# The export page
+# ---------------------------------------------------------------------------
+
+
+def test_coordinators_see_every_scope_and_the_raw_export(app, client, network):
+    login(client, network["coordinator"].email)
+    page = client.get("/exports/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Whole network" in html
+    assert "Casal Gràcia" in html and "Another Association" in html
+    assert "Raw conversations (CSV)" in html
+    assert "Counts from 1 to 9 are hidden" in html
+    for fmt in ("xlsx", "json", "zip", "csv"):
+        assert f'formaction="/exports/indicators.{fmt}"' in html
+    assert 'formaction="/exports/encounters.csv"' in html
+
+
+def test_members_choose_only_their_own_organisation(app, client, network):
+    login(client, network["member"].email)
+    page = client.get("/exports/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Casal Gràcia" in html
+    assert "Another Association" not in html
+    assert '<option value="">Whole network</option>' not in html
+    assert "Raw conversations (CSV)" not in html
+    assert client.get(
+        "/exports/", query_string={"organisation": network["other"].slug}
+    ).status_code == 403
+    assert client.get(
+        "/exports/indicators.csv", query_string={"organisation": network["other"].slug}
+    ).status_code == 403
+
+
+def test_agents_have_no_export_page(app, client, network):
+    login(client, network["agent"].email)
+    assert client.get("/exports/").status_code == 403
+    assert client.get("/exports/indicators.xlsx").status_code == 403
+
+
+def test_an_inverted_period_is_refused_next_to_the_field(app, client, network):
+    login(client, network["coordinator"].email)
+    for path in ("/exports/", "/exports/indicators.xlsx"):
+        response = client.get(path, query_string={"from": "2026-03-01", "to": "2026-02-01"})
+        assert response.status_code == 400
+        html = response.get_data(as_text=True)
+        assert "The period ends before it starts." in html
+        assert 'id="filter-to-errors"' in html
+    assert client.get("/exports/indicators.pdf").status_code == 404

@@ -1,0 +1,212 @@
+"""The indicators report: its figures equal counts from the rows, small counts are
+suppressed so that none can be worked out from a total, and it is the same report in
+every format."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from rumours.exports import SUPPRESSED
+from rumours.extensions import db
+from rumours.localtime import city_today
+from rumours.models import Encounter, Organisation, Outcome
+from rumours.reports.filters import add_months, month_end, parse_filters
+from rumours.reports.indicators import indicator_report
+
+OUTCOMES = [f"outcome_{o.value}" for o in Outcome]
+
+
+@pytest.fixture
+def demo(app, runner):
+    result = runner.invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+
+
+def report_for(args: dict, threshold: int = 10):
+    parsed = parse_filters(args, today=city_today())
+    return parsed, indicator_report(parsed, threshold=threshold)
+
+
+def table(report, name):
+    found = next(t for t in report.tables if t.name == name)
+    columns = [c.name for c in found.columns]
+    return [dict(zip(columns, row, strict=True)) for row in found.rows]
+
+
+def test_network_report_equals_counts_from_the_rows(app, demo):
+    with app.test_request_context():
+        today = city_today()
+        start, end = add_months(today, -11), month_end(today)
+        _, report = report_for({"from": start.isoformat(), "to": end.isoformat()})
+        months = table(report, "by-month")
+        assert [m["month"] for m in months][0] == start
+        assert len(months) == 12
+        for row in months:
+            first = row["month"]
+            count, people = db.session.execute(
+                select(func.count(), func.coalesce(func.sum(Encounter.people_reached), 0)).where(
+                    Encounter.local_day.between(first, month_end(first))
+                )
+            ).one()
+            assert row["conversations"] in (count, SUPPRESSED)
+            assert row["people_reached"] in (people, SUPPRESSED)
+        summary = {r["indicator"]: r["value"] for r in table(report, "summary")}
+        total = db.session.scalar(
+            select(func.count()).where(Encounter.local_day.between(start, end))
+        )
+        assert summary["conversations"] == total
+        assert summary["organisations"] == db.session.scalar(
+            select(func.count()).select_from(Organisation).where(Organisation.active)
+        )
+        assert "suppressed" in report.notes[0]
+
+
+@pytest.mark.parametrize("threshold", [5, 10, 40])
+def test_no_suppressed_count_can_be_worked_out_from_the_totals(app, demo, threshold):
+    with app.test_request_context():
+        organisation = db.session.scalar(select(Organisation.slug).order_by(Organisation.id))
+        _, report = report_for(
+            {"from": "2020-01-01", "to": month_end(city_today()).isoformat(),
+             "organisation": organisation},
+            threshold,
+        )
+    for name in ("by-month", "by-district"):
+        rows = table(report, name)
+        for row in rows:
+            cells = [row[k] for k in OUTCOMES]
+            for value in cells:
+                assert value is SUPPRESSED or value == 0 or value >= threshold
+            hidden = sum(v is SUPPRESSED for v in cells)
+            # A row total that is published never sits beside exactly one hidden cell.
+            if row["conversations"] is not SUPPRESSED:
+                assert hidden != 1
+        for key in OUTCOMES:
+            column = [row[key] for row in rows]
+            assert sum(v is SUPPRESSED for v in column) != 1 or any(
+                r["conversations"] is SUPPRESSED for r in rows
+            )
+
+
+def test_the_threshold_never_goes_below_five(app, demo):
+    with app.test_request_context(), pytest.raises(ValueError):
+        report_for({}, threshold=4)
+
+
+def test_a_member_period_report_counts_only_their_organisation(app, demo):
+    with app.test_request_context():
+        organisation = db.session.scalar(select(Organisation).order_by(Organisation.id))
+        parsed, report = report_for(
+            {"from": "2020-01-01", "to": date.today().isoformat(),
+             "organisation": organisation.slug}
+        )
+        summary = {r["indicator"]: r["value"] for r in table(report, "summary")}
+        count = db.session.scalar(
+            select(func.count()).where(
+                Encounter.organisation_id == organisation.id,
+                Encounter.local_day.between(parsed.filters.start, parsed.filters.end),
+            )
+        )
+        assert summary["conversations"] in (count, SUPPRESSED)
+        assert report.scope == organisation.name
+
+
+# ---------------------------------------------------------------------------
+# The files, through /exports/indicators.<fmt>
+# ---------------------------------------------------------------------------
+
+DEMO = "demo-password-2026"
+
+
+def _login(client, email):
+    from .conftest import login
+
+    login(client, email, DEMO)
+
+
+def test_every_format_opens_in_its_own_reader_with_the_same_figures(app, client, demo, tmp_path):
+    import csv
+    import io
+    import json
+    import zipfile
+
+    import openpyxl
+    from frictionless import validate
+
+    _login(client, "coordinator@example.org")
+    query = {"from": "2025-12-01", "to": "2026-11-30"}
+    with app.test_request_context():
+        _, report = report_for(query)
+    expected = {r["indicator"]: r["value"] for r in table(report, "summary")}
+
+    response = client.get("/exports/indicators.csv", query_string={**query, "table": "summary"})
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert int(rows[[r["indicator"] for r in rows].index("conversations")]["value"]) == (
+        expected["conversations"]
+    )
+
+    response = client.get("/exports/indicators.xlsx", query_string=query)
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert len(book.sheetnames) == 1 + len(report.tables)
+    sheet = book.worksheets[1]
+    values = {row[0]: row[2] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert values["conversations"] == expected["conversations"]
+
+    response = client.get("/exports/indicators.json", query_string=query)
+    body = json.loads(response.data)
+    assert body["suppression"]["threshold"] == 10
+    summary = next(t for t in body["tables"] if t["name"] == "summary")
+    assert {r["indicator"]: r["value"] for r in summary["rows"]}["conversations"] == (
+        expected["conversations"]
+    )
+
+    response = client.get("/exports/indicators.zip", query_string=query)
+    zipfile.ZipFile(io.BytesIO(response.data)).extractall(tmp_path)
+    checked = validate(str(tmp_path / "datapackage.json"))
+    assert checked.valid, checked.flatten(["type", "note"])[:5]
+    with (tmp_path / "by-month.csv").open(encoding="utf-8") as file:
+        assert len(list(csv.DictReader(file))) == 12
+
+
+def test_exports_refuse_what_they_should(app, client, demo):
+    with app.app_context():
+        from rumours.models import Membership, User
+
+        member = db.session.scalar(select(User).where(User.email == "member@example.org"))
+        own = db.session.scalar(
+            select(Organisation.slug).join(Membership).where(Membership.user_id == member.id)
+        )
+        other = db.session.scalar(select(Organisation.slug).where(Organisation.slug != own))
+    assert client.get("/exports/indicators.csv").status_code == 302  # log in first
+    _login(client, "member@example.org")
+    other_report = client.get("/exports/indicators.csv", query_string={"organisation": other})
+    assert other_report.status_code == 403
+    mine = client.get("/exports/indicators.json", query_string={"organisation": own})
+    assert mine.status_code == 200
+    assert client.get("/exports/indicators.json").get_json()["scope"] == mine.get_json()["scope"]
+    assert client.get("/exports/indicators.pdf").status_code == 404
+    inverted = client.get("/exports/indicators.csv",
+                          query_string={"from": "2026-05-01", "to": "2026-01-01"})
+    assert inverted.status_code == 400
+    assert "The period ends before it starts." in inverted.get_data(as_text=True)
+
+
+def test_a_formula_in_a_name_stays_text_in_the_spreadsheet(app, client, demo):
+    import io
+
+    import openpyxl
+
+    with app.app_context():
+        organisation = db.session.scalar(select(Organisation).order_by(Organisation.id))
+        organisation.name = '=HYPERLINK("http://evil.example","x")'
+        db.session.commit()
+        slug = organisation.slug
+    _login(client, "coordinator@example.org")
+    response = client.get("/exports/indicators.xlsx", query_string={"organisation": slug})
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    cells = [c for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row]
+    texts = [c for c in cells if isinstance(c, str)]
+    assert any("HYPERLINK" in c for c in texts)
+    assert not any(c.startswith("=") for c in texts)
