@@ -277,3 +277,23 @@ def test_training_figures_equal_counts_from_the_rows(app, demo):
             .where(AgentProfile.user_id.in_(members))
         )
         assert 0 < theirs.sessions < everyone.sessions
+
+
+def test_home_pages_count_the_last_30_days_like_the_dashboard(app, client, demo):
+    with app.app_context():
+        today = city_today()
+        member = db.session.scalar(select(User).where(User.email == "member@example.org"))
+        own = db.session.scalar(
+            select(Organisation.id).join(Membership).where(Membership.user_id == member.id)
+        )
+        last_30 = Encounter.local_day.between(today - timedelta(days=29), today)
+        network = raw_count(last_30)[0]
+        theirs = raw_count(last_30, Encounter.organisation_id == own)[0]
+    assert network > 0
+    login(client, "coordinator@example.org", DEMO)
+    html = client.get("/").get_data(as_text=True)
+    assert f'<span class="stat-value">{network:,}</span>' in html
+    client.post("/auth/logout", data={"csrf_token": _token(client)})
+    login(client, "member@example.org", DEMO)
+    html = client.get("/").get_data(as_text=True)
+    assert f'<span class="stat-value">{theirs:,}</span>' in html

@@ -39,6 +39,21 @@ class NetworkSummary:
         return sum(self.agents_by_status.values())
 
 
+def _last_30_days(now: datetime, organisation_id: int | None = None):
+    """Conversations in the last 30 city days (today included), from the summary tables
+    the dashboard reads, so the home page and the dashboard agree."""
+    from ..localtime import local_day
+    from .filters import StatsFilter
+    from .stats import total
+
+    today = local_day(now)
+    return total(
+        StatsFilter(
+            start=today - timedelta(days=29), end=today, organisation_id=organisation_id
+        )
+    )
+
+
 def network_summary(now: datetime | None = None) -> NetworkSummary:
     """The coordinator's overview of the whole network."""
     now = now or datetime.now(UTC)
@@ -51,12 +66,7 @@ def network_summary(now: datetime | None = None) -> NetworkSummary:
     rumours = dict(
         db.session.execute(db.select(Rumour.status, func.count()).group_by(Rumour.status)).all()
     )
-    since = now - timedelta(days=30)
-    encounters, people = db.session.execute(
-        db.select(func.count(), func.coalesce(func.sum(Encounter.people_reached), 0)).where(
-            Encounter.occurred_at >= since
-        )
-    ).one()
+    last_30 = _last_30_days(now)
     today = now.date()
     return NetworkSummary(
         organisations=scalar(
@@ -73,8 +83,8 @@ def network_summary(now: datetime | None = None) -> NetworkSummary:
                 TrainingSession.status == TrainingStatus.SCHEDULED,
             )
         ),
-        encounters_last_30_days=encounters,
-        people_reached_last_30_days=people,
+        encounters_last_30_days=last_30.encounters,
+        people_reached_last_30_days=last_30.people,
         campaigns_running=scalar(
             db.select(func.count())
             .select_from(Campaign)
@@ -146,7 +156,6 @@ class OrganisationSummary:
 def member_summaries(member: User, now: datetime | None = None) -> list[OrganisationSummary]:
     """An organisation member's view: only the organisations they belong to."""
     now = now or datetime.now(UTC)
-    since = now - timedelta(days=30)
     summaries = []
     for membership in sorted(member.memberships, key=lambda m: m.organisation.name):
         organisation = membership.organisation
@@ -158,17 +167,13 @@ def member_summaries(member: User, now: datetime | None = None) -> list[Organisa
                 .group_by(AgentProfile.status)
             ).all()
         )
-        encounters, people = db.session.execute(
-            db.select(func.count(), func.coalesce(func.sum(Encounter.people_reached), 0)).where(
-                Encounter.organisation_id == organisation.id, Encounter.occurred_at >= since
-            )
-        ).one()
+        last_30 = _last_30_days(now, organisation_id=organisation.id)
         summaries.append(
             OrganisationSummary(
                 organisation=organisation,
                 agents_by_status={status: by_status.get(status, 0) for status in AgentStatus},
-                encounters_last_30_days=encounters,
-                people_reached_last_30_days=people,
+                encounters_last_30_days=last_30.encounters,
+                people_reached_last_30_days=last_30.people,
             )
         )
     return summaries
