@@ -7,7 +7,6 @@ import pytest
 import yaml
 from flask import render_template_string
 
-from rumours import district_shapes
 from rumours.district_shapes import DISTRICT_SHAPES, LABEL_AT, VIEWBOX
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -81,8 +80,6 @@ def parse(html: str) -> Node:
 def render(app, macro: str, *args) -> str:
     """The macro's HTML, rendered the way a dashboard template would call it."""
     source = f'{{% from "dashboard/_charts.html" import {macro} %}}{{{{ {macro}(*args) }}}}'
-    # The lead registers the shapes as a template global; make sure they are there.
-    app.jinja_env.globals.setdefault("district_shapes", district_shapes)
     with app.test_request_context():
         return render_template_string(source, args=args)
 
