@@ -66,6 +66,15 @@ def _outcome_table(rows: dict, threshold: int) -> SuppressedTable:
     )
 
 
+def _count_cells(key, outcomes: SuppressedTable, people: dict) -> tuple:
+    """One row's conversations, people reached and outcomes, hidden cells marked."""
+    return (
+        _hidden(outcomes.row_totals[key]),
+        _hidden(people[key]),
+        *(_hidden(outcomes.cells[(key, outcome)]) for outcome in OUTCOME_KEYS),
+    )
+
+
 def _count_columns() -> list[Column]:
     return [
         Column("conversations", _("Conversations"), "integer",
@@ -128,9 +137,7 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
         rows=[
             (
                 m,
-                _hidden(month_outcomes.row_totals[m]),
-                _hidden(month_people[m]),
-                *(_hidden(month_outcomes.cells[(m, key)]) for key in OUTCOME_KEYS),
+                *_count_cells(m, month_outcomes, month_people),
                 sessions_by_month.get(m, 0),
                 round(hours_by_month.get(m, 0.0), 1),
                 _hidden(month_certified[m]),
@@ -160,9 +167,7 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
         rows=[
             (
                 d.name,
-                _hidden(district_outcomes.row_totals[d.slug]),
-                _hidden(district_people[d.slug]),
-                *(_hidden(district_outcomes.cells[(d.slug, key)]) for key in OUTCOME_KEYS),
+                *_count_cells(d.slug, district_outcomes, district_people),
                 sessions_by_district.get(d.id, 0),
             )
             for d, _v in districts
