@@ -297,3 +297,27 @@ def test_home_pages_count_the_last_30_days_like_the_dashboard(app, client, demo)
     login(client, "member@example.org", DEMO)
     html = client.get("/").get_data(as_text=True)
     assert f'<span class="stat-value">{theirs:,}</span>' in html
+
+
+def test_rising_rumours_compare_with_the_period_before(app, demo):
+    from rumours.reports.dashboard import RISING_MINIMUM, RISING_RATIO, rising_rumours
+    from rumours.reports.filters import StatsFilter
+    from rumours.reports.stats import raw_figures
+
+    with app.app_context():
+        today = city_today()
+        view = StatsFilter(start=add_months(today, -2), end=month_end(today))
+        now = raw_figures(view, ("district", "rumour"))
+        before = raw_figures(view.previous(), ("district", "rumour"))
+        expected = {
+            key
+            for key, value in now.items()
+            if value.encounters >= RISING_MINIMUM
+            and value.encounters >= RISING_RATIO * max(before.get(key).encounters if key in before
+                                                       else 0, 1)
+        }
+        found = rising_rumours(view, limit=1000)
+        assert found, "the demo has rumours rising somewhere"
+        assert {(r.district.id, r.rumour.id) for r in found} == expected
+        for r in found:
+            assert r.now == now[(r.district.id, r.rumour.id)].encounters

@@ -182,4 +182,5 @@ def _charts(board: reports.Dashboard, parsed: ParsedFilters) -> SimpleNamespace:
             ),
         ],
         percent=_percent,
+        rising_minimum=reports.RISING_MINIMUM,
     )
