@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from _databases import database_size, throwaway_database  # noqa: E402
+from _demo import log_in  # noqa: E402
 
 from config import DevelopmentConfig  # noqa: E402
 from rumours import create_app  # noqa: E402
@@ -32,8 +33,6 @@ from rumours.localtime import city_today  # noqa: E402
 from rumours.models import Campaign, District, Organisation  # noqa: E402
 from rumours.reports.filters import add_months, month_end, parse_filters  # noqa: E402
 from rumours.reports.stats import raw_figures  # noqa: E402
-
-PASSWORD = "demo-password-2026"
 
 
 def views(app) -> dict[str, dict[str, str]]:
@@ -69,14 +68,6 @@ def raw_equivalent(app, args: dict[str, str]) -> float:
         return time.perf_counter() - started
 
 
-def log_in(client) -> None:
-    page = client.get("/auth/login").get_data(as_text=True)
-    token = page.split('name="csrf-token" content="')[1].split('"')[0]
-    response = client.post(
-        "/auth/login",
-        data={"email": "coordinator@example.org", "password": PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 302, "demo coordinator login failed"
 
 
 def timed(client, path: str, args: dict, runs: int) -> list[float]:

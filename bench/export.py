@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from _databases import database_size, throwaway_database  # noqa: E402
+from _demo import log_in  # noqa: E402
 
 from config import DevelopmentConfig  # noqa: E402
 from rumours import create_app  # noqa: E402
@@ -41,8 +42,6 @@ from rumours.extensions import db  # noqa: E402
 from rumours.localtime import city_today  # noqa: E402
 from rumours.models import Encounter  # noqa: E402
 from rumours.reports.filters import parse_filters  # noqa: E402
-
-PASSWORD = "demo-password-2026"
 
 
 def max_rss_mb() -> float:
@@ -98,14 +97,6 @@ def everything(app) -> dict[str, str]:
     return {"from": (today - timedelta(days=3600)).isoformat(), "to": today.isoformat()}
 
 
-def log_in(client) -> None:
-    page = client.get("/auth/login").get_data(as_text=True)
-    token = page.split('name="csrf-token" content="')[1].split('"')[0]
-    response = client.post(
-        "/auth/login",
-        data={"email": "coordinator@example.org", "password": PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 302, "demo coordinator login failed"
 
 
 def through_generator(app, args: dict, trace: bool) -> tuple[int, int, float, float, float]:
