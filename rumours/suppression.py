@@ -7,7 +7,7 @@ published has either no hidden cell or at least two. Complementary cells are cho
 smallest first, so the least information is lost.
 """
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 
 MINIMUM_THRESHOLD = 5
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -51,9 +51,12 @@ class SuppressedTable:
         return self.hidden_primary | self.hidden_secondary
 
 
-def suppress_table(cells: Mapping[Cell, int], threshold: int) -> SuppressedTable:
-    """Hide small cells and enough complementary cells that no hidden one can be
-    recovered from the published row, column or grand totals."""
+def suppress_table(
+    cells: Mapping[Cell, int], threshold: int, also_hide: Iterable[Cell] = ()
+) -> SuppressedTable:
+    """Hide small cells (and `also_hide`: cells another table already hides about the
+    same people) and enough complementary cells that no hidden one can be recovered from
+    the published row, column or grand totals."""
     check_threshold(threshold)
     rows = sorted({r for r, _ in cells}, key=repr)
     columns = sorted({c for _, c in cells}, key=repr)
@@ -63,6 +66,7 @@ def suppress_table(cells: Mapping[Cell, int], threshold: int) -> SuppressedTable
     grand = sum(row_total.values())
 
     primary = {cell for cell, count in value.items() if is_small(count, threshold)}
+    primary |= {cell for cell in also_hide if value.get(cell, 0) > 0}
     hidden = set(primary)
     # Small totals are hidden too; a hidden total protects its own line.
     hidden_rows = {r for r in rows if is_small(row_total[r], threshold)}

@@ -89,6 +89,11 @@ def check_suppression(app, threshold: int) -> int:
             # A row total that is published never sits beside exactly one hidden cell.
             if row["conversations"] is not SUPPRESSED:
                 assert hidden != 1
+            else:
+                # A row whose conversations are hidden says nothing of its people either.
+                assert row["people_reached"] is SUPPRESSED
+        people = [row["people_reached"] for row in rows]
+        assert sum(v is SUPPRESSED for v in people) != 1
         for key in OUTCOMES:
             column = [row[key] for row in rows]
             assert sum(v is SUPPRESSED for v in column) != 1 or any(

@@ -105,3 +105,21 @@ def test_formula_escaping_examples():
     assert escape_formula("-5") == "'-5"
     assert escape_formula("Sant Martí") == "Sant Martí"
     assert escape_formula(42) == 42
+
+
+@given(st.data(), tables, thresholds)
+@settings(max_examples=200, deadline=None)
+def test_cells_hidden_elsewhere_stay_hidden_and_protected(data, cells, threshold):
+    forced = data.draw(st.sets(st.sampled_from(sorted(cells))), label="also_hide")
+    table = suppress_table(cells, threshold, also_hide=forced)
+    for cell in forced:
+        if cells[cell] > 0:
+            assert table.cells[cell] is None
+    rows = {r for r, _ in table.cells}
+    columns = {c for _, c in table.cells}
+    for r in rows:
+        if table.row_totals[r] is not None:
+            assert sum(table.cells[(r, c)] is None for c in columns) != 1
+    for c in columns:
+        if table.column_totals[c] is not None:
+            assert sum(table.cells[(r, c)] is None for r in rows) != 1

@@ -50,10 +50,15 @@ def _certified_by_month(parsed: ParsedFilters) -> Counter:
     return months
 
 
-def _one_way(counts: dict, threshold: int) -> tuple[dict, int | None]:
-    """A list of counts and its total: the cells (None where hidden) and the total, or
-    None when even the total would give a hidden cell away."""
-    suppressed = suppress_table({(key, "n"): value for key, value in counts.items()}, threshold)
+def _one_way(counts: dict, threshold: int, also_hide=()) -> tuple[dict, int | None]:
+    """A list of counts and its total: the cells (None where hidden, and hidden wherever
+    `also_hide` says) and the total, or None when even the total would give a hidden
+    cell away."""
+    suppressed = suppress_table(
+        {(key, "n"): value for key, value in counts.items()},
+        threshold,
+        also_hide=[(key, "n") for key in also_hide],
+    )
     return {key: suppressed.cells[(key, "n")] for key in counts}, suppressed.grand_total
 
 
@@ -109,7 +114,12 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
     months = reports.monthly(f)
     month_rows = {m: figures for m, figures in months}
     month_outcomes = _outcome_table(month_rows, threshold)
-    month_people, people_total_1 = _one_way({m: v.people for m, v in months}, threshold)
+    # People reached are hidden wherever that row's conversations are.
+    month_people, people_total_1 = _one_way(
+        {m: v.people for m, v in months},
+        threshold,
+        also_hide=[m for m, _v in months if month_outcomes.row_totals[m] is None],
+    )
     certified = _certified_by_month(parsed)
     month_certified, certified_total = _one_way(
         {m: certified.get(m, 0) for m, _v in months}, threshold
@@ -151,7 +161,9 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
     district_rows = {d.slug: figures for d, figures in districts}
     district_outcomes = _outcome_table(district_rows, threshold)
     district_people, people_total_2 = _one_way(
-        {d.slug: v.people for d, v in districts}, threshold
+        {d.slug: v.people for d, v in districts},
+        threshold,
+        also_hide=[d.slug for d, _v in districts if district_outcomes.row_totals[d.slug] is None],
     )
     sessions_by_district = Counter(s.district_id for s in held)
     by_district = Table(
