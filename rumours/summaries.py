@@ -119,7 +119,8 @@ def _period(grain: str) -> ColumnElement:
     return day
 
 
-def _dimension(name: str) -> ColumnElement:
+def dimension_column(name: str) -> ColumnElement:
+    """The raw-row expression of a dimension (0 where an encounter has none)."""
     e, link = Encounter.__table__.c, EncounterRumour.__table__.c
     return {
         "district": e.district_id,
@@ -128,6 +129,15 @@ def _dimension(name: str) -> ColumnElement:
         "rumour": link.rumour_id,
         "rebuttal": func.coalesce(link.rebuttal_id, 0),
     }[name]
+
+
+def encounter_rows(per_rumour: bool):
+    """The encounters, or (per rumour) one row per rumour each encounter mentioned."""
+    source = Encounter.__table__
+    if per_rumour:
+        link = EncounterRumour.__table__
+        source = source.join(link, link.c.encounter_id == source.c.id)
+    return source
 
 
 def measure_columns(sign: int = 1) -> list[ColumnElement]:
@@ -142,16 +152,10 @@ def measure_columns(sign: int = 1) -> list[ColumnElement]:
 
 def _aggregate(summary: Summary, where: ColumnElement, sign: int):
     """SELECT period, dimensions, measures FROM the raw rows matching `where`."""
-    keys = [_period(summary.grain), *(_dimension(d) for d in summary.dimensions)]
-    source = Encounter.__table__
-    if summary.per_rumour:
-        source = source.join(
-            EncounterRumour.__table__,
-            EncounterRumour.__table__.c.encounter_id == Encounter.__table__.c.id,
-        )
+    keys = [_period(summary.grain), *(dimension_column(d) for d in summary.dimensions)]
     return (
         select(*keys, *measure_columns(sign))
-        .select_from(source)
+        .select_from(encounter_rows(summary.per_rumour))
         .where(where)
         .group_by(*keys)
         # A fixed order of row locks: concurrent writers never deadlock on PostgreSQL.

@@ -15,10 +15,16 @@ from sqlalchemy import select
 from ..extensions import db
 from ..labels import label
 from ..localtime import city_today
-from ..models import Campaign, District, Organisation, Role, Rumour, RumourStatus
+from ..models import Role, Rumour
 from ..permissions import organisation_ids, statistics_scope
 from ..reports import dashboard as reports
-from ..reports.filters import FilterError, ParsedFilters, parse_filters
+from ..reports.filters import (
+    FilterChoices,
+    FilterError,
+    ParsedFilters,
+    filter_choices,
+    parse_filters,
+)
 from ..reports.stats import OUTCOME_KEYS, SETTING_KEYS, Figures, raw_figures
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -62,12 +68,16 @@ def _agent_page(parsed: ParsedFilters, errors: dict):
     mine = raw_figures(filters, agent_id=current_user.id).get((), Figures())
     by_rumour = raw_figures(filters, ("rumour",), agent_id=current_user.id)
     by_week = raw_figures(filters, (), "week", agent_id=current_user.id)
-    rumours = {r.id: r for r in db.session.scalars(select(Rumour))}
-    weeks = reports.weekly_trend_from(filters, by_week)
+    claims = dict(
+        db.session.execute(
+            select(Rumour.id, Rumour.claim).where(Rumour.id.in_([k[0] for k in by_rumour]))
+        ).all()
+    )
+    weeks = reports.series(filters, "week", by_week)
     charts = SimpleNamespace(
         outcomes=_outcome_items(mine),
         rumours=[
-            SimpleNamespace(label=rumours[k[0]].claim, value=v.encounters, href=None, note=None)
+            _bar(claims[k[0]], v.encounters)
             for k, v in sorted(by_rumour.items(), key=lambda kv: -kv[1].encounters)
         ],
         trend=_trend_points(weeks),
@@ -78,21 +88,10 @@ def _agent_page(parsed: ParsedFilters, errors: dict):
     ), (400 if errors else 200)
 
 
-def _filter_choices() -> SimpleNamespace:
-    """The options of the filter form (a member only sees their own organisations)."""
-    organisations = select(Organisation).order_by(Organisation.name)
-    if current_user.role is Role.MEMBER:
-        organisations = organisations.where(Organisation.id.in_(organisation_ids(current_user)))
-    return SimpleNamespace(
-        campaigns=list(db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc()))),
-        districts=list(db.session.scalars(select(District).order_by(District.code))),
-        organisations=list(db.session.scalars(organisations)),
-        rumours=list(
-            db.session.scalars(
-                select(Rumour).where(Rumour.status == RumourStatus.PUBLISHED).order_by(Rumour.claim)
-            )
-        ),
-    )
+def _filter_choices() -> FilterChoices:
+    """The filter form's options: a member only sees their own organisations."""
+    mine = organisation_ids(current_user) if current_user.role is Role.MEMBER else None
+    return filter_choices(mine)
 
 
 def _link(parsed: ParsedFilters, **changes) -> str:
@@ -127,13 +126,19 @@ def _percent(part: float | None) -> str | None:
     return None if part is None else f"{round(part * 100)} %"
 
 
+def _bar(label_text, value: int | None, href: str | None = None, note: str | None = None):
+    """One bar of a `bars` chart."""
+    return SimpleNamespace(label=label_text, value=value, href=href, note=note)
+
+
 def _charts(board: reports.Dashboard, parsed: ParsedFilters) -> SimpleNamespace:
     """Dashboard figures shaped for the chart macros (labels, values, links)."""
     totals = board.totals
+    training = board.training
     return SimpleNamespace(
         outcomes=_outcome_items(totals),
         settings=[
-            SimpleNamespace(label=label(k), value=totals.settings[k], href=None, note=None)
+            _bar(label(k), totals.settings[k])
             for k in sorted(SETTING_KEYS, key=lambda k: -totals.settings[k])
         ],
         districts=[
@@ -143,13 +148,11 @@ def _charts(board: reports.Dashboard, parsed: ParsedFilters) -> SimpleNamespace:
             for d, f in board.districts
         ],
         rumours=[
-            SimpleNamespace(
-                label=r.rumour.claim,
-                value=r.figures.encounters,
+            _bar(
+                r.rumour.claim,
+                r.figures.encounters,
                 href=_link(parsed, rumour=r.rumour.slug),
-                note=_("%(share)s open or doubting", share=_percent(
-                    r.figures.opened / r.figures.encounters if r.figures.encounters else None
-                )),
+                note=_("%(share)s open or doubting", share=_percent(r.figures.opened_share)),
             )
             for r in board.rumours
         ],
@@ -165,21 +168,12 @@ def _charts(board: reports.Dashboard, parsed: ParsedFilters) -> SimpleNamespace:
             )
             for p in board.campaigns
         ],
-        agents=[
-            SimpleNamespace(label=label(k), value=v, href=None, note=None)
-            for k, v in board.network.agents_by_status.items()
-        ],
+        agents=[_bar(label(k), v) for k, v in board.network.agents_by_status.items()],
         funnel=[
-            SimpleNamespace(label=_("signed up"), value=board.training.signed_up, href=None,
-                            note=None),
-            SimpleNamespace(label=_("attended the basic training"), value=board.training.trained,
-                            href=None, note=None),
-            SimpleNamespace(label=_("certified"), value=board.training.certified, href=None,
-                            note=None),
-            SimpleNamespace(
-                label=_("active in the last %(days)s days", days=reports.ACTIVE_DAYS),
-                value=board.training.active, href=None, note=None,
-            ),
+            _bar(_("signed up"), training.signed_up),
+            _bar(_("attended the basic training"), training.trained),
+            _bar(_("certified"), training.certified),
+            _bar(_("active in the last %(days)s days", days=reports.ACTIVE_DAYS), training.active),
         ],
         percent=_percent,
         rising_minimum=reports.RISING_MINIMUM,

@@ -3,8 +3,6 @@ and organisation members, and the raw conversations as CSV for coordinators."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from flask import (
     Blueprint,
     Response,
@@ -16,7 +14,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..exports import (
     raw_encounters_csv,
@@ -27,9 +24,10 @@ from ..exports import (
 )
 from ..extensions import db
 from ..localtime import city_today
-from ..models import Campaign, District, Organisation, Role, Rumour, RumourStatus
+from ..models import Role
 from ..permissions import organisation_ids, role_required, statistics_scope
-from ..reports.filters import FilterError, ParsedFilters, parse_filters
+from ..reports.filters import FilterError, ParsedFilters, filter_choices, parse_filters
+from ..reports.indicators import INDICATOR_TABLES, indicator_report
 from ..services import record_audit
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
@@ -52,7 +50,7 @@ def index():
         parsed = statistics_scope(current_user, parse_filters(request.args, today=city_today()))
     except FilterError as error:
         return _form_with_errors(error)
-    return render_template("exports/index.html", **_page(parsed, {}), tables=_tables(parsed))
+    return render_template("exports/index.html", **_page(parsed, {}), tables=INDICATOR_TABLES)
 
 
 @bp.get("/indicators.<fmt>")
@@ -66,8 +64,6 @@ def indicators(fmt: str):
         parsed = statistics_scope(current_user, parse_filters(request.args, today=city_today()))
     except FilterError as error:
         return _form_with_errors(error)
-    from ..reports.indicators import indicator_report
-
     report = indicator_report(parsed, threshold=current_app.config["SMALL_COUNT_THRESHOLD"])
     stem = _file_stem("indicators", parsed)
     if fmt == "csv":
@@ -130,25 +126,14 @@ def _form_with_errors(error: FilterError):
     """The export form again with each bad value's message next to its field (400)."""
     fallback = statistics_scope(current_user, parse_filters({}, today=city_today()))
     return render_template(
-        "exports/index.html", **_page(fallback, error.fields), tables=None
+        "exports/index.html", **_page(fallback, error.fields), tables=INDICATOR_TABLES
     ), 400
 
 
 def _page(parsed: ParsedFilters, errors: dict) -> dict:
     """What the export page shows: the filters, their choices and the threshold."""
-    organisations = select(Organisation).order_by(Organisation.name)
-    if current_user.role is Role.MEMBER:
-        organisations = organisations.where(Organisation.id.in_(organisation_ids(current_user)))
-    choices = SimpleNamespace(
-        campaigns=list(db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc()))),
-        districts=list(db.session.scalars(select(District).order_by(District.code))),
-        organisations=list(db.session.scalars(organisations)),
-        rumours=list(
-            db.session.scalars(
-                select(Rumour).where(Rumour.status == RumourStatus.PUBLISHED).order_by(Rumour.claim)
-            )
-        ),
-    )
+    mine = organisation_ids(current_user) if current_user.role is Role.MEMBER else None
+    choices = filter_choices(mine)
     return {
         "parsed": parsed,
         "errors": errors,
@@ -157,14 +142,3 @@ def _page(parsed: ParsedFilters, errors: dict) -> dict:
         "threshold": current_app.config["SMALL_COUNT_THRESHOLD"],
         "is_coordinator": current_user.role is Role.COORDINATOR,
     }
-
-
-def _tables(parsed: ParsedFilters):
-    """The report's tables and notes for the page (what each file holds), or None while
-    the indicators report is not part of this build."""
-    try:
-        from ..reports.indicators import indicator_report
-    except ImportError:
-        return None
-    report = indicator_report(parsed, threshold=current_app.config["SMALL_COUNT_THRESHOLD"])
-    return SimpleNamespace(notes=report.notes, items=report.tables)

@@ -30,8 +30,8 @@ from ..models import (
     TrainingStatus,
     campaign_organisations,
 )
-from .filters import StatsFilter
-from .stats import Figures, figures, total
+from .filters import StatsFilter, add_months
+from .stats import Figures, bucket_of, figures, total
 
 ACTIVE_DAYS = 30
 # A rumour is "rising" in a district when heard at least this many times and at least
@@ -83,11 +83,6 @@ class RebuttalOutcome:
     rumour: Rumour
     rebuttal: Rebuttal | None
     figures: Figures
-
-    @property
-    def opened_share(self) -> float | None:
-        n = self.figures.encounters
-        return self.figures.opened / n if n else None
 
 
 @dataclass
@@ -272,55 +267,55 @@ def by_district(filters: StatsFilter) -> list[tuple[District, Figures]]:
     return [(d, counts.get((d.id,), Figures())) for d in districts]
 
 
-def top_rumours(filters: StatsFilter, limit: int | None = 10) -> list[RumourCount]:
-    """The rumours heard most in the view."""
-    counts = figures(filters, ("rumour",))
+def _by_id(model, ids) -> dict:
+    """Rows of `model` by id, for the ids a breakdown named (one query)."""
+    ids = set(ids) - {0}
+    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+
+
+def _ranked(counts: dict[tuple, Figures], limit: int | None) -> list[tuple[tuple, Figures]]:
+    """Breakdown cells, most conversations first."""
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1].encounters, kv[0]))
-    if limit is not None:
-        ranked = ranked[:limit]
-    rumours = {r.id: r for r in db.session.scalars(
-        select(Rumour).where(Rumour.id.in_([k[0] for k, _ in ranked]))
-    )}
+    return ranked if limit is None else ranked[:limit]
+
+
+def per_rebuttal(filters: StatsFilter) -> dict[tuple, Figures]:
+    """Counts per (rumour, rebuttal version): both the rumours heard most and the
+    outcomes per rebuttal come from this one read."""
+    return figures(filters, ("rumour", "rebuttal"))
+
+
+def top_rumours(counts: dict[tuple, Figures], limit: int | None = 10) -> list[RumourCount]:
+    """The rumours heard most, from `per_rebuttal` counts (versions added up)."""
+    by_rumour: dict[int, Figures] = {}
+    for (rumour_id, _rebuttal_id), value in counts.items():
+        by_rumour.setdefault(rumour_id, Figures()).add(value)
+    ranked = _ranked({(k,): v for k, v in by_rumour.items()}, limit)
+    rumours = _by_id(Rumour, (k[0] for k, _ in ranked))
     return [RumourCount(rumours[k[0]], v) for k, v in ranked if k[0] in rumours]
 
 
-def weekly_trend(filters: StatsFilter) -> list[tuple[date, Figures]]:
-    """Week by week (Mondays), every week of the period including empty ones."""
-    return weekly_trend_from(filters, figures(filters, (), "week"))
+def series(
+    filters: StatsFilter, bucket: str, counts: dict | None = None
+) -> list[tuple[date, Figures]]:
+    """Every week (from its Monday) or month of the period with its counts, empty ones
+    included; `counts` keyed by (start,) when already read (an agent's own rows)."""
+    if counts is None:
+        counts = figures(filters, (), bucket)
+    start = bucket_of(filters.start, bucket)
+    result = []
+    while start <= filters.end:
+        result.append((start, counts.get((start,), Figures())))
+        start = start + timedelta(days=7) if bucket == "week" else add_months(start, 1)
+    return result
 
 
-def weekly_trend_from(filters: StatsFilter, counts: dict) -> list[tuple[date, Figures]]:
-    """Counts keyed by (Monday,) as a list of every week of the period."""
-    monday = filters.start - timedelta(days=filters.start.weekday())
-    weeks = []
-    while monday <= filters.end:
-        weeks.append((monday, counts.get((monday,), Figures())))
-        monday += timedelta(days=7)
-    return weeks
-
-
-def monthly(filters: StatsFilter) -> list[tuple[date, Figures]]:
-    """Month by month, every month of the period including empty ones."""
-    counts = figures(filters, (), "month")
-    month = filters.start.replace(day=1)
-    months = []
-    while month <= filters.end:
-        months.append((month, counts.get((month,), Figures())))
-        month = (month + timedelta(days=32)).replace(day=1)
-    return months
-
-
-def outcomes_by_rebuttal(filters: StatsFilter, limit: int = 12) -> list[RebuttalOutcome]:
+def outcomes_by_rebuttal(counts: dict[tuple, Figures], limit: int = 12) -> list[RebuttalOutcome]:
     """Outcomes of the conversations in which each rebuttal version was the one current,
-    most used first: which arguments open minds."""
-    counts = figures(filters, ("rumour", "rebuttal"))
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1].encounters, kv[0]))[:limit]
-    rumours = {r.id: r for r in db.session.scalars(
-        select(Rumour).where(Rumour.id.in_({k[0] for k, _ in ranked}))
-    )}
-    rebuttals = {r.id: r for r in db.session.scalars(
-        select(Rebuttal).where(Rebuttal.id.in_({k[1] for k, _ in ranked if k[1]}))
-    )}
+    most used first (from `per_rebuttal` counts): which arguments open minds."""
+    ranked = _ranked(counts, limit)
+    rumours = _by_id(Rumour, (k[0] for k, _ in ranked))
+    rebuttals = _by_id(Rebuttal, (k[1] for k, _ in ranked))
     return [
         RebuttalOutcome(rumours[rid], rebuttals.get(bid), v)
         for (rid, bid), v in ranked
@@ -342,10 +337,8 @@ def rising_rumours(filters: StatsFilter, limit: int = 8) -> list[Rising]:
             found.append((key, value.encounters, earlier))
     found.sort(key=lambda item: (-(item[1] + 1) / (item[2] + 1), -item[1], item[0]))
     found = found[:limit]
-    districts = {d.id: d for d in db.session.scalars(select(District))}
-    rumours = {r.id: r for r in db.session.scalars(
-        select(Rumour).where(Rumour.id.in_({k[1] for k, _, _ in found}))
-    )}
+    districts = _by_id(District, (k[0] for k, _, _ in found))
+    rumours = _by_id(Rumour, (k[1] for k, _, _ in found))
     return [Rising(districts[d], rumours[r], n, b) for (d, r), n, b in found]
 
 
@@ -414,15 +407,16 @@ class Dashboard:
 
 def dashboard(filters: StatsFilter, now: datetime | None = None) -> Dashboard:
     """Everything the dashboard shows for one view."""
+    rumour_counts = per_rebuttal(filters)
     return Dashboard(
         network=network(filters),
         training=training(filters, now),
         totals=total(filters),
         previous_totals=total(filters.previous()),
         districts=by_district(filters),
-        rumours=top_rumours(filters),
-        trend=weekly_trend(filters),
-        rebuttals=outcomes_by_rebuttal(filters),
+        rumours=top_rumours(rumour_counts),
+        trend=series(filters, "week"),
+        rebuttals=outcomes_by_rebuttal(rumour_counts),
         rising=rising_rumours(filters),
         campaigns=[campaign_progress(c, filters) for c in campaigns_in_view(filters)],
     )

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Campaign, District, Organisation, Rumour
+from ..models import Campaign, District, Organisation, Rumour, RumourStatus
 
 # Longest period a view may ask for: ten years keeps every query bounded.
 MAX_PERIOD_DAYS = 3660
@@ -54,8 +54,15 @@ class StatsFilter:
             end=self.start - timedelta(days=1),
         )
 
-    def with_period(self, start: date, end: date) -> StatsFilter:
-        return replace(self, start=start, end=end)
+    def dimension_ids(self) -> dict[str, int]:
+        """The dimensions this view is limited to, e.g. {"district": 3}."""
+        ids = {
+            "campaign": self.campaign_id,
+            "district": self.district_id,
+            "organisation": self.organisation_id,
+            "rumour": self.rumour_id,
+        }
+        return {name: value for name, value in ids.items() if value is not None}
 
 
 def add_months(day: date, months: int) -> date:
@@ -158,4 +165,34 @@ def parse_filters(args: Mapping[str, str], *, today: date) -> ParsedFilters:
         district=district,
         organisation=organisation,
         rumour=rumour,
+    )
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """The options a filter form offers."""
+
+    campaigns: list[Campaign]
+    districts: list[District]
+    organisations: list[Organisation]
+    rumours: list[Rumour]
+
+
+def filter_choices(within_organisations: set[int] | None = None) -> FilterChoices:
+    """Campaigns, districts, organisations (only `within_organisations` when given: a
+    member's own) and published rumours, for the dashboard's and the exports' forms."""
+    organisations = db.select(Organisation).order_by(Organisation.name)
+    if within_organisations is not None:
+        organisations = organisations.where(Organisation.id.in_(within_organisations))
+    return FilterChoices(
+        campaigns=list(db.session.scalars(db.select(Campaign).order_by(Campaign.starts_on.desc()))),
+        districts=list(db.session.scalars(db.select(District).order_by(District.code))),
+        organisations=list(db.session.scalars(organisations)),
+        rumours=list(
+            db.session.scalars(
+                db.select(Rumour)
+                .where(Rumour.status == RumourStatus.PUBLISHED)
+                .order_by(Rumour.claim)
+            )
+        ),
     )

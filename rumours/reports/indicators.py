@@ -9,9 +9,11 @@ counts are suppressed here, before the figures leave the app."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..exports import SUPPRESSED, Column, Report, Table
@@ -27,6 +29,38 @@ from ..suppression import (
 from . import dashboard as reports
 from .filters import ParsedFilters
 from .stats import OUTCOME_KEYS
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """A table of the report as the export page lists it, before any figure is read."""
+
+    name: str
+    title: str
+    description: str
+
+
+SUMMARY = TableInfo("summary", _l("Summary"), _l("The period's indicators in one table."))
+BY_MONTH = TableInfo(
+    "by-month", _l("Month by month"), _l("The indicators for each calendar month of the period.")
+)
+BY_DISTRICT = TableInfo(
+    "by-district",
+    _l("District by district"),
+    _l("The conversation indicators for each district over the period."),
+)
+# In the order the report holds them.
+INDICATOR_TABLES = (SUMMARY, BY_MONTH, BY_DISTRICT)
+
+
+def _table(info: TableInfo, columns: list[Column], rows: list[tuple]) -> Table:
+    return Table(
+        name=info.name,
+        title=str(info.title),
+        description=str(info.description),
+        columns=columns,
+        rows=rows,
+    )
 
 
 def _hidden(value):
@@ -111,7 +145,7 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
     zone = city_timezone()
 
     # Month by month.
-    months = reports.monthly(f)
+    months = reports.series(f, "month")
     month_rows = {m: figures for m, figures in months}
     month_outcomes = _outcome_table(month_rows, threshold)
     # People reached are hidden wherever that row's conversations are.
@@ -130,10 +164,8 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
         month = s.starts_at.astimezone(zone).date().replace(day=1)
         sessions_by_month[month] += 1
         hours_by_month[month] += (s.ends_at - s.starts_at).total_seconds() / 3600
-    by_month = Table(
-        name="by-month",
-        title=_("Month by month"),
-        description=_("The indicators for each calendar month of the period."),
+    by_month = _table(
+        BY_MONTH,
         columns=[
             Column("month", _("Month"), "date", _("The first day of the month.")),
             *_count_columns(),
@@ -166,10 +198,8 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
         also_hide=[d.slug for d, _v in districts if district_outcomes.row_totals[d.slug] is None],
     )
     sessions_by_district = Counter(s.district_id for s in held)
-    by_district = Table(
-        name="by-district",
-        title=_("District by district"),
-        description=_("The conversation indicators for each district over the period."),
+    by_district = _table(
+        BY_DISTRICT,
         columns=[
             Column("district", _("District"), "string", _("The district's official name.")),
             *_count_columns(),
@@ -215,10 +245,8 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
             for key in OUTCOME_KEYS
         ),
     ]
-    summary = Table(
-        name="summary",
-        title=_("Summary"),
-        description=_("The period's indicators in one table."),
+    summary = _table(
+        SUMMARY,
         columns=[
             Column("indicator", _("Indicator"), "string", _("A stable key for the indicator.")),
             Column("title", _("Title"), "string", _("What the indicator counts.")),

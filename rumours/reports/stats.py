@@ -69,6 +69,11 @@ class Figures:
         """Conversations that moved someone: open to the facts or doubt sown."""
         return self.outcomes["open"] + self.outcomes["doubt_sown"]
 
+    @property
+    def opened_share(self) -> float | None:
+        """The share of conversations that moved someone (None when there were none)."""
+        return self.opened / self.encounters if self.encounters else None
+
     def as_dict(self) -> dict:
         return {
             "encounters": self.encounters,
@@ -123,12 +128,7 @@ def _choose(needed: set[str], per_rumour: bool, bucket: str | None):
 
 def _where(summary: Summary, filters: StatsFilter) -> list:
     c = summary.table.c
-    clauses = []
-    for name in ("campaign", "district", "organisation", "rumour"):
-        value = getattr(filters, f"{name}_id")
-        if value is not None:
-            clauses.append(c[f"{name}_id"] == value)
-    return clauses
+    return [c[f"{name}_id"] == value for name, value in filters.dimension_ids().items()]
 
 
 def _read(summary: Summary, periods: list[tuple[date, date]], filters: StatsFilter,
@@ -153,10 +153,7 @@ def figures(
     unknown = set(by) - set(DIMENSIONS)
     if unknown or bucket not in (None, *BUCKETS):
         raise ValueError(f"cannot break statistics down by {sorted(unknown) or bucket}")
-    needed = set(by) | {
-        d for d in ("campaign", "district", "organisation", "rumour")
-        if getattr(filters, f"{d}_id") is not None
-    }
+    needed = set(by) | set(filters.dimension_ids())
     per_rumour = bool(needed & {"rumour", "rebuttal"})
     coarse, day = _choose(needed, per_rumour, bucket)
 
@@ -176,20 +173,28 @@ def figures(
         ]
 
     result: dict[tuple, Figures] = {}
-    reads = [(coarse, coarse_periods), (day, day_periods)]
-    for summary, periods in reads:
-        if not periods:
-            continue
-        for row in _read(summary, periods, filters, by, bucket is not None):
-            key = tuple(row[: len(by)])
-            if bucket is not None:
-                key += (bucket_of(row[len(by)], bucket),)
-            sums = Figures.from_sums(row[len(key) :] if bucket is None else row[len(by) + 1 :])
-            if key in result:
-                result[key].add(sums)
-            else:
-                result[key] = sums
+    for summary, periods in ((coarse, coarse_periods), (day, day_periods)):
+        if periods:
+            _accumulate(result, _read(summary, periods, filters, by, bucket is not None), by,
+                        bucket)
     return result
+
+
+def _accumulate(result: dict[tuple, Figures], rows, by: tuple[str, ...], bucket: str | None):
+    """Add rows of (dimension ids..., [day or period start], sums...) into `result`,
+    keyed by the dimension ids and the bucket's start."""
+    width = len(by) + (bucket is not None)
+    for row in rows:
+        key = tuple(row[: len(by)])
+        if bucket is not None:
+            key += (bucket_of(row[len(by)], bucket),)
+        sums = Figures.from_sums(row[width:])
+        if not sums.encounters:
+            continue
+        if key in result:
+            result[key].add(sums)
+        else:
+            result[key] = sums
 
 
 def total(filters: StatsFilter) -> Figures:
@@ -206,44 +211,24 @@ def raw_figures(
     """The same counts straight from the encounter rows (slow on big tables): the
     reference the tests and the benchmark compare the summaries with, and one agent's
     own figures (`agent_id`: a few rows, read through the agent's index)."""
-    from ..models import Encounter, EncounterRumour
-    from ..summaries import measure_columns
+    from ..models import Encounter
+    from ..summaries import dimension_column, encounter_rows, measure_columns
 
-    e = Encounter.__table__.c
-    link = EncounterRumour.__table__.c
-    columns = {
-        "district": e.district_id,
-        "organisation": func.coalesce(e.organisation_id, 0),
-        "campaign": func.coalesce(e.campaign_id, 0),
-        "rumour": link.rumour_id,
-        "rebuttal": func.coalesce(link.rebuttal_id, 0),
-    }
-    keys = [columns[d] for d in by]
+    day = Encounter.__table__.c.local_day
+    keys = [dimension_column(d) for d in by]
     if bucket is not None:
-        keys.append(e.local_day)
+        keys.append(day)
     per_rumour = bool(set(by) & {"rumour", "rebuttal"}) or filters.rumour_id is not None
-    source = Encounter.__table__
-    if per_rumour:
-        source = source.join(EncounterRumour.__table__, link.encounter_id == e.id)
-    clauses = [e.local_day.between(filters.start, filters.end)]
+    clauses = [day.between(filters.start, filters.end)]
     if agent_id is not None:
-        clauses.append(e.agent_id == agent_id)
-    for name in ("campaign", "district", "organisation", "rumour"):
-        value = getattr(filters, f"{name}_id")
-        if value is not None:
-            clauses.append(columns[name] == value)
-    statement = select(*keys, *measure_columns()).select_from(source).where(and_(*clauses))
+        clauses.append(Encounter.__table__.c.agent_id == agent_id)
+    clauses += [dimension_column(name) == value for name, value in filters.dimension_ids().items()]
+    statement = (
+        select(*keys, *measure_columns())
+        .select_from(encounter_rows(per_rumour))
+        .where(and_(*clauses))
+    )
     statement = statement.group_by(*keys) if keys else statement
     result: dict[tuple, Figures] = {}
-    for row in db.session.execute(statement):
-        if row[len(keys)] == 0:
-            continue
-        key = tuple(row[: len(by)])
-        if bucket is not None:
-            key += (bucket_of(row[len(by)], bucket),)
-        sums = Figures.from_sums(row[len(keys) :])
-        if key in result:
-            result[key].add(sums)
-        else:
-            result[key] = sums
+    _accumulate(result, db.session.execute(statement), by, bucket)
     return result
