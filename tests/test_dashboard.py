@@ -17,6 +17,7 @@ from rumours.models import (
     Membership,
     Organisation,
     Outcome,
+    Role,
     Rumour,
     User,
 )
@@ -321,3 +322,19 @@ def test_rising_rumours_compare_with_the_period_before(app, demo):
         assert {(r.district.id, r.rumour.id) for r in found} == expected
         for r in found:
             assert r.now == now[(r.district.id, r.rumour.id)].encounters
+
+
+def test_a_new_network_with_no_data_yet_gets_calm_empty_pages(app, client, create_user):
+    """A fresh deployment: one coordinator, no districts, campaigns or conversations."""
+    coordinator = create_user(Role.COORDINATOR)
+    login(client, coordinator.email)
+    page = client.get("/dashboard/")
+    assert page.status_code == 200
+    assert "No conversations in this view." in page.get_data(as_text=True)
+    body = client.get("/api/v1/stats").get_json()
+    assert body["conversations"]["encounters"] == 0
+    assert body["districts"] == [] and body["campaigns"] == []
+    assert client.get("/exports/").status_code == 200
+    for fmt in ("csv", "xlsx", "json", "zip"):
+        assert client.get(f"/exports/indicators.{fmt}").status_code == 200, fmt
+    assert client.get("/exports/encounters.csv").get_data(as_text=True).startswith("encounter,")

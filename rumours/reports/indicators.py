@@ -241,7 +241,11 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
         ("people_reached", _("People reached"), both(people_total_1, people_total_2)),
         *(
             (f"outcome_{key}", _label(key),
-             both(month_outcomes.column_totals[key], district_outcomes.column_totals[key]))
+             both(
+                 month_outcomes.column_totals[key],
+                 # No districts yet: that table has no columns to hide.
+                 district_outcomes.column_totals.get(key, month_outcomes.column_totals[key]),
+             ))
             for key in OUTCOME_KEYS
         ),
     ]
