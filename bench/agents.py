@@ -39,8 +39,8 @@ from rumours.models import (  # noqa: E402
     Role,
     User,
 )
-from rumours.passwords import hash_password  # noqa: E402
-from rumours.security import new_session_token  # noqa: E402
+from rumours.rules.accounts import new_session_token  # noqa: E402
+from rumours.rules.passwords import hash_password  # noqa: E402
 
 PASSWORD = "bench-password-2026"
 QUERIES = {

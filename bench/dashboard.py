@@ -29,10 +29,10 @@ from _demo import log_in  # noqa: E402
 from config import DevelopmentConfig  # noqa: E402
 from rumours import create_app  # noqa: E402
 from rumours.extensions import db  # noqa: E402
-from rumours.localtime import city_today  # noqa: E402
 from rumours.models import Campaign, District, Organisation  # noqa: E402
 from rumours.reports.filters import add_months, month_end, parse_filters  # noqa: E402
 from rumours.reports.stats import raw_figures  # noqa: E402
+from rumours.rules.localtime import city_today  # noqa: E402
 
 
 def views(app) -> dict[str, dict[str, str]]:

@@ -97,8 +97,8 @@ def prepare(url: str, agents: int) -> None:
         Theme,
         User,
     )
-    from rumours.passwords import hash_password
-    from rumours.security import new_session_token
+    from rumours.rules.accounts import new_session_token
+    from rumours.rules.passwords import hash_password
 
     app = create_app(type("Prep", (DevelopmentConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
     with app.app_context():

@@ -39,9 +39,9 @@ from config import DevelopmentConfig  # noqa: E402
 from rumours import create_app  # noqa: E402
 from rumours.exports import raw_encounters_csv  # noqa: E402
 from rumours.extensions import db  # noqa: E402
-from rumours.localtime import city_today  # noqa: E402
 from rumours.models import Encounter  # noqa: E402
 from rumours.reports.filters import parse_filters  # noqa: E402
+from rumours.rules.localtime import city_today  # noqa: E402
 
 
 def max_rss_mb() -> float:

@@ -6,10 +6,11 @@ from flask import Flask
 
 from config import Config, config_from_environment
 
-from . import cli, compression, errors, security, summaries, templating  # noqa: F401
+from . import cli, summaries
 from .blueprints import register_all as register_blueprints
 from .extensions import babel, csrf, db, login_manager, migrate
-from .i18n import select_locale
+from .web import compression, errors, security, templating
+from .web.i18n import select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +36,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
+    summaries.init_app(app)
     security.init_app(app)
     compression.init_app(app)
     errors.init_app(app)

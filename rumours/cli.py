@@ -65,8 +65,8 @@ def _validate_password(ctx, param, value: str) -> str:
 @click.password_option(callback=_validate_password, help="At least 12 characters.")
 def create_user_command(email: str, name: str, role: str, password: str) -> None:
     """Create an account (a coordinator by default) on a real deployment."""
-    from .passwords import hash_password
-    from .security import new_session_token, normalise_email
+    from .rules.accounts import new_session_token, normalise_email
+    from .rules.passwords import hash_password
 
     email = normalise_email(email)
     if "@" not in email:

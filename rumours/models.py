@@ -687,3 +687,7 @@ class SiteSetting(db.Model):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(String(500))
+
+
+# The SiteSetting the demo seed writes: pages say in their footer that the data is demo data.
+DEMO_KEY = "demo_data"

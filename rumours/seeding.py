@@ -25,6 +25,7 @@ from sqlalchemy import func, text
 from . import summaries
 from .extensions import db
 from .models import (
+    DEMO_KEY,
     AgentLanguage,
     AgentProfile,
     AgentStatus,
@@ -55,11 +56,11 @@ from .models import (
     TrainingSession,
     User,
 )
-from .passwords import hash_password
-from .security import new_session_token
+from .rules.accounts import new_session_token
+from .rules.passwords import hash_password
+from .rules.review import DEFAULT_REVIEW_PERIOD
 from .services import encounter_content_hash
-from .services.catalogue import DEFAULT_REVIEW_PERIOD, refresh_search_text
-from .templating import DEMO_KEY
+from .services.catalogue import refresh_search_text
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 DEMO_PASSWORD = "demo-password-2026"

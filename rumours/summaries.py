@@ -19,7 +19,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from .localtime import local_day
 from .models import (
     SUMMARY_MEASURES,
     Encounter,
@@ -36,6 +35,7 @@ from .models import (
     rumour_stats_day,
     rumour_stats_month,
 )
+from .rules.localtime import local_day
 
 GRAINS = ("day", "week", "month")
 
@@ -249,7 +249,6 @@ def _changed_encounter_ids(session: Session, objects: Iterable) -> set[int]:
     return ids
 
 
-@event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, flush_context, instances) -> None:
     # A flush that failed earlier (its savepoint rolled back) leaves nothing behind.
     session.info.pop(_PENDING, None)
@@ -268,7 +267,6 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     session.info[_PENDING] = old
 
 
-@event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, flush_context) -> None:
     old = session.info.pop(_PENDING, None)
     if old is None:
@@ -282,6 +280,14 @@ def _after_flush(session: Session, flush_context) -> None:
     new -= {o.id for o in session.deleted if isinstance(o, Encounter)}
     if new:
         apply_delta(session.connection(), Encounter.__table__.c.id.in_(sorted(new)), 1)
+
+
+def init_app(app) -> None:
+    """Keep the summary tables equal to the encounter rows on every flush of every ORM
+    session (registered once, however many apps are created)."""
+    for name, listener in (("before_flush", _before_flush), ("after_flush", _after_flush)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
 
 def mismatches(connection) -> dict[str, int]:

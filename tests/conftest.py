@@ -23,8 +23,8 @@ from rumours.models import (
     Role,
     User,
 )
-from rumours.passwords import hash_password
-from rumours.security import new_session_token
+from rumours.rules.accounts import new_session_token
+from rumours.rules.passwords import hash_password
 
 PASSWORD = "correct-horse-battery-2026"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

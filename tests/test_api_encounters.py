@@ -256,8 +256,8 @@ def fire_same_uuid(
     with app.app_context():
         db.create_all()
         add_catalogue()
-    from rumours.passwords import hash_password
-    from rumours.security import new_session_token
+    from rumours.rules.accounts import new_session_token
+    from rumours.rules.passwords import hash_password
 
     with app.app_context():
         from rumours.models import AgentProfile, User

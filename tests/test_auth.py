@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from rumours.extensions import db
 from rumours.models import LoginThrottle, Role, User
-from rumours.security import login_blocked, record_failed_login, record_successful_login
+from rumours.services.auth import login_blocked, record_failed_login, record_successful_login
 
 from .conftest import PASSWORD, csrf_from, login
 

@@ -8,7 +8,8 @@ import pytest
 
 from rumours.extensions import db
 from rumours.models import AuditEntry, Rebuttal, RebuttalStatus, Role, Rumour, RumourStatus
-from rumours.services.catalogue import RebuttalInput, SourceInput, review_due
+from rumours.rules.review import review_due
+from rumours.services.catalogue import RebuttalInput, SourceInput
 
 from .conftest import csrf_from, login
 

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from flask import render_template_string
 
-from rumours.district_shapes import DISTRICT_SHAPES, LABEL_AT, VIEWBOX
+from rumours.charts.district_shapes import DISTRICT_SHAPES, LABEL_AT, VIEWBOX
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 EMPTY = "No conversations in this view."

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from rumours.extensions import db
-from rumours.localtime import city_today
 from rumours.models import (
     Campaign,
     District,
@@ -22,6 +21,7 @@ from rumours.models import (
     User,
 )
 from rumours.reports.filters import add_months, month_end
+from rumours.rules.localtime import city_today
 
 from .conftest import login
 

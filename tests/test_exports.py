@@ -28,11 +28,11 @@ from rumours.exports import (
     report_xlsx,
 )
 from rumours.extensions import db
-from rumours.localtime import city_today
 from rumours.models import AgentProfile, AuditEntry, District, Organisation, Role, Rumour, User
 from rumours.reports.filters import StatsFilter
+from rumours.rules.localtime import city_today
+from rumours.rules.suppression import FORMULA_PREFIXES
 from rumours.services.agents import erase_agent
-from rumours.suppression import FORMULA_PREFIXES
 
 from .conftest import login
 from .test_api_encounters import add_catalogue

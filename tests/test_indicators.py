@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from rumours.exports import SUPPRESSED
 from rumours.extensions import db
-from rumours.localtime import city_today
 from rumours.models import Encounter, Organisation, Outcome
 from rumours.reports.filters import add_months, month_end, parse_filters
 from rumours.reports.indicators import indicator_report
+from rumours.rules.localtime import city_today
 
 OUTCOMES = [f"outcome_{o.value}" for o in Outcome]
 

@@ -15,7 +15,8 @@ from rumours.models import (
     Role,
     User,
 )
-from rumours.services.agents import hash_token, password_problem
+from rumours.rules.passwords import password_problem
+from rumours.services.agents import hash_token
 
 from .conftest import csrf_from, login
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rumours.suppression import (
+from rumours.rules.suppression import (
     escape_formula,
     is_small,
     suppress_counts,

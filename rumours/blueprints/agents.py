@@ -2,11 +2,9 @@
 the searchable list, an agent's page, status and certification changes, invitations,
 certifications due, the certificate, and data export or erasure on request."""
 
-import json
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -25,16 +23,17 @@ from ..forms.agents import (
     InvitationForm,
     LapseForm,
     ReasonForm,
-    options,
 )
-from ..labels import label
+from ..forms.fields import options
 from ..models import AgentStatus, Role, User
 from ..permissions import can_view_agent, organisation_ids, role_required
 from ..reports import agents as reports
+from ..rules.labels import AGENT_LANGUAGES, label
 from ..services import record_audit
-from ..services.agents import AGENT_LANGUAGES, AgentError, apply_action, create_invitation
+from ..services.agents import AgentError, apply_action, create_invitation
 from ..services.agents import erase_agent as erase_agent_service
 from ..services.trainings import apply_lapses
+from ..web.downloads import json_download
 
 bp = Blueprint("agents", __name__, url_prefix="/agents")
 
@@ -192,14 +191,6 @@ def certificate(agent_id: int):
         agent=agent,
         profile=profile,
         lapses_on=reports.lapse_date(profile),
-    )
-
-
-def json_download(data: dict, name: str) -> Response:
-    return Response(
-        json.dumps(data, ensure_ascii=False, indent=2),
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

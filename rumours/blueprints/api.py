@@ -5,12 +5,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from ..localtime import city_today
 from ..permissions import statistics_scope
 from ..reports import catalogue
 from ..reports.dashboard import dashboard
 from ..reports.filters import FilterError, parse_filters
 from ..reports.published import stats_json
+from ..rules.localtime import city_today
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -11,16 +11,16 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import db
 from ..forms import ChangePasswordForm, LoginForm, LogoutForm
 from ..models import User
-from ..passwords import burn_time, hash_password, needs_rehash, verify_password
-from ..security import (
-    end_all_sessions,
-    login_blocked,
-    normalise_email,
-    record_failed_login,
-    record_successful_login,
+from ..rules.accounts import end_all_sessions, normalise_email
+from ..rules.passwords import (
+    burn_time,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
 )
 from ..services import record_audit
-from ..services.agents import password_problem
+from ..services.auth import login_blocked, record_failed_login, record_successful_login
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

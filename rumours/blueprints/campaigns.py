@@ -12,10 +12,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import func
 
 from ..extensions import db
-from ..forms.agents import options
 from ..forms.campaigns import CampaignForm
-from ..labels import label
-from ..localtime import city_today
+from ..forms.fields import options
 from ..models import (
     Campaign,
     Organisation,
@@ -29,6 +27,8 @@ from ..models import (
 from ..permissions import organisation_ids, role_required
 from ..reports.dashboard import campaign_progress
 from ..reports.filters import StatsFilter
+from ..rules.labels import label
+from ..rules.localtime import city_today
 from ..services.campaigns import TARGETS, CampaignError, create_campaign, update_campaign
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")

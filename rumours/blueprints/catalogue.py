@@ -10,6 +10,7 @@ from ..forms.catalogue import EXPLANATION_TEMPLATE, ConfirmForm, RebuttalForm, R
 from ..models import AuditEntry, Rebuttal, Role, Rumour, RumourStatus, Theme
 from ..permissions import role_required
 from ..reports import catalogue as reports
+from ..rules.review import review_due
 from ..services import catalogue as services
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
@@ -110,7 +111,7 @@ def show(rumour_id: int):
         history=history,
         languages=current_app.config["CATALOGUE_LANGUAGES"],
         current=reports.current_rebuttals(rumour),
-        review_due=services.review_due,
+        review_due=review_due,
         archive_form=ConfirmForm(),
     )
 
@@ -264,5 +265,5 @@ def version(rebuttal_id: int):
         "catalogue/version.html",
         rebuttal=rebuttal,
         rumour=rebuttal.rumour,
-        review_due=services.review_due,
+        review_due=review_due,
     )

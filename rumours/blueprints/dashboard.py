@@ -13,8 +13,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
-from ..labels import label
-from ..localtime import city_today
 from ..models import Role, Rumour
 from ..permissions import organisation_ids, statistics_scope
 from ..reports import dashboard as reports
@@ -26,6 +24,8 @@ from ..reports.filters import (
     parse_filters,
 )
 from ..reports.stats import OUTCOME_KEYS, SETTING_KEYS, Figures, raw_figures
+from ..rules.labels import label
+from ..rules.localtime import city_today
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 

@@ -23,11 +23,11 @@ from ..exports import (
     report_xlsx,
 )
 from ..extensions import db
-from ..localtime import city_today
 from ..models import Role
 from ..permissions import organisation_ids, role_required, statistics_scope
 from ..reports.filters import FilterError, ParsedFilters, filter_choices, parse_filters
 from ..reports.indicators import INDICATOR_TABLES, indicator_report
+from ..rules.localtime import city_today
 from ..services import record_audit
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")

@@ -5,16 +5,16 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
+from ..exports.ics import calendar_for
 from ..extensions import db
 from ..forms.agents import ContactConsentForm, ErasureForm, ExportForm
-from ..ics import calendar_for
 from ..models import Consent, ConsentPurpose, Role
 from ..permissions import role_required
 from ..reports import agents as reports
 from ..reports.trainings import agent_schedule
 from ..services import record_audit
 from ..services.agents import erase_agent, set_contact_consent
-from .agents import json_download
+from ..web.downloads import json_download
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
-from ..forms.agents import options
+from ..forms.fields import options
 from ..forms.organisations import TYPE_LABELS, MemberForm, OrganisationForm, RemoveMemberForm
 from ..models import District, Organisation, OrganisationType, Role
 from ..permissions import can_view_organisation, organisation_ids, role_required

@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from ..extensions import db
-from ..forms.agents import RegistrationForm, options
+from ..forms.agents import RegistrationForm
+from ..forms.fields import options
 from ..reports.agents import filter_choices
 from ..services.agents import AgentError, find_invitation, register_agent
 

@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from ..models import Role, Theme
 from ..reports import catalogue as reports
-from ..services.catalogue import review_due
+from ..rules.review import review_due
 
 bp = Blueprint("rumours", __name__, url_prefix="/rumours")
 

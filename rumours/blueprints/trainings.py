@@ -18,8 +18,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..exports.ics import calendar_for
 from ..extensions import db
-from ..forms.agents import options
+from ..forms.fields import options
 from ..forms.trainings import (
     AttendanceForm,
     CancelSessionForm,
@@ -27,7 +28,6 @@ from ..forms.trainings import (
     LeaveForm,
     TrainingSessionForm,
 )
-from ..ics import calendar_for
 from ..models import District, EnrolmentStatus, Role, TrainingKind, TrainingSession
 from ..permissions import role_required
 from ..reports import trainings as reports

@@ -8,28 +8,16 @@ from wtforms import (
     EmailField,
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..services.agents import AGENT_LANGUAGES, password_problem
-
-
-class CheckboxListField(SelectMultipleField):
-    """A multiple choice shown as a list of checkboxes (large tap targets on a phone)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-def options(pairs) -> list[SelectChoice]:
-    """(value, label) pairs as WTForms choices."""
-    return [SelectChoice(value, str(text)) for value, text in pairs]
+from ..rules.labels import AGENT_LANGUAGES
+from ..rules.passwords import password_problem
+from .fields import CheckboxListField, options
 
 
 def language_choices() -> list[SelectChoice]:

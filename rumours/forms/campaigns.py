@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from .agents import CheckboxListField
+from .fields import CheckboxListField
 
 # Far above any network's figures, and well inside a 32-bit integer column.
 TARGET_MAX = 10_000_000

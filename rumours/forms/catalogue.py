@@ -18,8 +18,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..labels import label
 from ..models import RumourStatus, Theme
+from ..rules.labels import label
 
 EXPLANATION_TEMPLATE = """### The fact
 

@@ -19,8 +19,8 @@ from wtforms import (
 )
 from wtforms.validators import UUID, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..labels import label
 from ..models import Outcome, Setting
+from ..rules.labels import label
 from ..services.encounters import MAX_NOTES, MAX_PEOPLE_REACHED, EncounterData
 
 

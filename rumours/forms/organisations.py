@@ -6,7 +6,7 @@ from wtforms import BooleanField, DateField, EmailField, SelectField, StringFiel
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..models import OrganisationType
-from .agents import options
+from .fields import options
 
 TYPE_LABELS = {
     OrganisationType.ASSOCIATION: _l("Association"),

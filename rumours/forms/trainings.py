@@ -12,9 +12,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..labels import label
 from ..models import TrainingKind
-from .agents import options
+from ..rules.labels import label
+from .fields import options
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 

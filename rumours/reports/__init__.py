@@ -42,7 +42,7 @@ class NetworkSummary:
 def _last_30_days(now: datetime, organisation_id: int | None = None):
     """Conversations in the last 30 city days (today included), from the summary tables
     the dashboard reads, so the home page and the dashboard agree."""
-    from ..localtime import local_day
+    from ..rules.localtime import local_day
     from .filters import StatsFilter
     from .stats import total
 

@@ -23,10 +23,10 @@ from ..models import (
     Organisation,
     Role,
     Rumour,
-    TrainingKind,
     TrainingSession,
     User,
 )
+from ..rules.certification import RENEWING_KINDS, lapses_on
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def last_renewal(agent_id: int) -> datetime | None:
         .where(
             Enrolment.agent_id == agent_id,
             Enrolment.attended.is_(True),
-            TrainingSession.kind.in_([TrainingKind.BASIC, TrainingKind.REFRESHER]),
+            TrainingSession.kind.in_(RENEWING_KINDS),
         )
     )
 
@@ -138,9 +138,7 @@ def lapse_date(profile: AgentProfile) -> datetime | None:
     """When this agent's certification lapses, if they are certified."""
     if profile.status is not AgentStatus.CERTIFIED or profile.certified_at is None:
         return None
-    from ..services.trainings import certification_lapses_on
-
-    return certification_lapses_on(profile.certified_at, last_renewal(profile.user_id))
+    return lapses_on(profile.certified_at, last_renewal(profile.user_id))
 
 
 def agent_record(user: User, now: datetime | None = None) -> AgentRecord:
@@ -207,7 +205,6 @@ def certification_due(
     soonest first (one query: the latest refresher per agent as a subquery)."""
     now = now or datetime.now(UTC)
     config = current_app.config
-    lapse = timedelta(days=config["CERTIFICATION_LAPSE_DAYS"])
     window = timedelta(
         days=config["CERTIFICATION_DUE_WARNING_DAYS"] if within_days is None else within_days
     )
@@ -216,7 +213,7 @@ def certification_due(
         .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
         .where(
             Enrolment.attended.is_(True),
-            TrainingSession.kind.in_([TrainingKind.BASIC, TrainingKind.REFRESHER]),
+            TrainingSession.kind.in_(RENEWING_KINDS),
         )
         .group_by(Enrolment.agent_id)
         .subquery()
@@ -232,10 +229,9 @@ def certification_due(
     for agent_id, name, email, certified_at, renewed in rows:
         if renewed is not None and renewed.tzinfo is None:
             renewed = renewed.replace(tzinfo=UTC)
-        base = max(certified_at, renewed) if renewed else certified_at
-        lapses_on = base + lapse
-        if lapses_on <= limit:
-            due.append(DueRow(agent_id, name, email, certified_at, renewed, lapses_on))
+        lapses = lapses_on(certified_at, renewed)
+        if lapses <= limit:
+            due.append(DueRow(agent_id, name, email, certified_at, renewed, lapses))
     return sorted(due, key=lambda r: r.lapses_on)
 
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Rebuttal, RebuttalStatus, Rumour, RumourStatus, Theme
-from ..search import fold
-from ..services.catalogue import SEARCH_SEPARATOR, review_due
+from ..rules.review import review_due
+from ..rules.search import SEARCH_SEPARATOR, fold
 
 WEIGHTS = (5.0, 3.0, 1.0)
 MAX_QUERY_WORDS = 8

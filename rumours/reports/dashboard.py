@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, exists, func, select
 
 from ..extensions import db
-from ..localtime import city_timezone
 from ..models import (
     AgentProfile,
     AgentStatus,
@@ -30,6 +29,7 @@ from ..models import (
     TrainingStatus,
     campaign_organisations,
 )
+from ..rules.localtime import city_timezone
 from .filters import StatsFilter, add_months
 from .stats import Figures, bucket_of, figures, total
 

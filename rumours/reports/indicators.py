@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from ..exports import SUPPRESSED, Column, Report, Table
 from ..extensions import db
-from ..localtime import city_timezone
 from ..models import AgentProfile
-from ..suppression import (
+from ..rules.localtime import city_timezone
+from ..rules.suppression import (
     SuppressedTable,
     check_threshold,
     is_small,
@@ -129,7 +129,7 @@ def _count_columns() -> list[Column]:
 
 
 def _label(key: str) -> str:
-    from ..labels import label
+    from ..rules.labels import label
 
     return label(key)
 

@@ -4,7 +4,7 @@ count hidden wherever a hidden one could be worked out from a published total.""
 
 from __future__ import annotations
 
-from ..suppression import is_small, suppress_counts, suppress_table
+from ..rules.suppression import is_small, suppress_counts, suppress_table
 from .dashboard import Dashboard
 from .filters import ParsedFilters
 from .stats import OUTCOME_KEYS, SETTING_KEYS, Figures

@@ -1,11 +1,36 @@
 """Domain writes, one module per area; callers own the transaction (add and flush here,
 commit in the view or command)."""
 
+from collections.abc import Collection
+
 from ..extensions import db
 from ..models import AuditEntry
+from ..rules.slugs import unique_slug
 from .encounters import encounter_content_hash
 
-__all__ = ["encounter_content_hash", "record_audit"]
+__all__ = ["encounter_content_hash", "free_slug", "record_audit"]
+
+
+def free_slug(
+    model,
+    text: str,
+    *,
+    fallback: str,
+    reserved: Collection[str] = (),
+    exclude_id: int | None = None,
+    max_length: int = 70,
+) -> str:
+    """A slug for a new or renamed `model` row that no other row of it uses."""
+
+    def taken(slug: str) -> bool:
+        query = db.select(model.id).where(model.slug == slug)
+        if exclude_id is not None:
+            query = query.where(model.id != exclude_id)
+        return db.session.execute(query).first() is not None
+
+    return unique_slug(
+        text, fallback=fallback, taken=taken, reserved=reserved, max_length=max_length
+    )
 
 
 def record_audit(

@@ -4,12 +4,9 @@ erasure. Callers own the transaction (these add and flush; the view commits once
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, update
 
 from ..extensions import db
@@ -26,34 +23,12 @@ from ..models import (
     Role,
     User,
 )
-from ..passwords import hash_password
-from ..security import new_session_token, normalise_email
+from ..rules.accounts import new_session_token, normalise_email
+from ..rules.passwords import hash_password
 from . import record_audit
 
 NOTICE_VERSION = "1"
-COMMON_PASSWORDS = Path(__file__).resolve().parents[2] / "seeds" / "common-passwords.txt"
 
-# Languages an agent can hold a conversation in (BCP 47 primary tags).
-AGENT_LANGUAGES = {
-    "ca": _l("Catalan"),
-    "es": _l("Spanish"),
-    "en": _l("English"),
-    "fr": _l("French"),
-    "ar": _l("Arabic"),
-    "ber": _l("Amazigh"),
-    "ur": _l("Urdu"),
-    "pa": _l("Punjabi"),
-    "bn": _l("Bengali"),
-    "zh": _l("Chinese"),
-    "tl": _l("Tagalog"),
-    "ro": _l("Romanian"),
-    "ru": _l("Russian"),
-    "uk": _l("Ukrainian"),
-    "it": _l("Italian"),
-    "pt": _l("Portuguese"),
-    "wo": _l("Wolof"),
-    "qu": _l("Quechua"),
-}
 
 
 class AgentError(ValueError):
@@ -65,37 +40,6 @@ class AgentError(ValueError):
         self.field = field
 
 
-# ---------------------------------------------------------------------------
-# Passwords
-# ---------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def common_passwords() -> frozenset[str]:
-    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
-
-
-def password_problem(password: str, email: str = "", name: str = "") -> str | None:
-    """Why a new password is refused (too short, very common, a pattern), or None."""
-    if len(password) < 12:
-        return _("Use at least 12 characters.")
-    lowered = password.lower()
-    letters = "".join(c for c in lowered if c.isalpha())
-    rest = "".join(c for c in lowered if not c.isalpha())
-    common = common_passwords()
-    if (
-        lowered in common
-        or (letters and letters in common and not any(c.isalpha() for c in rest))
-        or (letters and len(set(letters)) <= 2 and len(letters) >= len(lowered) - 4)
-    ):
-        return _("This password is too common. Try a few unrelated words together.")
-    if len(set(lowered)) < 5:
-        return _("This password repeats too few characters. Try a few unrelated words.")
-    local = normalise_email(email).split("@")[0]
-    if len(local) >= 4 and local in lowered:
-        return _("Do not use your e-mail address in your password.")
-    return None
 
 
 # ---------------------------------------------------------------------------

@@ -7,8 +7,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Campaign, Organisation, Rumour, User
-from ..search import fold
-from . import record_audit
+from . import free_slug, record_audit
 from .agents import AgentError
 
 TARGETS = (
@@ -29,22 +28,6 @@ class CampaignError(AgentError):
     """A campaign rule refused the change; `field` names the form field it belongs to."""
 
 
-def slugify(text: str) -> str:
-    """Lower-case ASCII words joined by hyphens: 'Tardor als mercats' -> 'tardor-als-mercats'."""
-    words = "".join(c if c.isalnum() and c.isascii() else " " for c in fold(text)).split()
-    slug = "-".join(words)[:SLUG_LENGTH].strip("-")
-    return slug or "campaign"
-
-
-def unique_slug(name: str) -> str:
-    """A slug made from the name, free among campaigns: `name`, `name-2`, `name-3` ..."""
-    base = slugify(name)
-    if base in RESERVED_SLUGS:
-        base = f"{base}-campaign"
-    slug, n = base, 2
-    while db.session.execute(db.select(Campaign.id).where(Campaign.slug == slug)).first():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
 
 
 def _load(model, ids, field: str) -> list:
@@ -101,7 +84,13 @@ def create_campaign(*, actor: User, **fields) -> Campaign:
     `organisation_ids`); its slug comes from the name."""
     campaign = Campaign(description="", rumours=[], organisations=[])
     _apply(campaign, {"description": "", **fields})
-    campaign.slug = unique_slug(campaign.name)
+    campaign.slug = free_slug(
+        Campaign,
+        campaign.name,
+        fallback="campaign",
+        reserved=RESERVED_SLUGS,
+        max_length=SLUG_LENGTH,
+    )
     db.session.add(campaign)
     db.session.flush()
     record_audit(

@@ -5,7 +5,7 @@ every publication makes a new rebuttal version and keeps the older ones readable
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
@@ -20,14 +20,9 @@ from ..models import (
     Theme,
     User,
 )
-from ..search import fold
-from . import record_audit
-
-# How long a published rebuttal stays fresh before it is due for review.
-DEFAULT_REVIEW_PERIOD = timedelta(days=365)
-# A rebuttal whose newest source is older than this is due for review too.
-SOURCE_MAX_AGE = timedelta(days=2 * 365)
-SEARCH_SEPARATOR = "\x1e"
+from ..rules.review import DEFAULT_REVIEW_PERIOD
+from ..rules.search import SEARCH_SEPARATOR, fold
+from . import free_slug, record_audit
 
 
 class CatalogueError(ValueError):
@@ -59,27 +54,10 @@ class RebuttalInput:
     sources: list[SourceInput] = field(default_factory=list)
 
 
-def slugify(text: str) -> str:
-    words = "".join(c if c.isalnum() else " " for c in fold(text)).split()
-    return "-".join(words)[:100] or "rumour"
-
-
 # Addresses under /rumours/ that a rumour's slug must not take.
 RESERVED_SLUGS = {"pocket", "cards", "search", "new"}
 
 
-def unique_slug(claim: str, exclude_id: int | None = None) -> str:
-    base = slugify(claim)
-    if base in RESERVED_SLUGS:
-        base = f"{base}-rumour"
-    slug, n = base, 2
-    while True:
-        query = db.select(Rumour.id).where(Rumour.slug == slug)
-        if exclude_id is not None:
-            query = query.where(Rumour.id != exclude_id)
-        if db.session.execute(query).first() is None:
-            return slug
-        slug, n = f"{base}-{n}", n + 1
 
 
 def _rebuttal_with_status(rumour: Rumour, language: str, status: RebuttalStatus):
@@ -130,7 +108,9 @@ def create_rumour(
 ) -> Rumour:
     """Coordinators: add a rumour as a draft (it has no rebuttal yet)."""
     rumour = Rumour(
-        slug=unique_slug(claim),
+        slug=free_slug(
+            Rumour, claim, fallback="rumour", reserved=RESERVED_SLUGS, max_length=100
+        ),
         claim=claim.strip(),
         theme=theme,
         also_heard_as=(also_heard_as or "").strip() or None,
@@ -318,14 +298,6 @@ def publish(
     )
     return draft
 
-
-def review_due(rebuttal: Rebuttal, today: date | None = None) -> bool:
-    """True when the review date has passed or the newest source is over two years old."""
-    today = today or datetime.now(UTC).date()
-    if rebuttal.review_due_on is not None and rebuttal.review_due_on < today:
-        return True
-    dates = [s.published_on for s in rebuttal.sources if s.published_on]
-    return bool(dates) and max(dates) < today - SOURCE_MAX_AGE
 
 
 SHAPE_HEADINGS = (

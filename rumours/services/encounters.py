@@ -27,7 +27,7 @@ from ..models import (
     Setting,
     User,
 )
-from ..privacy import identifying_reasons
+from ..rules.privacy import identifying_reasons
 
 # Rules an entry must keep; the form and the API say the same thing.
 MAX_PEOPLE_REACHED = 500

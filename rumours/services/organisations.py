@@ -1,7 +1,5 @@
 """Organisation writes: create, edit, add and remove members. Callers own the transaction."""
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,8 +7,8 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Membership, Organisation, OrganisationType, User
-from ..security import normalise_email
-from . import record_audit
+from ..rules.accounts import normalise_email
+from . import free_slug, record_audit
 from .agents import AgentError
 
 
@@ -25,22 +23,13 @@ class OrganisationData:
     active: bool
 
 
-def slugify(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:70] or "organisation"
-
-
-def unique_slug(name: str) -> str:
-    base = slugify(name)
-    slug, n = base, 2
-    while db.session.execute(db.select(Organisation.id).where(Organisation.slug == slug)).first():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
 
 
 def create_organisation(data: OrganisationData, *, actor: User) -> Organisation:
     """Coordinators: add an organisation to the network."""
-    organisation = Organisation(slug=unique_slug(data.name), **vars(data))
+    organisation = Organisation(
+        slug=free_slug(Organisation, data.name, fallback="organisation"), **vars(data)
+    )
     db.session.add(organisation)
     db.session.flush()
     record_audit("organisation.create", "organisation", organisation.id, actor=actor)

@@ -2,9 +2,8 @@
 certification that follows from it, and lapses. Callers own the transaction."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func
 
@@ -19,13 +18,12 @@ from ..models import (
     TrainingStatus,
     User,
 )
+from ..reports.agents import certification_due
+from ..rules.certification import attendance_certifies
 from . import record_audit
 from .agents import AgentError, change_status
 
 ACTIVE_ENROLMENT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED)
-# Sessions that certify an agent who attends them (a refresher only renews).
-CERTIFYING_KINDS = (TrainingKind.BASIC,)
-RENEWING_KINDS = (TrainingKind.BASIC, TrainingKind.REFRESHER)
 
 
 class TrainingError(AgentError):
@@ -249,10 +247,7 @@ def certify_for_attendance(
 ) -> bool:
     """Certify an agent in training who attended the basic training (or, after a lapse, a
     refresher), dated by the session. True when it changed the status."""
-    renewing = profile.certified_at is not None and session.kind in RENEWING_KINDS
-    if profile.status is not AgentStatus.IN_TRAINING:
-        return False
-    if session.kind not in CERTIFYING_KINDS and not renewing:
+    if not attendance_certifies(profile.status, profile.certified_at, session.kind):
         return False
     profile.certified_at = min(session.ends_at, datetime.now(UTC))
     change_status(
@@ -265,18 +260,9 @@ def certify_for_attendance(
     return True
 
 
-def certification_lapses_on(certified_at: datetime, last_renewal: datetime | None) -> datetime:
-    """When a certification lapses: the lapse period after it or its latest refresher."""
-    days = current_app.config["CERTIFICATION_LAPSE_DAYS"]
-    base = max(certified_at, last_renewal) if last_renewal else certified_at
-    return base + timedelta(days=days)
-
-
 def apply_lapses(*, actor: User | None, now: datetime | None = None) -> int:
     """Coordinators or the scheduler: move certified agents past their lapse date back to
     'in training' (a refresher re-certifies them). Returns how many lapsed."""
-    from ..reports.agents import certification_due
-
     now = now or datetime.now(UTC)
     count = 0
     for row in certification_due(now=now, lapsed_only=True):

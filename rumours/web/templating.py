@@ -3,14 +3,12 @@
 from flask import Flask, g
 from flask_babel import get_locale
 
-from . import district_shapes
-from .extensions import db
-from .labels import label
+from ..charts import district_shapes
+from ..extensions import db
+from ..models import DEMO_KEY, Role, SiteSetting
+from ..rules.labels import label
 from .markdown import render_markdown
-from .models import Role, SiteSetting
 from .navigation import nav_links
-
-DEMO_KEY = "demo_data"
 
 
 def is_demo_installation() -> bool:

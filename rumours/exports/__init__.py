@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 
-from .suppression import escape_formula
+from ..rules.suppression import escape_formula
 
 # ---------------------------------------------------------------------------
 # The report model the writers take
@@ -405,9 +405,8 @@ def raw_encounters_csv(filters, batch_size: int = RAW_BATCH_SIZE) -> Iterator[st
     client downloads. Rows written while the export runs may or may not be included."""
     from sqlalchemy import String, func, select, type_coerce
 
-    from .extensions import db
-    from .localtime import city_timezone
-    from .models import (
+    from ..extensions import db
+    from ..models import (
         AgentProfile,
         Campaign,
         District,
@@ -418,6 +417,7 @@ def raw_encounters_csv(filters, batch_size: int = RAW_BATCH_SIZE) -> Iterator[st
         Rebuttal,
         Rumour,
     )
+    from ..rules.localtime import city_timezone
 
     zone = city_timezone()
     session = db.session

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from .models import (
+from ..models import (
     AgentStatus,
     EnrolmentStatus,
     Outcome,
@@ -67,3 +67,26 @@ LABELS = {
 def label(value) -> str:
     """The label of an enum member, or the value itself."""
     return str(LABELS.get(value, value))
+
+
+# Languages an agent can hold a conversation in (BCP 47 primary tags).
+AGENT_LANGUAGES = {
+    "ca": _l("Catalan"),
+    "es": _l("Spanish"),
+    "en": _l("English"),
+    "fr": _l("French"),
+    "ar": _l("Arabic"),
+    "ber": _l("Amazigh"),
+    "ur": _l("Urdu"),
+    "pa": _l("Punjabi"),
+    "bn": _l("Bengali"),
+    "zh": _l("Chinese"),
+    "tl": _l("Tagalog"),
+    "ro": _l("Romanian"),
+    "ru": _l("Russian"),
+    "uk": _l("Ukrainian"),
+    "it": _l("Italian"),
+    "pt": _l("Portuguese"),
+    "wo": _l("Wolof"),
+    "qu": _l("Quechua"),
+}

@@ -4,6 +4,8 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+# Between the claim, the short answers and the explanations in Rumour.search_text.
+SEARCH_SEPARATOR = "\x1e"
 
 
 def fold(text: str) -> str:

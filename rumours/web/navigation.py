@@ -9,7 +9,7 @@ from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .models import Role
+from ..models import Role
 
 ANONYMOUS = "anonymous"
 EVERYONE = (ANONYMOUS, Role.COORDINATOR, Role.AGENT, Role.MEMBER)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from icalendar import Calendar, Event
 
-from .models import TrainingSession, TrainingStatus
+from ..models import TrainingSession, TrainingStatus
 
 PRODID = "-//Anti-Rumours Network//Rumours//EN"
 
