@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app rumours
 
-.PHONY: run test install db seed lint messages bench-seed clean
+.PHONY: run test install translations db seed lint messages bench-seed clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 install: $(VENV)/.installed
 
-db: install
+# The .po files are the source; the compiled .mo files are built here, never committed.
+translations: install
+	$(BIN)/pybabel -q compile -d rumours/translations
+
+db: translations
 	mkdir -p instance
 	$(FLASK) db upgrade
 
@@ -26,14 +30,17 @@ seed: db
 run: seed
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install
+test: translations
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check rumours tests bench config.py
 
+# After changing user-facing strings: extract them and merge into every catalogue
+# (new messages arrive empty; tests/test_translations.py fails until they are translated).
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o rumours/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output -o rumours/translations/messages.pot .
+	$(BIN)/pybabel update -i rumours/translations/messages.pot -d rumours/translations --no-fuzzy-matching --ignore-obsolete
 
 bench-seed: install
 	$(BIN)/python bench/seed.py

@@ -34,9 +34,13 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # Agents may keep a form open for a long street shift.
     WTF_CSRF_TIME_LIMIT = 12 * 3600
-    BABEL_DEFAULT_LOCALE = "en"
+    # The interface's languages: English is the source; each other one is a catalogue
+    # folder under rumours/translations/. A city adds one there and names it here.
+    LANGUAGES = os.environ.get("LANGUAGES", "en,ca,es").split(",")
+    # The city's default, for readers whose browser asks for none of LANGUAGES.
+    BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LANGUAGE", "en")
     BABEL_DEFAULT_TIMEZONE = "Europe/Madrid"
-    LANGUAGES = ["en"]
+    LANGUAGE_COOKIE = "rumours_lang"
     # Languages a rebuttal can be written in (the catalogue's, not the interface's).
     CATALOGUE_LANGUAGES = {"en": "English", "ca": "Català", "es": "Español"}
     NETWORK_NAME = os.environ.get("NETWORK_NAME", "Anti-Rumours Network")

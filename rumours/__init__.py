@@ -9,8 +9,7 @@ from config import Config, config_from_environment
 from . import cli, summaries
 from .blueprints import register_all as register_blueprints
 from .extensions import babel, csrf, db, login_manager, migrate
-from .web import compression, errors, security, templating
-from .web.i18n import select_locale
+from .web import compression, errors, i18n, security, templating
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,13 +33,14 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     )
     csrf.init_app(app)
     login_manager.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=i18n.select_locale)
 
     summaries.init_app(app)
     security.init_app(app)
     compression.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    i18n.init_app(app)
     register_blueprints(app)
     cli.init_app(app)
     return app

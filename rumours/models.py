@@ -213,7 +213,9 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     session_token: Mapped[str] = mapped_column(String(64), unique=True)
-    preferred_language: Mapped[str] = mapped_column(String(8), default="en")
+    # None until the user picks a language: the switcher's cookie, the browser's
+    # language and the city's default apply until then.
+    preferred_language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -391,6 +393,29 @@ class Rumour(db.Model):
     rebuttals: Mapped[list[Rebuttal]] = relationship(
         back_populates="rumour", order_by="(Rebuttal.language, Rebuttal.version)"
     )
+    # The claim as people say it in other languages (`claim` is the source language's).
+    translations: Mapped[list[RumourClaim]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="RumourClaim.language"
+    )
+
+    def claim_in(self, language: str | None) -> str:
+        """The claim in `language` where it has been translated, else the source claim."""
+        for translation in self.translations:
+            if translation.language == language:
+                return translation.claim
+        return self.claim
+
+
+class RumourClaim(db.Model):
+    """A rumour's claim in one more language, as people say it there."""
+
+    __tablename__ = "rumour_claims"
+
+    rumour_id: Mapped[int] = mapped_column(
+        ForeignKey("rumours.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    claim: Mapped[str] = mapped_column(String(300))
 
 
 class Rebuttal(db.Model):

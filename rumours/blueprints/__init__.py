@@ -16,6 +16,7 @@ def register_all(app: Flask) -> None:
         dashboard,
         encounters,
         exports,
+        language,
         main,
         me,
         organisations,
@@ -26,5 +27,5 @@ def register_all(app: Flask) -> None:
 
     for module in (main, auth, api, audit, rumours, catalogue, encounters, api_encounters,
                    registration, agents, me, trainings, organisations, campaigns,
-                   dashboard, exports):
+                   dashboard, exports, language):
         app.register_blueprint(module.bp)

@@ -1,15 +1,65 @@
-"""Locale selection for Flask-Babel."""
+"""The reader's language: their saved preference, then the switcher's cookie, then the
+browser's, then the city's default. `?lang=xx` on any page switches and remembers."""
 
-from flask import current_app, has_request_context, request
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 
+def offered_languages() -> list[str]:
+    """The interface languages this install offers (config LANGUAGES)."""
+    return current_app.config["LANGUAGES"]
+
+
+def asked_language() -> str | None:
+    """The language named by `?lang=`, when it is one we offer (anything else is ignored)."""
+    asked = request.args.get("lang", type=str)
+    return asked if asked in offered_languages() else None
+
+
 def select_locale() -> str | None:
-    """A logged-in user's preference if we have its catalogue, else the browser's."""
+    """Flask-Babel's locale selector, in the order DESIGN.md gives."""
     if not has_request_context():
         return None  # commands and background work use the default locale
-    languages = current_app.config["LANGUAGES"]
-    preferred = getattr(current_user, "preferred_language", None)
-    if preferred in languages:
-        return preferred
-    return request.accept_languages.best_match(languages)
+    offered = offered_languages()
+    candidates = (
+        asked_language(),
+        getattr(current_user, "preferred_language", None),
+        request.cookies.get(current_app.config["LANGUAGE_COOKIE"]),
+        request.accept_languages.best_match(offered),
+    )
+    for candidate in candidates:
+        if candidate in offered:
+            return candidate
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_locale() -> str:
+    """The language this response is written in, for <html lang> and links."""
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def language_names() -> dict[str, str]:
+    """Each offered language in its own words (Català, Español), as a switcher shows it."""
+    from babel import Locale
+
+    names = {}
+    for code in offered_languages():
+        names[code] = Locale.parse(code).get_display_name(code).capitalize()
+    return names
+
+
+def language_url(language: str) -> str:
+    """This page in another language: the same path and query with `lang` set."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return request.path + "?" + urlencode([*args, ("lang", language)])
+
+
+def init_app(app: Flask) -> None:
+    """Give templates the language helpers (blueprints.language remembers choices)."""
+    app.add_template_global(current_locale)
+    app.add_template_global(offered_languages)
+    app.add_template_global(language_url)
+    app.add_template_global(language_names)

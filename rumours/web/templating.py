@@ -1,7 +1,6 @@
 """Template globals: the demo-data flag, labels and the role enum."""
 
 from flask import Flask, g
-from flask_babel import get_locale
 
 from ..charts import district_shapes
 from ..extensions import db
@@ -19,12 +18,7 @@ def is_demo_installation() -> bool:
     return g.is_demo
 
 
-def current_locale() -> str:
-    return str(get_locale() or "en")
-
-
 def init_app(app: Flask) -> None:
-    app.add_template_global(current_locale)
     app.add_template_filter(label)
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_global(is_demo_installation)
