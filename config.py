@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+from babel import Locale
+
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
@@ -41,8 +43,10 @@ class Config:
     BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LANGUAGE", "en")
     BABEL_DEFAULT_TIMEZONE = "Europe/Madrid"
     LANGUAGE_COOKIE = "rumours_lang"
-    # Languages a rebuttal can be written in (the catalogue's, not the interface's).
-    CATALOGUE_LANGUAGES = {"en": "English", "ca": "Català", "es": "Español"}
+    # Languages a rebuttal can be written in: the interface's, each named in itself.
+    CATALOGUE_LANGUAGES = {
+        code: Locale.parse(code).get_display_name(code).capitalize() for code in LANGUAGES
+    }
     NETWORK_NAME = os.environ.get("NETWORK_NAME", "Anti-Rumours Network")
     # Statistics that leave the app hide counts below this (never below 5).
     SMALL_COUNT_THRESHOLD = int(os.environ.get("SMALL_COUNT_THRESHOLD", "10"))

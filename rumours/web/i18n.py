@@ -41,6 +41,11 @@ def current_locale() -> str:
     return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
+def claim(rumour) -> str:
+    """A rumour's claim in the reader's language where it has been translated."""
+    return rumour.claim_in(current_locale())
+
+
 def language_names() -> dict[str, str]:
     """Each offered language in its own words (Català, Español), as a switcher shows it."""
     from babel import Locale
@@ -63,3 +68,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(offered_languages)
     app.add_template_global(language_url)
     app.add_template_global(language_names)
+    app.add_template_filter(claim)

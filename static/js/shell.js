@@ -205,7 +205,7 @@
         item.className = 'outbox-item' + (record.state === 'stuck' ? ' outbox-stuck' : '');
         var text = document.createElement('p');
         var when = new Date(record.payload.occurred_at);
-        text.textContent = when.toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' }) +
+        text.textContent = when.toLocaleString(document.documentElement.lang || [], { weekday: 'short', hour: '2-digit', minute: '2-digit' }) +
           (record.summary ? ' · ' + record.summary : '') +
           (record.state === 'stuck' ? ' — ' + list.dataset.stuck + ' ' + (record.error || '') : '');
         item.appendChild(text);
