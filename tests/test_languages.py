@@ -1,0 +1,117 @@
+"""Which language a reader gets, how a choice is remembered, and how content falls back
+when a rebuttal is not written in the reader's language yet."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from rumours.extensions import db
+from rumours.models import Rebuttal, RebuttalStatus, Rumour, RumourClaim, RumourStatus, Theme, User
+
+from .conftest import login
+
+def page_language(response) -> str:
+    text = response.get_data(as_text=True)
+    start = text.index('<html lang="') + len('<html lang="')
+    return text[start : text.index('"', start)]
+
+
+@pytest.fixture
+def published_rumour(app):
+    """A published rumour answered in English only, its claim also in Catalan."""
+    with app.app_context():
+        rumour = Rumour(
+            slug="they-take-our-jobs",
+            claim="They take our jobs.",
+            theme=Theme.EMPLOYMENT,
+            status=RumourStatus.PUBLISHED,
+        )
+        rumour.translations.append(RumourClaim(language="ca", claim="Ens prenen la feina."))
+        rumour.rebuttals.append(
+            Rebuttal(
+                language="en",
+                status=RebuttalStatus.PUBLISHED,
+                short_answer="Jobs are not a fixed cake.",
+                explanation="### The fact\nWorking people also create demand.",
+                published_at=datetime.now(UTC),
+            )
+        )
+        db.session.add(rumour)
+        db.session.commit()
+        return rumour.slug
+
+
+def test_the_browser_language_applies_until_a_choice_is_made(client):
+    assert page_language(client.get("/auth/login", headers={"Accept-Language": "ca-ES,ca"})) == "ca"
+    assert page_language(client.get("/auth/login", headers={"Accept-Language": "es"})) == "es"
+    # Nothing offered matches: the city's default.
+    assert page_language(client.get("/auth/login", headers={"Accept-Language": "de"})) == "en"
+
+
+def test_lang_switches_any_page_and_the_cookie_remembers_it(client):
+    response = client.get("/auth/login?lang=es", headers={"Accept-Language": "ca"})
+    assert page_language(response) == "es"
+    assert "rumours_lang=es" in response.headers["Set-Cookie"]
+    # Later pages, without ?lang, keep the choice over the browser's language.
+    assert page_language(client.get("/rumours/", headers={"Accept-Language": "ca"})) == "es"
+
+
+def test_an_unknown_lang_is_ignored_without_an_error(client):
+    response = client.get("/auth/login?lang=xx%00", headers={"Accept-Language": "ca"})
+    assert response.status_code == 200
+    assert page_language(response) == "ca"
+    assert "rumours_lang" not in response.headers.get("Set-Cookie", "")
+    client.set_cookie("rumours_lang", "klingon")
+    assert page_language(client.get("/auth/login", headers={"Accept-Language": "es"})) == "es"
+
+
+def test_a_logged_in_choice_becomes_the_accounts_preference(app, client, create_user):
+    user = create_user(email="laia@example.org")
+    with app.app_context():
+        assert db.session.get(User, user.id).preferred_language is None
+    login(client, "laia@example.org")
+    client.get("/?lang=ca")
+    with app.app_context():
+        assert db.session.get(User, user.id).preferred_language == "ca"
+    # On another device (no cookie), with a Spanish browser, the account's choice wins.
+    other = app.test_client()
+    login(other, "laia@example.org")
+    assert page_language(other.get("/", headers={"Accept-Language": "es"})) == "ca"
+
+
+def test_the_account_page_saves_or_clears_the_preference(app, client, create_user):
+    user = create_user(email="pau@example.org")
+    login(client, "pau@example.org")
+    page = client.get("/account/language")
+    assert page.status_code == 200
+    token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1]
+    token = token.split('"')[0]
+    response = client.post("/account/language", data={"language": "es", "csrf_token": token})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user.id).preferred_language == "es"
+    client.post("/account/language", data={"language": "", "csrf_token": token})
+    with app.app_context():
+        assert db.session.get(User, user.id).preferred_language is None
+    refused = client.post("/account/language", data={"language": "xx", "csrf_token": token})
+    assert refused.status_code == 422
+
+
+def test_a_missing_translation_says_so_and_shows_the_english(client, published_rumour):
+    response = client.get(f"/rumours/{published_rumour}?lang=ca")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page_language(response) == "ca"
+    assert "Jobs are not a fixed cake." in text
+    assert 'class="rebuttal" lang="en"' in text
+    assert 'class="notice notice-language"' in text
+    # The claim is shown as people say it in Catalan, where it has been translated.
+    assert "Ens prenen la feina." in text
+    assert '"inLanguage": "en"' in text
+    assert 'hreflang="en"' in text and 'hreflang="x-default"' in text
+
+
+def test_pages_in_english_show_no_fallback_notice(client, published_rumour):
+    text = client.get(f"/rumours/{published_rumour}?lang=en").get_data(as_text=True)
+    assert "notice-language" not in text
+    assert "They take our jobs." in text
