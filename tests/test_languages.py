@@ -10,6 +10,7 @@ from rumours.models import Rebuttal, RebuttalStatus, Rumour, RumourClaim, Rumour
 
 from .conftest import login
 
+
 def page_language(response) -> str:
     text = response.get_data(as_text=True)
     start = text.index('<html lang="') + len('<html lang="')
