@@ -7,6 +7,7 @@ import pytest
 import yaml
 from flask import render_template_string
 
+from rumours import charts
 from rumours.charts.district_shapes import DISTRICT_SHAPES, LABEL_AT, VIEWBOX
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -77,8 +78,21 @@ def parse(html: str) -> Node:
     return builder.root
 
 
+# Each macro draws the geometry its builder makes from plain rows.
+GEOMETRY = {
+    "bars": lambda rows: charts.bar_chart(charts.Bar(**row) for row in rows),
+    "mix": lambda rows: charts.outcome_mix(charts.Segment(**row) for row in rows),
+    "trend": lambda rows: charts.trend_line(charts.Point(**row) for row in rows),
+    "progress": lambda rows: charts.progress(charts.Goal(**row) for row in rows),
+    "district_map": lambda rows: charts.district_map(charts.MapDistrict(**row) for row in rows),
+}
+
+
 def render(app, macro: str, *args) -> str:
-    """The macro's HTML, rendered the way a dashboard template would call it."""
+    """The macro's HTML, rendered the way a dashboard template would call it: the rows
+    (the argument after the id, and the title if there is one) turned into geometry."""
+    at = 1 if macro == "progress" else 2
+    args = (*args[:at], GEOMETRY[macro](args[at]), *args[at + 1 :])
     source = f'{{% from "dashboard/_charts.html" import {macro} %}}{{{{ {macro}(*args) }}}}'
     with app.test_request_context():
         return render_template_string(source, args=args)

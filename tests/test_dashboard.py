@@ -244,8 +244,8 @@ def test_training_figures_equal_counts_from_the_rows(app, demo):
         TrainingSession,
         TrainingStatus,
     )
-    from rumours.reports.dashboard import training
     from rumours.reports.filters import StatsFilter
+    from rumours.reports.people import training
 
     with app.app_context():
         organisation = db.session.scalar(

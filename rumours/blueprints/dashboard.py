@@ -3,7 +3,8 @@ its members, and an agent's own figures."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
@@ -12,8 +13,25 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..charts import (
+    Bar,
+    BarChart,
+    DistrictMap,
+    Goal,
+    MapDistrict,
+    OutcomeMix,
+    Point,
+    Progress,
+    Segment,
+    TrendLine,
+    bar_chart,
+    district_map,
+    outcome_mix,
+    progress,
+    trend_line,
+)
 from ..extensions import db
-from ..models import Role, Rumour
+from ..models import Campaign, Role, Rumour
 from ..permissions import organisation_ids, statistics_scope
 from ..reports import dashboard as reports
 from ..reports.filters import (
@@ -23,9 +41,11 @@ from ..reports.filters import (
     filter_choices,
     parse_filters,
 )
+from ..reports.people import ACTIVE_DAYS
 from ..reports.stats import OUTCOME_KEYS, SETTING_KEYS, Figures, raw_figures
 from ..rules.labels import label
 from ..rules.localtime import city_today
+from ..web.templating import percent
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -73,14 +93,13 @@ def _agent_page(parsed: ParsedFilters, errors: dict):
             select(Rumour.id, Rumour.claim).where(Rumour.id.in_([k[0] for k in by_rumour]))
         ).all()
     )
-    weeks = reports.series(filters, "week", by_week)
-    charts = SimpleNamespace(
-        outcomes=_outcome_items(mine),
-        rumours=[
-            _bar(claims[k[0]], v.encounters)
+    charts = AgentCharts(
+        outcomes=_outcome_mix(mine),
+        rumours=bar_chart(
+            Bar(claims[k[0]], v.encounters)
             for k, v in sorted(by_rumour.items(), key=lambda kv: -kv[1].encounters)
-        ],
-        trend=_trend_points(weeks),
+        ),
+        trend=_trend(reports.series(filters, "week", by_week)),
     )
     return render_template(
         "dashboard/agent.html", parsed=parsed, errors=errors, totals=mine, charts=charts,
@@ -105,76 +124,100 @@ def _link(parsed: ParsedFilters, **changes) -> str:
     return url_for(".index") + "?" + urlencode(args)
 
 
-def _outcome_items(figures: Figures) -> list:
-    return [
-        SimpleNamespace(key=k, label=label(k), value=figures.outcomes[k]) for k in OUTCOME_KEYS
-    ]
+def _outcome_mix(figures: Figures) -> OutcomeMix:
+    """How conversations ended, one segment per outcome in the model's order."""
+    return outcome_mix(
+        Segment(key=k, label=label(k), value=figures.outcomes[k]) for k in OUTCOME_KEYS
+    )
 
 
-def _trend_points(weeks) -> list:
-    return [
-        SimpleNamespace(
+def _trend(weeks: list[tuple[date, Figures]]) -> TrendLine:
+    """A column per week, labelled by its Monday."""
+    return trend_line(
+        Point(
             label=format_date(monday, "d MMM"),
             title=_("week of %(day)s", day=format_date(monday, "d MMM yyyy")),
             value=value.encounters,
         )
         for monday, value in weeks
-    ]
+    )
 
 
-def _percent(part: float | None) -> str | None:
-    return None if part is None else f"{round(part * 100)} %"
+@dataclass(frozen=True)
+class CampaignChart:
+    """A campaign's card: its progress and a link to the dashboard filtered to it."""
+
+    campaign: Campaign
+    href: str
+    progress: Progress
 
 
-def _bar(label_text, value: int | None, href: str | None = None, note: str | None = None):
-    """One bar of a `bars` chart."""
-    return SimpleNamespace(label=label_text, value=value, href=href, note=note)
+@dataclass(frozen=True)
+class DashboardCharts:
+    """The dashboard's figures as chart geometry, with labels and links."""
+
+    outcomes: OutcomeMix
+    settings: BarChart
+    districts: DistrictMap
+    rumours: BarChart
+    trend: TrendLine
+    campaigns: list[CampaignChart]
+    agents: BarChart
+    funnel: BarChart
+    outcome_keys: tuple[str, ...] = OUTCOME_KEYS
+    rising_minimum: int = reports.RISING_MINIMUM
 
 
-def _charts(board: reports.Dashboard, parsed: ParsedFilters) -> SimpleNamespace:
+@dataclass(frozen=True)
+class AgentCharts:
+    """An agent's own figures as chart geometry."""
+
+    outcomes: OutcomeMix
+    rumours: BarChart
+    trend: TrendLine
+
+
+def _charts(board: reports.Dashboard, parsed: ParsedFilters) -> DashboardCharts:
     """Dashboard figures shaped for the chart macros (labels, values, links)."""
     totals = board.totals
     training = board.training
-    return SimpleNamespace(
-        outcomes=_outcome_items(totals),
-        settings=[
-            _bar(label(k), totals.settings[k])
+    return DashboardCharts(
+        outcomes=_outcome_mix(totals),
+        settings=bar_chart(
+            Bar(label(k), totals.settings[k])
             for k in sorted(SETTING_KEYS, key=lambda k: -totals.settings[k])
-        ],
-        districts=[
-            SimpleNamespace(
-                slug=d.slug, label=d.name, value=f.encounters, href=_link(parsed, district=d.slug)
-            )
+        ),
+        districts=district_map(
+            MapDistrict(d.slug, d.name, f.encounters, href=_link(parsed, district=d.slug))
             for d, f in board.districts
-        ],
-        rumours=[
-            _bar(
+        ),
+        rumours=bar_chart(
+            Bar(
                 r.rumour.claim,
                 r.figures.encounters,
                 href=_link(parsed, rumour=r.rumour.slug),
-                note=_("%(share)s open or doubting", share=_percent(r.figures.opened_share)),
+                note=_("%(share)s open or doubting", share=percent(r.figures.opened_share)),
             )
             for r in board.rumours
-        ],
-        trend=_trend_points(board.trend),
+        ),
+        trend=_trend(board.trend),
         campaigns=[
-            SimpleNamespace(
+            CampaignChart(
                 campaign=p.campaign,
                 href=_link(parsed, campaign=p.campaign.slug, **{"from": None, "to": None}),
-                items=[
-                    SimpleNamespace(label=label(key), value=value, target=target)
-                    for key, value, target in p.items()
-                ],
+                progress=progress(
+                    Goal(label(key), value, target) for key, value, target in p.items()
+                ),
             )
             for p in board.campaigns
         ],
-        agents=[_bar(label(k), v) for k, v in board.network.agents_by_status.items()],
-        funnel=[
-            _bar(_("signed up"), training.signed_up),
-            _bar(_("attended the basic training"), training.trained),
-            _bar(_("certified"), training.certified),
-            _bar(_("active in the last %(days)s days", days=reports.ACTIVE_DAYS), training.active),
-        ],
-        percent=_percent,
-        rising_minimum=reports.RISING_MINIMUM,
+        agents=bar_chart(Bar(label(k), v) for k, v in board.network.agents_by_status.items()),
+        funnel=bar_chart(
+            [
+                Bar(_("signed up"), training.signed_up),
+                Bar(_("attended the basic training"), training.trained),
+                Bar(_("certified"), training.certified),
+                Bar(_("active in the last %(days)s days", days=ACTIVE_DAYS), training.active),
+            ]
+        ),
     )

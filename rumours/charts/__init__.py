@@ -1,0 +1,46 @@
+"""Charts for the dashboard: plain figures in, geometry out (`geometry`, `district_map`),
+and the stylised city map they draw on (`district_shapes`). Pure: no request, no
+database; the chart macros in templates/dashboard/_charts.html only draw the result."""
+
+from .district_map import DistrictMap, MapDistrict, Range, district_map
+from .geometry import (
+    Axis,
+    Bar,
+    BarChart,
+    DateLabel,
+    Goal,
+    OutcomeMix,
+    Point,
+    Progress,
+    Segment,
+    Tick,
+    TrendLine,
+    axis,
+    bar_chart,
+    outcome_mix,
+    progress,
+    trend_line,
+)
+
+__all__ = [
+    "Axis",
+    "Bar",
+    "BarChart",
+    "DateLabel",
+    "DistrictMap",
+    "Goal",
+    "MapDistrict",
+    "OutcomeMix",
+    "Point",
+    "Progress",
+    "Range",
+    "Segment",
+    "Tick",
+    "TrendLine",
+    "axis",
+    "bar_chart",
+    "district_map",
+    "outcome_mix",
+    "progress",
+    "trend_line",
+]

@@ -1,75 +1,34 @@
 """The campaign dashboard's figures: the network, training, conversations and each
 campaign's progress, for one view (a `StatsFilter`). Conversation counts come from
-`stats.figures` (the summary tables); people and trainings are small tables read
-directly. The dashboard page, `/api/v1/stats` and the indicator exports all call these.
+`stats.figures` (the summary tables); people and trainings from `people`. The
+dashboard page, `/api/v1/stats` and the indicator exports all call these.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, exists, func, select
 
 from ..extensions import db
-from ..models import (
-    AgentProfile,
-    AgentStatus,
-    Campaign,
-    District,
-    Encounter,
-    Enrolment,
-    EnrolmentStatus,
-    Membership,
-    Organisation,
-    Rebuttal,
-    Rumour,
-    TrainingKind,
-    TrainingSession,
-    TrainingStatus,
-    campaign_organisations,
-)
-from ..rules.localtime import city_timezone
+from ..models import AgentProfile, Campaign, District, Rebuttal, Rumour, campaign_organisations
 from .filters import StatsFilter, add_months
-from .stats import Figures, bucket_of, figures, total
+from .people import (
+    Network,
+    Training,
+    agents_in_scope,
+    city_midnight,
+    network,
+    training,
+    trainings_held,
+)
+from .stats import OUTCOME_KEYS, Figures, bucket_of, figures, total
 
-ACTIVE_DAYS = 30
 # A rumour is "rising" in a district when heard at least this many times and at least
 # half as often again as in the period before.
 RISING_MINIMUM = 10
 RISING_RATIO = 1.5
-
-
-@dataclass
-class Network:
-    organisations: int
-    agents_by_status: dict[str, int]
-
-    @property
-    def agents(self) -> int:
-        return sum(self.agents_by_status.values())
-
-
-@dataclass
-class Training:
-    sessions: int
-    hours: float
-    places_taken: int
-    attended: int
-    attendance_recorded: int
-    signed_up: int
-    trained: int
-    certified: int
-    active: int
-
-    @property
-    def attendance_rate(self) -> float | None:
-        return self.attended / self.attendance_recorded if self.attendance_recorded else None
-
-    @property
-    def certification_rate(self) -> float | None:
-        """Certified agents among all who signed up."""
-        return self.certified / self.signed_up if self.signed_up else None
 
 
 @dataclass
@@ -83,6 +42,11 @@ class RebuttalOutcome:
     rumour: Rumour
     rebuttal: Rebuttal | None
     figures: Figures
+
+    @property
+    def shares(self) -> list[float]:
+        """Each outcome's share of these conversations, in OUTCOME_KEYS order."""
+        return [self.figures.outcomes[k] / self.figures.encounters for k in OUTCOME_KEYS]
 
 
 @dataclass
@@ -113,151 +77,6 @@ class CampaignProgress:
             ("agents_trained", self.agents_trained, c.target_agents_trained),
             ("trainings_held", self.trainings_held, c.target_trainings),
         ]
-
-
-def city_midnight(day: date) -> datetime:
-    """Midnight at the start of a city day, as an aware UTC timestamp."""
-    return datetime.combine(day, time(0), city_timezone()).astimezone(UTC)
-
-
-def agents_in_scope(filters: StatsFilter):
-    """Conditions on AgentProfile for the view's organisation and district."""
-    conditions = []
-    if filters.organisation_id is not None:
-        conditions.append(
-            exists().where(
-                Membership.user_id == AgentProfile.user_id,
-                Membership.organisation_id == filters.organisation_id,
-            )
-        )
-    if filters.district_id is not None:
-        conditions.append(AgentProfile.district_id == filters.district_id)
-    return conditions
-
-
-def network(filters: StatsFilter) -> Network:
-    """Organisations in the network and agents by status (today, within the view's
-    organisation and district)."""
-    if filters.organisation_id is not None:
-        organisations = 1
-    else:
-        query = select(func.count()).select_from(Organisation).where(Organisation.active)
-        if filters.district_id is not None:
-            query = query.where(Organisation.district_id == filters.district_id)
-        organisations = db.session.scalar(query)
-    counts = dict(
-        db.session.execute(
-            select(AgentProfile.status, func.count())
-            .where(*agents_in_scope(filters))
-            .group_by(AgentProfile.status)
-        ).all()
-    )
-    return Network(
-        organisations=organisations,
-        agents_by_status={s.value: counts.get(s, 0) for s in AgentStatus},
-    )
-
-
-def _sessions_in_period(filters: StatsFilter):
-    conditions = [
-        TrainingSession.status == TrainingStatus.SCHEDULED,
-        TrainingSession.starts_at >= city_midnight(filters.start),
-        TrainingSession.starts_at < city_midnight(filters.end + timedelta(days=1)),
-    ]
-    if filters.district_id is not None:
-        conditions.append(TrainingSession.district_id == filters.district_id)
-    if filters.organisation_id is not None:
-        # An organisation's trainings: those at least one of its agents attended.
-        conditions.append(
-            exists().where(
-                Enrolment.session_id == TrainingSession.id,
-                Enrolment.attended.is_(True),
-                Membership.user_id == Enrolment.agent_id,
-                Membership.organisation_id == filters.organisation_id,
-            )
-        )
-    return conditions
-
-
-def trainings_held(filters: StatsFilter, now: datetime | None = None) -> list[TrainingSession]:
-    """Sessions held in the period (not cancelled, already over); for an organisation,
-    those its agents attended."""
-    now = now or datetime.now(UTC)
-    return list(
-        db.session.scalars(
-            select(TrainingSession)
-            .where(*_sessions_in_period(filters), TrainingSession.ends_at <= now)
-            .order_by(TrainingSession.starts_at)
-        )
-    )
-
-
-def training(filters: StatsFilter, now: datetime | None = None) -> Training:
-    """Sessions and hours held in the period, places taken and attendance, and the
-    funnel from sign-up to trained, certified and active in the last 30 days."""
-    now = now or datetime.now(UTC)
-    sessions = trainings_held(filters, now)
-    ids = [s.id for s in sessions]
-    enrolment_scope = [Enrolment.session_id.in_(ids), Enrolment.status == EnrolmentStatus.ENROLLED]
-    if filters.organisation_id is not None:
-        enrolment_scope.append(
-            exists().where(
-                Membership.user_id == Enrolment.agent_id,
-                Membership.organisation_id == filters.organisation_id,
-            )
-        )
-    places, attended, recorded = db.session.execute(
-        select(
-            func.count(),
-            func.count().filter(Enrolment.attended.is_(True)),
-            func.count().filter(Enrolment.attended.is_not(None)),
-        ).where(*enrolment_scope)
-    ).one()
-    scope = agents_in_scope(filters)
-    signed_up = db.session.scalar(select(func.count()).select_from(AgentProfile).where(*scope))
-    trained = db.session.scalar(
-        select(func.count())
-        .select_from(AgentProfile)
-        .where(
-            *scope,
-            exists()
-            .where(
-                Enrolment.agent_id == AgentProfile.user_id,
-                Enrolment.attended.is_(True),
-                TrainingSession.id == Enrolment.session_id,
-                TrainingSession.kind == TrainingKind.BASIC,
-            ),
-        )
-    )
-    certified = db.session.scalar(
-        select(func.count())
-        .select_from(AgentProfile)
-        .where(*scope, AgentProfile.status == AgentStatus.CERTIFIED)
-    )
-    since = now - timedelta(days=ACTIVE_DAYS)
-    # One index probe per agent (encounters by agent and time), not a scan of a month.
-    active = db.session.scalar(
-        select(func.count())
-        .select_from(AgentProfile)
-        .where(
-            *scope,
-            exists().where(
-                Encounter.agent_id == AgentProfile.user_id, Encounter.occurred_at >= since
-            ),
-        )
-    )
-    hours = sum((s.ends_at - s.starts_at).total_seconds() for s in sessions) / 3600
-    return Training(
-        sessions=len(sessions),
-        hours=round(hours, 1),
-        places_taken=places,
-        attended=attended,
-        attendance_recorded=recorded,
-        signed_up=signed_up,
-        trained=trained,
-        certified=certified,
-        active=active,
-    )
 
 
 def by_district(filters: StatsFilter) -> list[tuple[District, Figures]]:
@@ -403,6 +222,12 @@ class Dashboard:
     rebuttals: list[RebuttalOutcome]
     rising: list[Rising]
     campaigns: list[CampaignProgress]
+
+    @property
+    def change(self) -> float | None:
+        """Conversations against the period before, as a fraction (None with none then)."""
+        now, before = self.totals.encounters, self.previous_totals.encounters
+        return (now - before) / before if before else None
 
 
 def dashboard(filters: StatsFilter, now: datetime | None = None) -> Dashboard:
