@@ -8,6 +8,7 @@ from rumours.extensions import Base, db
 from rumours.models import (
     AgentProfile,
     AgentStatus,
+    Campaign,
     Encounter,
     EncounterRumour,
     Membership,
@@ -18,8 +19,10 @@ from rumours.models import (
     Rumour,
     RumourStatus,
     Theme,
+    TrainingSession,
     User,
 )
+from rumours.seeding.common import load_yaml
 
 from .conftest import login
 
@@ -173,6 +176,42 @@ def test_extra_encounters_are_added_in_bulk(app, runner):
         newest = db.session.scalars(db.select(Encounter).order_by(Encounter.id.desc()).limit(5))
         for encounter in newest:
             assert encounter.occurred_at.tzinfo is not None and encounter.rumour_links
+
+
+def test_the_demo_is_loaded_from_the_seed_files(app, runner):
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    accounts = load_yaml("accounts.yaml")
+    campaigns = {c["slug"]: c for c in load_yaml("campaigns.yaml")}
+    trainings = load_yaml("trainings.yaml")
+    with app.app_context():
+        for key, role in (("coordinator", Role.COORDINATOR), ("member", Role.MEMBER)):
+            user = db.session.execute(
+                db.select(User).where(User.email == accounts[key]["email"])
+            ).scalar_one()
+            assert (user.name, user.role) == (accounts[key]["name"], role)
+        agent = db.session.execute(
+            db.select(User).where(User.email == accounts["agent"]["email"])
+        ).scalar_one()
+        assert sorted(lang.language for lang in agent.agent_profile.languages) == sorted(
+            accounts["agent"]["languages"]
+        )
+        assert db.session.scalar(db.select(func.count()).select_from(AgentProfile)) == 1 + sum(
+            accounts["agent_statuses"].values()
+        )
+        for campaign in db.session.scalars(db.select(Campaign)):
+            spec = campaigns.pop(campaign.slug)
+            assert (campaign.name, campaign.starts_on, campaign.target_encounters) == (
+                spec["name"],
+                spec["starts_on"],
+                spec["target_encounters"],
+            )
+            assert {r.theme.value for r in campaign.rumours} <= set(spec["themes"])
+            assert {o.type.value for o in campaign.organisations} <= set(spec["organisation_types"])
+        assert campaigns == {}
+        sessions = db.session.scalars(db.select(TrainingSession)).all()
+        assert {s.title for s in sessions} == {k["title"] for k in trainings["kinds"]}
+        assert {s.venue for s in sessions} <= {v["name"] for v in trainings["venues"]}
+        assert {s.trainer for s in sessions} <= set(trainings["trainers"])
 
 
 def test_seed_refuses_production(tmp_path, monkeypatch):

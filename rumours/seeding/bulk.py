@@ -1,0 +1,202 @@
+"""Bulk loading of generated encounters: the driver's fastest path (executemany on
+SQLite, COPY on PostgreSQL), the summary tables kept in step, and
+`add_synthetic_encounters` for `flask seed --encounters N` (millions must work)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+
+from .. import summaries
+from ..extensions import db
+from ..models import Encounter, EncounterRumour
+from .generator import EncounterContext, generate_encounters, load_context
+
+ENCOUNTER_COLUMNS = (
+    "id",
+    "client_uuid",
+    "content_hash",
+    "agent_id",
+    "organisation_id",
+    "occurred_at",
+    "local_day",
+    "district_id",
+    "neighbourhood_id",
+    "setting",
+    "people_reached",
+    "outcome",
+    "notes",
+    "campaign_id",
+    "created_at",
+)
+LINK_COLUMNS = ("encounter_id", "rumour_id", "rebuttal_id")
+# Above this many rows, bulk loads rebuild the secondary indexes once at the end.
+REBUILD_INDEXES_FROM = 100_000
+
+
+def bulk_insert_encounters(
+    rows: Iterator[tuple[tuple, list]],
+    total: int,
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = 50_000,
+) -> int:
+    """Write generated encounters in large batches with the driver's fastest path
+    (executemany on SQLite, COPY on PostgreSQL). Commits per batch; returns rows written."""
+    dialect = db.engine.dialect.name
+    written = 0
+    batch: list[tuple[tuple, list]] = []
+    encounter_columns = ", ".join(ENCOUNTER_COLUMNS)
+    link_columns = ", ".join(LINK_COLUMNS)
+
+    def flush_batch(conn) -> None:
+        nonlocal written
+        if dialect == "postgresql":
+            # Reserve a block of ids: nothing else inserts encounters meanwhile.
+            conn.execute(text("LOCK TABLE encounters IN EXCLUSIVE MODE"))
+        start = (
+            conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM encounters")).scalar() or 0
+        ) + 1
+        encounter_rows, link_rows = [], []
+        for eid, (row, links) in enumerate(batch, start=start):
+            encounter_rows.append((eid, *row))
+            link_rows.extend((eid, rumour_id, rebuttal_id) for rumour_id, rebuttal_id in links)
+        raw = conn.connection.dbapi_connection
+        if dialect == "postgresql":
+            with raw.cursor() as cursor:
+                with cursor.copy(f"COPY encounters ({encounter_columns}) FROM STDIN") as copy:
+                    for row in encounter_rows:
+                        copy.write_row(row)
+                with cursor.copy(f"COPY encounter_rumours ({link_columns}) FROM STDIN") as copy:
+                    for row in link_rows:
+                        copy.write_row(row)
+            conn.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('encounters', 'id'), "
+                    "(SELECT MAX(id) FROM encounters))"
+                )
+            )
+        else:
+            cursor = raw.cursor()
+            cursor.executemany(
+                f"INSERT INTO encounters ({encounter_columns}) VALUES "
+                f"({', '.join('?' * len(ENCOUNTER_COLUMNS))})",
+                encounter_rows,
+            )
+            cursor.executemany(
+                f"INSERT INTO encounter_rumours ({link_columns}) VALUES (?, ?, ?)", link_rows
+            )
+            cursor.close()
+        if not rebuild:
+            summaries.add_encounters(conn, start, start + len(batch) - 1)
+        loaded.append((start, start + len(batch) - 1))
+        written += len(batch)
+        if progress:
+            progress(len(batch))
+        batch.clear()
+
+    # The session's own connection: the caller's transaction rules apply (and tests
+    # that roll back see the rows disappear too).
+    rebuild = total >= REBUILD_INDEXES_FROM
+    loaded: list[tuple[int, int]] = []
+    conn = db.session.connection()
+    if dialect == "sqlite":
+        # A large page cache keeps the indexes in memory while rows pour in.
+        conn.exec_driver_sql("PRAGMA cache_size=-262144")
+    if rebuild:
+        # One transaction for everything: dropping the secondary indexes and
+        # building them once at the end is several times faster than updating
+        # them row by row; DDL is transactional on both databases, so an interrupted
+        # load leaves the schema as it was.
+        # The first batch goes in before the indexes are dropped: its INSERT opens
+        # the transaction (Python's sqlite3 would otherwise run DDL in autocommit).
+        indexes = [*Encounter.__table__.indexes, *EncounterRumour.__table__.indexes]
+        dropped = False
+        for item in rows:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                flush_batch(conn)
+                if not dropped:
+                    for index in indexes:
+                        index.drop(conn)
+                    dropped = True
+        if batch:
+            flush_batch(conn)
+        if dropped:
+            for index in indexes:
+                index.create(conn)
+        if loaded:
+            # One pass over the whole load for the summary tables, not one per batch.
+            summaries.add_encounters(conn, loaded[0][0], loaded[-1][1])
+        db.session.commit()
+    else:
+        for item in rows:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                flush_batch(conn)
+                db.session.commit()
+                conn = db.session.connection()
+        if batch:
+            flush_batch(conn)
+        db.session.commit()
+    if dialect == "sqlite":
+        db.session.connection().exec_driver_sql("PRAGMA cache_size=-2000")
+        db.session.commit()
+    return written
+
+
+def _random_uuids(rng: random.Random) -> Callable[[int], uuid.UUID]:
+    return lambda _i: uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def _produce(ctx: EncounterContext, seed: int, count: int, queue, chunk: int) -> None:
+    """Child process: generate rows and hand them over in chunks (None ends)."""
+    rng = random.Random(seed)
+    buffer = []
+    for item in generate_encounters(ctx, rng, count, _random_uuids(rng)):
+        buffer.append(item)
+        if len(buffer) >= chunk:
+            queue.put(buffer)
+            buffer = []
+    if buffer:
+        queue.put(buffer)
+    queue.put(None)
+
+
+def _drain(queue) -> Iterator[tuple[tuple, list]]:
+    while (chunk := queue.get()) is not None:
+        yield from chunk
+
+
+def add_synthetic_encounters(
+    count: int, progress: Callable[[int], None] | None = None, seed: int | None = None
+) -> int:
+    """Add `count` random encounters over the past year (for load and dashboard tests).
+
+    Large loads generate rows in a second process while this one writes, so the
+    two cores work at once.
+    """
+    today = datetime.now(UTC).date()
+    rng = random.Random(seed)
+    ctx = load_context(today - timedelta(days=365), today - timedelta(days=1), rng)
+    db.session.commit()
+    if count < REBUILD_INDEXES_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return bulk_insert_encounters(
+            generate_encounters(ctx, rng, count, _random_uuids(rng)), count, progress
+        )
+    fork = multiprocessing.get_context("fork")
+    queue = fork.Queue(maxsize=4)
+    producer = fork.Process(
+        target=_produce, args=(ctx, rng.getrandbits(64), count, queue, 10_000), daemon=True
+    )
+    producer.start()
+    try:
+        return bulk_insert_encounters(_drain(queue), count, progress)
+    finally:
+        if producer.is_alive():
+            producer.terminate()
+        producer.join()
