@@ -12,8 +12,8 @@ from ..extensions import db
 from ..models import DEMO_KEY, Encounter, SiteSetting
 from .bulk import bulk_insert_encounters
 from .campaigns import seed_campaigns
-from .catalogue import seed_rumours
-from .common import DEMO_NAMESPACE, SeedRefused, load_yaml
+from .catalogue import seed_rumours, seed_translations
+from .common import DEMO_NAMESPACE, SEEDS_DIR, SeedRefused, load_yaml
 from .generator import generate_encounters, load_context
 from .people import PasswordCache, seed_people
 from .places import seed_districts, seed_organisations
@@ -47,6 +47,9 @@ def seed_demo() -> None:
     seed_districts(districts)
     seed_organisations(load_yaml("organisations.yaml"))
     seed_rumours(load_yaml("rumours.yaml"))
+    for language in current_app.config["LANGUAGES"]:
+        if (SEEDS_DIR / f"rumours.{language}.yaml").exists():
+            seed_translations(language, load_yaml(f"rumours.{language}.yaml"))
     seed_trainings(plan, load_yaml("trainings.yaml"))
     seed_people(
         plan, PasswordCache(), load_yaml("accounts.yaml"), load_yaml("people.yaml"), districts

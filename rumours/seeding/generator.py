@@ -122,9 +122,11 @@ def load_context(start: date, end: date, rng: random.Random) -> EncounterContext
     )
     if not published:
         raise RuntimeError("No rumours: load the demo seed before adding encounters.")
+    # The first published rebuttal of each rumour (its source language's current version;
+    # translations come later), so adding a language does not move the demo's figures.
     rebuttal_of = dict(
         db.session.execute(
-            db.select(Rebuttal.rumour_id, func.max(Rebuttal.id))
+            db.select(Rebuttal.rumour_id, func.min(Rebuttal.id))
             .where(Rebuttal.status == RebuttalStatus.PUBLISHED)
             .group_by(Rebuttal.rumour_id)
         ).all()
