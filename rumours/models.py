@@ -232,9 +232,6 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
 
 class AgentProfile(db.Model):
     """What makes a user an anti-rumour agent: lifecycle, district, languages."""

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
-from .models import Encounter, Organisation, Role, User
+from .models import Campaign, Encounter, Organisation, Role, User
 
 
 def role_required(*roles: Role) -> Callable:
@@ -57,9 +57,16 @@ def can_view_encounter(user: User, encounter: Encounter) -> bool:
     )
 
 
-def can_edit_catalogue(user: User) -> bool:
-    """Only coordinators curate rumours, rebuttals and sources."""
-    return user.is_authenticated and user.role is Role.COORDINATOR
+def sees_all_campaigns(user: User) -> bool:
+    """Coordinators and agents see every campaign; members only some."""
+    return user.role in (Role.COORDINATOR, Role.AGENT)
+
+
+def can_view_campaign(user: User, campaign: Campaign) -> bool:
+    """Coordinators and agents see every campaign; members those of their organisations."""
+    if sees_all_campaigns(user):
+        return True
+    return bool(organisation_ids(user) & {o.id for o in campaign.organisations})
 
 
 def can_view_statistics(user: User, organisation_id: int | None) -> bool:

@@ -58,10 +58,10 @@ def test_a_change_needs_a_reason_and_a_valid_transition(app, client, create_user
     agent = create_user(Role.AGENT, status=AgentStatus.CERTIFIED)
     login(client, coordinator.email)
     response = act(client, agent.id, "pause", reason="")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Give a reason." in response.get_data(as_text=True)
     response = act(client, agent.id, "approve")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Only applicants can be approved." in response.get_data(as_text=True)
     assert status_of(app, agent.id) is AgentStatus.CERTIFIED
 

@@ -16,7 +16,8 @@ from rumours.models import (
     RumourStatus,
     Theme,
 )
-from rumours.services.campaigns import CampaignError, create_campaign, update_campaign
+from rumours.rules.errors import DomainError
+from rumours.services.campaigns import create_campaign, update_campaign
 
 from .conftest import csrf_from, login
 
@@ -199,7 +200,7 @@ def test_inverted_period_shows_the_error_next_to_the_last_day_and_keeps_what_was
             organisations=[str(market.id)],
         ),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert re.search(
         r'id="ends_on"[^>]*>\s*<ul class="errors" id="ends_on-errors">\s*'
@@ -219,7 +220,7 @@ def test_inverted_period_shows_the_error_next_to_the_last_day_and_keeps_what_was
 def test_a_missing_name_and_dates_are_refused(client, create_user):
     login(client, create_user(Role.COORDINATOR).email)
     response = post_form(client, "/campaigns/new", form(name="", starts_on="", ends_on="soon"))
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     for field in ("name", "starts_on", "ends_on"):
         assert f'id="{field}-errors"' in page
@@ -310,13 +311,13 @@ def test_service_checks_the_rules_and_slugs(app, create_rumour):
         )
         assert (new.slug, new.description) == ("new-campaign", "")
         assert accented.slug == "tardor-als-mercats-2026"
-        with pytest.raises(CampaignError) as error:
+        with pytest.raises(DomainError) as error:
             update_campaign(new, actor=None, ends_on=TODAY - timedelta(days=1))
         assert error.value.field == "ends_on"
-        with pytest.raises(CampaignError) as error:
+        with pytest.raises(DomainError) as error:
             update_campaign(new, actor=None, target_encounters=-1)
         assert error.value.field == "target_encounters"
-        with pytest.raises(CampaignError) as error:
+        with pytest.raises(DomainError) as error:
             update_campaign(new, actor=None, rumour_ids=[123456])
         assert error.value.field == "rumours"
         db.session.rollback()

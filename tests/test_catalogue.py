@@ -303,7 +303,8 @@ def test_review_due_shows_on_the_coordinators_list_and_rumour(app, coordinator):
 
 
 def test_service_refuses_publication_without_sources(app, create_user):
-    from rumours.services.catalogue import CatalogueError, create_rumour
+    from rumours.rules.errors import DomainError
+    from rumours.services.catalogue import create_rumour
     from rumours.services.catalogue import publish as publish_service
 
     user = create_user(Role.COORDINATOR)
@@ -314,7 +315,7 @@ def test_service_refuses_publication_without_sources(app, create_user):
             claim="Claim",
             theme=next(iter(__import__("rumours.models", fromlist=["Theme"]).Theme)),
         )
-        with pytest.raises(CatalogueError) as error:
+        with pytest.raises(DomainError) as error:
             publish_service(rumour, "en", RebuttalInput("Short", "Long", None, []), actor=user)
         assert "sources" in error.value.fields
         db.session.rollback()

@@ -19,7 +19,8 @@ from rumours.models import (
     Role,
     Setting,
 )
-from rumours.services.encounters import EncounterData, log_encounter
+from rumours.rules.encounters import EncounterData
+from rumours.services.encounters import log_encounter
 
 from .conftest import csrf_from, login
 from .test_api_encounters import add_catalogue

@@ -82,7 +82,7 @@ def test_agent_erases_themselves_and_encounters_stay_anonymous(
     login(client, agent.email)
     page = client.get("/me/data")
     wrong = client.post("/me/erase", data={"confirm": "yes", "csrf_token": csrf_from(page)})
-    assert wrong.status_code == 400
+    assert wrong.status_code == 422
     assert "Type ERASE to confirm." in wrong.get_data(as_text=True)
     response = client.post("/me/erase", data={"confirm": "ERASE", "csrf_token": csrf_from(page)})
     assert response.status_code == 302

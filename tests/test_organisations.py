@@ -42,7 +42,7 @@ def test_coordinator_creates_edits_and_manages_members(app, client, create_user)
         assert organisation.type is OrganisationType.NGO and organisation.active is False
 
     bad = client.post(url, data={"email": "nobody@example.org", "csrf_token": csrf_from(page)})
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     assert "No account uses this e-mail" in bad.get_data(as_text=True)
     assert (
         client.post(
@@ -66,7 +66,7 @@ def test_bad_input_is_refused_next_to_the_field(app, client, create_user):
         "/organisations/new",
         data={**form(name="", contact_email="not-mail"), "csrf_token": csrf_from(page)},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     text = response.get_data(as_text=True)
     assert 'id="name-errors"' in text and 'id="contact_email-errors"' in text
     with app.app_context():

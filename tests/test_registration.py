@@ -96,7 +96,7 @@ def test_bad_sign_up_shows_the_message_next_to_the_field_and_creates_nothing(
 ):
     district = create_district()
     response = sign_up(client, district, **overrides)
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'class="errors"' in page and field_message in page
     assert users(app) == 0
@@ -106,7 +106,7 @@ def test_duplicate_email_is_refused(app, client, create_district, create_user):
     district = create_district()
     create_user(Role.AGENT, email="laia@example.org")
     response = sign_up(client, district, email="Laia@Example.org")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Someone has already signed up with this e-mail." in response.get_data(as_text=True)
     assert users(app) == 1
 
@@ -137,7 +137,7 @@ def test_invitation_link_is_single_use_expires_and_approves(
     assert 'value="joan@example.org"' in client.get(url).get_data(as_text=True)
     # The link is for one address only.
     wrong = sign_up(client, district, url=url, email="other@example.org")
-    assert wrong.status_code == 400
+    assert wrong.status_code == 422
     assert "This invitation is for joan@example.org." in wrong.get_data(as_text=True)
     assert sign_up(client, district, url=url, email="joan@example.org").status_code == 302
     with app.app_context():

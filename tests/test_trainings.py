@@ -178,7 +178,7 @@ def test_capacity_cannot_drop_below_enrolments_and_raising_it_promotes(
     login(client, coordinator.email)
     edit = f"/trainings/{session_id}/edit"
     response = post(client, edit, session_form(capacity="1"), edit)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "2 agents are already enrolled" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(TrainingSession, session_id).capacity == 2
@@ -196,10 +196,10 @@ def test_attendance_only_for_enrolled_agents(app, client, create_user, create_tr
     login(client, coordinator.email)
     url = f"/trainings/{session_id}/attendance"
     response = post(client, url, {"attended": ["999999"]}, url)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "only be taken for agents enrolled" in response.get_data(as_text=True)
     response = post(client, url, {"attended": ["abc"]}, url)
-    assert response.status_code == 400
+    assert response.status_code == 422
     with app.app_context():
         assert db.session.scalar(db.select(Enrolment.attended)) is None
         assert db.session.get(AgentProfile, agent.id).status is AgentStatus.IN_TRAINING
@@ -213,7 +213,7 @@ def test_validation_messages_on_the_session_form(client, create_user):
         session_form(ends_at="2030-03-02T09:00", capacity="0"),
         "/trainings/new",
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "Number must be between 1 and 500." in page
 
@@ -223,7 +223,7 @@ def test_end_before_start_is_refused(app, client, create_user):
     response = post(
         client, "/trainings/new", session_form(ends_at="2030-03-02T09:00"), "/trainings/new"
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "The end must be after the start." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(TrainingSession)) == 0

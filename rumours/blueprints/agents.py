@@ -30,9 +30,10 @@ from ..permissions import can_view_agent, organisation_ids, role_required
 from ..reports import agents as reports
 from ..rules.labels import AGENT_LANGUAGES, label
 from ..services import record_audit
-from ..services.agents import AgentError, apply_action, create_invitation
+from ..services.agents import apply_action, create_invitation
 from ..services.agents import erase_agent as erase_agent_service
 from ..services.trainings import apply_lapses
+from ..web.binding import form_status, refused
 from ..web.downloads import json_download
 
 bp = Blueprint("agents", __name__, url_prefix="/agents")
@@ -111,17 +112,13 @@ def change(agent_id: int):
     agent = agent_or_404(agent_id)
     form = ReasonForm()
     if form.validate_on_submit():
-        try:
+        with refused(form, default="action"):
             apply_action(
                 agent.agent_profile,
                 form.action.data,
                 actor=current_user,
                 reason=form.reason.data.strip(),
             )
-        except AgentError as error:
-            db.session.rollback()
-            getattr(form, error.field or "action").errors.append(error.message)
-        else:
             db.session.commit()
             flash(
                 _(
@@ -135,7 +132,7 @@ def change(agent_id: int):
     record = reports.agent_record(agent)
     return render_template(
         "agents/show.html", record=record, action_form=form, languages=AGENT_LANGUAGES
-    ), 400
+    ), form_status(form)
 
 
 @bp.route("/invitations", methods=["GET", "POST"])
@@ -144,20 +141,12 @@ def invitations():
     """Coordinators: create a single-use sign-up link that expires."""
     form = InvitationForm()
     link = None
-    status = 200
     if form.validate_on_submit():
-        try:
+        with refused(form, default="email"):
             token = create_invitation(form.email.data, actor=current_user)
-        except AgentError as error:
-            db.session.rollback()
-            form.email.errors.append(error.message)
-            status = 400
-        else:
             db.session.commit()
             link = url_for("register.register_invited", token=token, _external=True)
-    elif form.is_submitted():
-        status = 400
-    return render_template("agents/invitations.html", form=form, link=link), status
+    return render_template("agents/invitations.html", form=form, link=link), form_status(form)
 
 
 @bp.route("/certifications", methods=["GET", "POST"])
@@ -224,5 +213,5 @@ def data(agent_id: int):
         )
         return redirect(url_for(".index"))
     return render_template("agents/data.html", agent=agent, form=form, export_form=ExportForm()), (
-        400 if form.is_submitted() else 200
+        form_status(form)
     )

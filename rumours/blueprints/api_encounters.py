@@ -10,26 +10,15 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..reports.encounters import own_encounters_page
-from ..services.encounters import (
-    EncounterInvalid,
-    NotAllowed,
-    encounter_as_dict,
-    encounter_from_json,
-    is_certified_agent,
-    log_encounter,
-)
+from ..rules.encounters import encounter_from_json, is_certified_agent
+from ..rules.errors import DomainError, NotAllowed
+from ..services.encounters import encounter_as_dict, log_encounter
+from ..web.errors import api_error, render_error
 
 bp = Blueprint("api_encounters", __name__, url_prefix="/api/v1")
 
 # One encounter is a few hundred bytes; refuse anything far larger before parsing it.
 MAX_ENCOUNTER_BODY = 16 * 1024
-
-
-def api_error(status: int, message: str, fields: dict | None = None):
-    body = {"error": message}
-    if fields is not None:
-        body["fields"] = fields
-    return jsonify(body), status
 
 
 def api_login_required(view: Callable) -> Callable:
@@ -38,7 +27,7 @@ def api_login_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            return api_error(401, _("Please log in."))
+            return render_error(401, _("Please log in."))
         return view(*args, **kwargs)
 
     return wrapped
@@ -52,19 +41,15 @@ def create_encounter():
         abort(413)
     request.max_content_length = MAX_ENCOUNTER_BODY
     if not is_certified_agent(current_user):
-        return api_error(403, _("Only certified agents can log conversations."))
+        return api_error(NotAllowed(_("Only certified agents can log conversations.")))
     payload = request.get_json(force=True, silent=True)
     if payload is None:
-        return api_error(400, _("The body is not valid JSON."))
+        return render_error(400, _("The body is not valid JSON."))
     try:
         client_uuid, data = encounter_from_json(payload)
         encounter, created = log_encounter(actor=current_user, client_uuid=client_uuid, data=data)
-    except EncounterInvalid as error:
-        db.session.rollback()
-        return api_error(422, error.message, error.fields)
-    except NotAllowed as error:
-        db.session.rollback()
-        return api_error(403, str(error))
+    except DomainError as error:
+        return api_error(error)
     # Serialise before the commit expires the loaded objects (saves a dozen queries).
     body = encounter_as_dict(encounter)
     location = url_for("encounters.edit", encounter_id=encounter.id)

@@ -2,9 +2,9 @@
 
 from flask import Blueprint, render_template, request
 
-from ..extensions import db
-from ..models import AuditEntry, Role
+from ..models import Role
 from ..permissions import role_required
+from ..reports.audit import audit_page
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -13,10 +13,5 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 @role_required(Role.COORDINATOR)
 def index():
     """Coordinators: the newest audit entries first, paginated."""
-    page = db.paginate(
-        db.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()),
-        page=request.args.get("page", 1, type=int),
-        per_page=50,
-        error_out=False,
-    )
+    page = audit_page(request.args.get("page", 1, type=int))
     return render_template("audit/index.html", page=page)

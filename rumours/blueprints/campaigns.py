@@ -1,102 +1,35 @@
 """Campaigns: coordinators start and edit them; agents and coordinators see them all,
 organisation members those their organisation takes part in."""
 
-from dataclasses import dataclass
-from datetime import date
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func
 
 from ..extensions import db
 from ..forms.campaigns import CampaignForm
 from ..forms.fields import options
-from ..models import (
-    Campaign,
-    Organisation,
-    Role,
-    Rumour,
-    RumourStatus,
-    User,
-    campaign_organisations,
-    campaign_rumours,
+from ..models import Campaign, Role, RumourStatus, User
+from ..permissions import can_view_campaign, organisation_ids, role_required, sees_all_campaigns
+from ..reports.campaigns import (
+    CURRENT,
+    ENDED,
+    UPCOMING,
+    campaign_rows,
+    form_organisations,
+    form_rumours,
+    status_of,
 )
-from ..permissions import organisation_ids, role_required
 from ..reports.dashboard import campaign_progress
 from ..reports.filters import StatsFilter
 from ..rules.labels import label
 from ..rules.localtime import city_today
-from ..services.campaigns import TARGETS, CampaignError, create_campaign, update_campaign
+from ..services.campaigns import TARGETS, create_campaign, update_campaign
+from ..web.binding import form_status, refused
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
-
-CURRENT, UPCOMING, ENDED = "current", "upcoming", "ended"
-
-
-@dataclass(frozen=True)
-class CampaignRow:
-    campaign: Campaign
-    status: str
-    rumours: int
-    organisations: int
-
-
-def status_of(campaign: Campaign, today: date) -> str:
-    if campaign.starts_on > today:
-        return UPCOMING
-    return ENDED if campaign.ends_on < today else CURRENT
-
-
-def sees_all_campaigns(user: User) -> bool:
-    return user.role in (Role.COORDINATOR, Role.AGENT)
-
-
-def can_view_campaign(user: User, campaign: Campaign) -> bool:
-    """Coordinators and agents see every campaign; members those of their organisations."""
-    if sees_all_campaigns(user):
-        return True
-    return bool(organisation_ids(user) & {o.id for o in campaign.organisations})
-
-
-def campaign_rows(user: User, today: date) -> list[CampaignRow]:
-    """The campaigns `user` may see: running now, then upcoming (soonest first), then ended
-    (latest first), with how many rumours (published ones, unless a coordinator asks) and
-    organisations each has."""
-    focus = (
-        db.select(func.count())
-        .select_from(campaign_rumours)
-        .where(campaign_rumours.c.campaign_id == Campaign.id)
-    )
-    if user.role is not Role.COORDINATOR:
-        focus = focus.join(Rumour, Rumour.id == campaign_rumours.c.rumour_id).where(
-            Rumour.status == RumourStatus.PUBLISHED
-        )
-    taking_part = (
-        db.select(func.count())
-        .select_from(campaign_organisations)
-        .where(campaign_organisations.c.campaign_id == Campaign.id)
-    )
-    query = db.select(
-        Campaign,
-        focus.correlate(Campaign).scalar_subquery(),
-        taking_part.correlate(Campaign).scalar_subquery(),
-    ).order_by(Campaign.starts_on, Campaign.id)
-    if not sees_all_campaigns(user):
-        query = query.where(
-            Campaign.organisations.any(Organisation.id.in_(organisation_ids(user) or {0}))
-        )
-    rows = [CampaignRow(c, status_of(c, today), r, o) for c, r, o in db.session.execute(query)]
-    order = {CURRENT: 0, UPCOMING: 1, ENDED: 2}
-    return sorted(
-        rows,
-        key=lambda row: (
-            order[row.status],
-            -row.campaign.ends_on.toordinal() if row.status == ENDED else 0,
-        ),
-    )
 
 
 def campaign_or_404(slug: str) -> Campaign:
@@ -116,11 +49,6 @@ def campaign_form(campaign: Campaign | None = None) -> CampaignForm:
     if campaign is not None and not form.is_submitted():
         form.rumours.data = sorted(chosen_rumours)
         form.organisations.data = sorted(chosen_organisations)
-    rumours = db.session.scalars(
-        db.select(Rumour)
-        .where((Rumour.status != RumourStatus.ARCHIVED) | Rumour.id.in_(chosen_rumours or {0}))
-        .order_by((Rumour.status != RumourStatus.PUBLISHED), Rumour.claim)
-    )
     form.rumours.choices = options(
         (
             r.id,
@@ -128,15 +56,11 @@ def campaign_form(campaign: Campaign | None = None) -> CampaignForm:
             if r.status is RumourStatus.PUBLISHED
             else _("%(claim)s (not published)", claim=r.claim),
         )
-        for r in rumours
-    )
-    organisations = db.session.scalars(
-        db.select(Organisation)
-        .where(Organisation.active | Organisation.id.in_(chosen_organisations or {0}))
-        .order_by(Organisation.name)
+        for r in form_rumours(chosen_rumours)
     )
     form.organisations.choices = options(
-        (o.id, o.name if o.active else _("%(name)s (inactive)", name=o.name)) for o in organisations
+        (o.id, o.name if o.active else _("%(name)s (inactive)", name=o.name))
+        for o in form_organisations(chosen_organisations)
     )
     return form
 
@@ -151,10 +75,6 @@ def campaign_fields(form: CampaignForm) -> dict:
         "organisation_ids": form.organisations.data or [],
         **{key: getattr(form, key).data for key in TARGETS},
     }
-
-
-def show_error(form: CampaignForm, error: CampaignError) -> None:
-    getattr(form, error.field or "name").errors.append(error.message)
 
 
 def show_context(campaign: Campaign, user: User) -> dict:
@@ -204,7 +124,11 @@ def show_context(campaign: Campaign, user: User) -> dict:
 @login_required
 def index():
     """Logged-in users: the campaigns they may see, running ones first."""
-    rows = campaign_rows(current_user, city_today())
+    rows = campaign_rows(
+        city_today(),
+        within=None if sees_all_campaigns(current_user) else organisation_ids(current_user),
+        drafts=current_user.role is Role.COORDINATOR,
+    )
     return render_template(
         "campaigns/index.html",
         groups=[
@@ -222,18 +146,12 @@ def new():
     """Coordinators: start a campaign."""
     form = campaign_form()
     if form.validate_on_submit():
-        try:
+        with refused(form, default="name"):
             campaign = create_campaign(actor=current_user, **campaign_fields(form))
-        except CampaignError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
             db.session.commit()
             flash(_("Campaign created."), "success")
             return redirect(url_for(".show", slug=campaign.slug))
-    return render_template("campaigns/form.html", form=form, campaign=None), (
-        400 if form.is_submitted() else 200
-    )
+    return render_template("campaigns/form.html", form=form, campaign=None), form_status(form)
 
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
@@ -243,18 +161,12 @@ def edit(slug: str):
     campaign = campaign_or_404(slug)
     form = campaign_form(campaign)
     if form.validate_on_submit():
-        try:
+        with refused(form, default="name"):
             update_campaign(campaign, actor=current_user, **campaign_fields(form))
-        except CampaignError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
             db.session.commit()
             flash(_("Campaign saved."), "success")
             return redirect(url_for(".show", slug=campaign.slug))
-    return render_template("campaigns/form.html", form=form, campaign=campaign), (
-        400 if form.is_submitted() else 200
-    )
+    return render_template("campaigns/form.html", form=form, campaign=campaign), form_status(form)
 
 
 @bp.get("/<slug>")

@@ -7,11 +7,13 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..forms.catalogue import EXPLANATION_TEMPLATE, ConfirmForm, RebuttalForm, RumourForm
-from ..models import AuditEntry, Rebuttal, Role, Rumour, RumourStatus, Theme
+from ..models import Rebuttal, Role, Rumour, RumourStatus, Theme
 from ..permissions import role_required
 from ..reports import catalogue as reports
+from ..reports.audit import rumour_history
 from ..rules.review import review_due
 from ..services import catalogue as services
+from ..web.binding import form_status, refused
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
@@ -86,7 +88,7 @@ def new():
         flash(_("Rumour added. Now write its rebuttal."), "success")
         return redirect(url_for(".rebuttal", rumour_id=rumour.id, language="en"))
     return render_template("catalogue/rumour_form.html", form=form, rumour=None), (
-        422 if form.is_submitted() else 200
+        form_status(form)
     )
 
 
@@ -95,20 +97,10 @@ def new():
 def show(rumour_id: int):
     """Coordinators: a rumour with its rebuttals per language, versions and history."""
     rumour = get_rumour(rumour_id)
-    rebuttal_ids = [r.id for r in rumour.rebuttals]
-    history = db.session.scalars(
-        db.select(AuditEntry)
-        .where(
-            ((AuditEntry.entity_type == "rumour") & (AuditEntry.entity_id == rumour.id))
-            | ((AuditEntry.entity_type == "rebuttal") & AuditEntry.entity_id.in_(rebuttal_ids))
-        )
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(50)
-    ).all()
     return render_template(
         "catalogue/show.html",
         rumour=rumour,
-        history=history,
+        history=rumour_history(rumour),
         languages=current_app.config["CATALOGUE_LANGUAGES"],
         current=reports.current_rebuttals(rumour),
         review_due=review_due,
@@ -126,7 +118,7 @@ def edit(rumour_id: int):
         form.theme.data = rumour.theme.value
         form.status.data = rumour.status.value
     if form.validate_on_submit():
-        try:
+        with refused(form, default="status"):
             services.update_rumour(
                 rumour,
                 actor=current_user,
@@ -136,15 +128,12 @@ def edit(rumour_id: int):
                 also_heard_as=form.also_heard_as.data,
                 reviewed_on=form.reviewed_on.data,
             )
-        except services.CatalogueError as error:
-            for name, messages in error.fields.items():
-                getattr(form, name).errors = list(messages)
-        else:
             db.session.commit()
             flash(_("Rumour saved."), "success")
             return redirect(url_for(".show", rumour_id=rumour.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("catalogue/rumour_form.html", form=form, rumour=rumour), status
+    return render_template("catalogue/rumour_form.html", form=form, rumour=rumour), (
+        form_status(form)
+    )
 
 
 @bp.post("/<int:rumour_id>/archive")
@@ -203,6 +192,20 @@ def fill_form(form: RebuttalForm, rebuttal: Rebuttal | None) -> None:
         form.sources.append_entry()
 
 
+def save_or_publish(rumour: Rumour, language: str, form: RebuttalForm):
+    """Save the rebuttal as the working draft, or publish it as a new version when asked."""
+    data = form_to_input(form)
+    if form.publish.data:
+        version = services.publish(rumour, language, data, actor=current_user)
+        db.session.commit()
+        flash(_("Version %(version)d is published.", version=version.version), "success")
+        return redirect(url_for(".show", rumour_id=rumour.id))
+    services.save_draft(rumour, language, data, actor=current_user)
+    db.session.commit()
+    flash(_("Draft saved. It is not public until you publish it."), "success")
+    return redirect(url_for(".rebuttal", rumour_id=rumour.id, language=language))
+
+
 @bp.route("/<int:rumour_id>/rebuttals/<language>", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def rebuttal(rumour_id: int, language: str):
@@ -212,8 +215,6 @@ def rebuttal(rumour_id: int, language: str):
     draft = services.working_draft(rumour, language)
     published = services.published_rebuttal(rumour, language)
     form = RebuttalForm()
-    status = 200
-    source_errors: list[str] = []
     if request.method == "GET":
         fill_form(form, draft or published)
     elif form.add_source.data:
@@ -221,28 +222,10 @@ def rebuttal(rumour_id: int, language: str):
         form.validate()
         form.sources.append_entry()
     elif form.validate_on_submit():
-        data = form_to_input(form)
-        if form.publish.data:
-            try:
-                version = services.publish(rumour, language, data, actor=current_user)
-            except services.CatalogueError as error:
-                source_errors = error.fields.pop("sources", [])
-                for name, messages in error.fields.items():
-                    getattr(form, name).errors = list(getattr(form, name).errors) + messages
-                flash(str(error), "error")
-                status = 422
-            else:
-                db.session.commit()
-                flash(_("Version %(version)d is published.", version=version.version), "success")
-                return redirect(url_for(".show", rumour_id=rumour.id))
-        else:
-            services.save_draft(rumour, language, data, actor=current_user)
-            db.session.commit()
-            flash(_("Draft saved. It is not public until you publish it."), "success")
-            return redirect(url_for(".rebuttal", rumour_id=rumour.id, language=language))
-    else:
-        status = 422
-    shape = services.explanation_shape(form.explanation.data or "")
+        with refused(form) as refusal:
+            return save_or_publish(rumour, language, form)
+        flash(refusal.error.message, "error")
+    # The sources' own messages (none cited yet) show above the list of sources.
     return render_template(
         "catalogue/rebuttal_form.html",
         form=form,
@@ -251,9 +234,9 @@ def rebuttal(rumour_id: int, language: str):
         language_name=current_app.config["CATALOGUE_LANGUAGES"][language],
         draft=draft,
         published=published,
-        shape=shape,
-        source_errors=source_errors,
-    ), status
+        shape=services.explanation_shape(form.explanation.data or ""),
+        source_errors=form.form_errors,
+    ), 200 if form.add_source.data else form_status(form)
 
 
 @bp.get("/versions/<int:rebuttal_id>")

@@ -33,16 +33,9 @@ from ..reports.encounters import (
     own_encounters_page,
     review_page,
 )
-from ..services.encounters import (
-    EDIT_WINDOW,
-    EncounterInvalid,
-    NotAllowed,
-    can_change_encounter,
-    delete_encounter,
-    is_certified_agent,
-    log_encounter,
-    update_encounter,
-)
+from ..rules.encounters import EDIT_WINDOW, can_change_encounter, is_certified_agent
+from ..services.encounters import delete_encounter, log_encounter, update_encounter
+from ..web.binding import form_status, refused
 
 bp = Blueprint("encounters", __name__)
 
@@ -52,23 +45,17 @@ def _local_now() -> datetime:
     return datetime.now(UTC).astimezone(zone).replace(second=0, microsecond=0, tzinfo=None)
 
 
-def _show_service_errors(form: EncounterForm, error: EncounterInvalid) -> None:
-    for name, messages in error.fields.items():
-        target = getattr(form, name, None)
-        if target is None or name == "client_uuid":
-            flash(" ".join(messages), "error")
-        else:
-            target.errors = list(target.errors) + messages
-
-
-def _render_form(form, choices, template: str, status: int, **context):
+def _render_form(form, choices, template: str, **context):
+    # What no field shows (a replay with other content) goes to the page's messages.
+    if form.form_errors:
+        flash(" ".join(form.form_errors), "error")
     return render_template(
         template,
         form=form,
         choices=choices,
         district_slugs={d.id: d.slug for d in choices.districts},
         **context,
-    ), status
+    ), form_status(form)
 
 
 @bp.route("/encounters/new", methods=["GET", "POST"])
@@ -80,7 +67,6 @@ def new():
     choices = form_choices(current_user)
     form = EncounterForm()
     form.set_choices(choices)
-    status = 200
     if request.method == "GET":
         form.client_uuid.data = str(uuid.uuid4())
         form.occurred_at.data = _local_now()
@@ -88,23 +74,16 @@ def new():
         form.campaign.data = choices.default_campaign or ""
         form.people_reached.data = 1
     elif form.validate_on_submit():
-        try:
+        with refused(form):
             encounter, _created = log_encounter(
                 actor=current_user,
                 client_uuid=uuid.UUID(form.client_uuid.data),
                 data=form.data_for_service(),
             )
-        except EncounterInvalid as error:
-            db.session.rollback()
-            _show_service_errors(form, error)
-            status = 422
-        else:
             db.session.commit()
             flash(_("Saved. Thank you! Ready for the next one."), "success")
             return redirect(url_for(".new", saved=encounter.id))
-    else:
-        status = 422
-    return _render_form(form, choices, "encounters/new.html", status)
+    return _render_form(form, choices, "encounters/new.html")
 
 
 @bp.get("/encounters/")
@@ -142,7 +121,6 @@ def edit(encounter_id: int):
     choices = form_choices(current_user)
     form = EncounterForm()
     form.set_choices(choices)
-    status = 200
     if request.method == "GET":
         zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
         form.client_uuid.data = str(encounter.client_uuid)
@@ -156,26 +134,15 @@ def edit(encounter_id: int):
         form.notes.data = encounter.notes or ""
         form.campaign.data = encounter.campaign.slug if encounter.campaign else ""
     elif form.validate_on_submit():
-        try:
+        with refused(form):
             update_encounter(encounter, actor=current_user, data=form.data_for_service())
-        except EncounterInvalid as error:
-            db.session.rollback()
-            _show_service_errors(form, error)
-            status = 422
-        except NotAllowed:
-            db.session.rollback()
-            abort(403)
-        else:
             db.session.commit()
             flash(_("Your correction is saved."), "success")
             return redirect(url_for(".index"))
-    else:
-        status = 422
     return _render_form(
         form,
         choices,
         "encounters/edit.html",
-        status,
         encounter=encounter,
         editable_until=encounter.created_at + EDIT_WINDOW,
     )

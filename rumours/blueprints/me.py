@@ -8,37 +8,32 @@ from flask_login import current_user, logout_user
 from ..exports.ics import calendar_for
 from ..extensions import db
 from ..forms.agents import ContactConsentForm, ErasureForm, ExportForm
-from ..models import Consent, ConsentPurpose, Role
+from ..models import Role
 from ..permissions import role_required
 from ..reports import agents as reports
 from ..reports.trainings import agent_schedule
 from ..services import record_audit
 from ..services.agents import erase_agent, set_contact_consent
+from ..web.binding import form_status
 from ..web.downloads import json_download
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 
 
-def contact_consent() -> bool:
-    latest = db.session.execute(
-        db.select(Consent.granted)
-        .where(Consent.user_id == current_user.id, Consent.purpose == ConsentPurpose.CONTACT)
-        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    return bool(latest)
+def data_page(erase_form: ErasureForm):
+    return render_template(
+        "me/data.html",
+        export_form=ExportForm(),
+        consent_form=ContactConsentForm(consent_contact=reports.contact_consent(current_user)),
+        erase_form=erase_form,
+    ), form_status(erase_form)
 
 
 @bp.get("/data")
 @role_required(Role.AGENT)
 def data():
     """Agents: what we hold about them, with download, contact choice and erasure."""
-    return render_template(
-        "me/data.html",
-        export_form=ExportForm(),
-        consent_form=ContactConsentForm(consent_contact=contact_consent()),
-        erase_form=ErasureForm(),
-    )
+    return data_page(ErasureForm())
 
 
 @bp.post("/export")
@@ -71,12 +66,7 @@ def erase():
     """Agents: erase their personal data; their conversations stay as anonymous figures."""
     form = ErasureForm()
     if not form.validate_on_submit():
-        return render_template(
-            "me/data.html",
-            export_form=ExportForm(),
-            consent_form=ContactConsentForm(consent_contact=contact_consent()),
-            erase_form=form,
-        ), 400
+        return data_page(form)
     erase_agent(current_user._get_current_object(), actor=current_user._get_current_object())
     db.session.commit()
     logout_user()

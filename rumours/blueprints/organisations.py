@@ -11,7 +11,7 @@ from ..forms.organisations import TYPE_LABELS, MemberForm, OrganisationForm, Rem
 from ..models import District, Organisation, OrganisationType, Role
 from ..permissions import can_view_organisation, organisation_ids, role_required
 from ..reports.agents import organisation_people, organisation_rows
-from ..services.agents import AgentError
+from ..rules.errors import DomainError
 from ..services.organisations import (
     OrganisationData,
     add_member,
@@ -19,6 +19,7 @@ from ..services.organisations import (
     remove_member,
     update_organisation,
 )
+from ..web.binding import form_status, refused
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
@@ -74,7 +75,7 @@ def new():
         flash(_("Organisation added."), "success")
         return redirect(url_for(".show", organisation_id=organisation.id))
     return render_template("organisations/form.html", form=form, organisation=None), (
-        400 if form.is_submitted() else 200
+        form_status(form)
     )
 
 
@@ -90,7 +91,7 @@ def edit(organisation_id: int):
         flash(_("Organisation saved."), "success")
         return redirect(url_for(".show", organisation_id=organisation.id))
     return render_template("organisations/form.html", form=form, organisation=organisation), (
-        400 if form.is_submitted() else 200
+        form_status(form)
     )
 
 
@@ -101,21 +102,14 @@ def show(organisation_id: int):
     add members here."""
     organisation = organisation_or_404(organisation_id)
     form = MemberForm()
-    status = 200
-    if form.is_submitted():
-        if current_user.role is not Role.COORDINATOR:
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                add_member(organisation, form.email.data, actor=current_user)
-            except AgentError as error:
-                db.session.rollback()
-                form.email.errors.append(error.message)
-            else:
-                db.session.commit()
-                flash(_("Added to the organisation."), "success")
-                return redirect(url_for(".show", organisation_id=organisation.id))
-        status = 400
+    if form.is_submitted() and current_user.role is not Role.COORDINATOR:
+        abort(403)
+    if form.validate_on_submit():
+        with refused(form, default="email"):
+            add_member(organisation, form.email.data, actor=current_user)
+            db.session.commit()
+            flash(_("Added to the organisation."), "success")
+            return redirect(url_for(".show", organisation_id=organisation.id))
     return render_template(
         "organisations/show.html",
         organisation=organisation,
@@ -123,7 +117,7 @@ def show(organisation_id: int):
         form=form,
         remove_form=RemoveMemberForm(),
         types=TYPE_LABELS,
-    ), status
+    ), form_status(form)
 
 
 @bp.post("/<int:organisation_id>/members/<int:user_id>/remove")
@@ -135,7 +129,7 @@ def remove(organisation_id: int, user_id: int):
         abort(400)
     try:
         remove_member(organisation, user_id, actor=current_user)
-    except AgentError:
+    except DomainError:
         abort(404)
     db.session.commit()
     flash(_("Removed from the organisation."), "success")

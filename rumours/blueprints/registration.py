@@ -8,7 +8,8 @@ from ..extensions import db
 from ..forms.agents import RegistrationForm
 from ..forms.fields import options
 from ..reports.agents import filter_choices
-from ..services.agents import AgentError, find_invitation, register_agent
+from ..services.agents import find_invitation, register_agent
+from ..web.binding import form_status, refused
 
 bp = Blueprint("register", __name__, url_prefix="/auth")
 
@@ -44,46 +45,28 @@ def _register(invitation):
     form = _form(choices)
     if invitation is not None and not form.is_submitted():
         form.email.data = invitation.email
-    status = 200
     if form.validate_on_submit():
-        if invitation is not None and form.email.data.strip().lower() != invitation.email:
-            form.email.errors.append(_("This invitation is for %(email)s.", email=invitation.email))
-        else:
-            try:
-                user = register_agent(
-                    name=form.name.data,
-                    email=form.email.data,
-                    password=form.password.data,
-                    languages=form.languages.data,
-                    district_id=int(form.district.data),
-                    organisation_ids=form.organisations.data or [],
-                    consent_contact=form.consent_contact.data,
-                    invitation=invitation,
-                )
-            except AgentError as error:
-                db.session.rollback()
-                getattr(form, error.field or "email").errors.append(error.message)
-            else:
-                db.session.commit()
-                login_user(user)
-                if invitation is not None:
-                    flash(
-                        _(
-                            "Welcome, %(name)s. You can enrol in a basic training now.",
-                            name=user.name,
-                        ),
-                        "success",
-                    )
-                else:
-                    flash(
-                        _(
-                            "Thank you, %(name)s. A coordinator will review your sign-up soon.",
-                            name=user.name,
-                        ),
-                        "success",
-                    )
-                return redirect(url_for("main.home"))
-        status = 400
-    elif form.is_submitted():
-        status = 400
-    return render_template("register/register.html", form=form, invitation=invitation), status
+        with refused(form, default="email"):
+            user = register_agent(
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
+                languages=form.languages.data,
+                district_id=int(form.district.data),
+                organisation_ids=form.organisations.data or [],
+                consent_contact=form.consent_contact.data,
+                invitation=invitation,
+            )
+            db.session.commit()
+            login_user(user)
+            flash(_welcome(user, invitation), "success")
+            return redirect(url_for("main.home"))
+    return render_template("register/register.html", form=form, invitation=invitation), (
+        form_status(form)
+    )
+
+
+def _welcome(user, invitation) -> str:
+    if invitation is not None:
+        return _("Welcome, %(name)s. You can enrol in a basic training now.", name=user.name)
+    return _("Thank you, %(name)s. A coordinator will review your sign-up soon.", name=user.name)

@@ -31,9 +31,9 @@ from ..forms.trainings import (
 from ..models import District, EnrolmentStatus, Role, TrainingKind, TrainingSession
 from ..permissions import role_required
 from ..reports import trainings as reports
+from ..rules.errors import DomainError
 from ..services.trainings import (
     SessionData,
-    TrainingError,
     cancel_session,
     create_session,
     enrol,
@@ -41,6 +41,7 @@ from ..services.trainings import (
     record_attendance,
     update_session,
 )
+from ..web.binding import form_status, refused
 
 bp = Blueprint("trainings", __name__, url_prefix="/trainings")
 
@@ -93,18 +94,12 @@ def new():
     """Coordinators: schedule a session."""
     form = session_form()
     if form.validate_on_submit():
-        try:
+        with refused(form, default="starts_at"):
             session = create_session(session_data(form), actor=current_user)
-        except TrainingError as error:
-            db.session.rollback()
-            getattr(form, error.field or "starts_at").errors.append(error.message)
-        else:
             db.session.commit()
             flash(_("Session scheduled."), "success")
             return redirect(url_for(".show", session_id=session.id))
-    return render_template("trainings/form.html", form=form, session=None), (
-        400 if form.is_submitted() else 200
-    )
+    return render_template("trainings/form.html", form=form, session=None), form_status(form)
 
 
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
@@ -114,18 +109,12 @@ def edit(session_id: int):
     session = db.get_or_404(TrainingSession, session_id)
     form = session_form(session)
     if form.validate_on_submit():
-        try:
+        with refused(form, default="starts_at"):
             update_session(session, session_data(form), actor=current_user)
-        except TrainingError as error:
-            db.session.rollback()
-            getattr(form, error.field or "starts_at").errors.append(error.message)
-        else:
             db.session.commit()
             flash(_("Session saved."), "success")
             return redirect(url_for(".show", session_id=session.id))
-    return render_template("trainings/form.html", form=form, session=session), (
-        400 if form.is_submitted() else 200
-    )
+    return render_template("trainings/form.html", form=form, session=session), form_status(form)
 
 
 @bp.get("/<int:session_id>")
@@ -156,24 +145,21 @@ def enrol_view(session_id: int):
     session = db.get_or_404(TrainingSession, session_id)
     if not EnrolForm().validate_on_submit():
         abort(400)
-    try:
+    with refused():
         enrolment = enrol(session, current_user)
-    except TrainingError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for(".show", session_id=session.id)), 303
-    db.session.commit()
-    if enrolment.status is EnrolmentStatus.WAITLISTED:
-        flash(
-            _(
-                "The session is full: you are on the waiting list and will get the first "
-                "free place."
-            ),
-            "info",
-        )
-    else:
-        flash(_("You are enrolled. See you there!"), "success")
-    return redirect(url_for(".show", session_id=session.id))
+        db.session.commit()
+        if enrolment.status is EnrolmentStatus.WAITLISTED:
+            flash(
+                _(
+                    "The session is full: you are on the waiting list and will get the first "
+                    "free place."
+                ),
+                "info",
+            )
+        else:
+            flash(_("You are enrolled. See you there!"), "success")
+        return redirect(url_for(".show", session_id=session.id))
+    return redirect(url_for(".show", session_id=session.id)), 303
 
 
 @bp.post("/<int:session_id>/leave")
@@ -183,15 +169,12 @@ def leave_view(session_id: int):
     session = db.get_or_404(TrainingSession, session_id)
     if not LeaveForm().validate_on_submit():
         abort(400)
-    try:
+    with refused():
         leave(session, current_user)
-    except TrainingError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for(".show", session_id=session.id)), 303
-    db.session.commit()
-    flash(_("You have left this session."), "success")
-    return redirect(url_for(".show", session_id=session.id))
+        db.session.commit()
+        flash(_("You have left this session."), "success")
+        return redirect(url_for(".show", session_id=session.id))
+    return redirect(url_for(".show", session_id=session.id)), 303
 
 
 @bp.post("/<int:session_id>/cancel")
@@ -203,15 +186,12 @@ def cancel(session_id: int):
     if not form.validate_on_submit():
         flash(_("Give a reason for cancelling."), "error")
         return redirect(url_for(".show", session_id=session.id)), 303
-    try:
+    with refused():
         cancel_session(session, actor=current_user, reason=form.reason.data.strip())
-    except TrainingError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for(".show", session_id=session.id)), 303
-    db.session.commit()
-    flash(_("Session cancelled."), "success")
-    return redirect(url_for(".show", session_id=session.id))
+        db.session.commit()
+        flash(_("Session cancelled."), "success")
+        return redirect(url_for(".show", session_id=session.id))
+    return redirect(url_for(".show", session_id=session.id)), 303
 
 
 @bp.route("/<int:session_id>/attendance", methods=["GET", "POST"])
@@ -220,19 +200,14 @@ def attendance(session_id: int):
     """Coordinators: the roll call, one large toggle per enrolled agent."""
     session = db.get_or_404(TrainingSession, session_id)
     form = AttendanceForm()
-    error = None
     if form.validate_on_submit():
         values = request.form.getlist("attended")
-        try:
+        with refused(form):
             if not all(v.isdigit() for v in values):
-                raise TrainingError(
+                raise DomainError(
                     _("Attendance can only be taken for agents enrolled in this session.")
                 )
             certified = record_attendance(session, {int(v) for v in values}, actor=current_user)
-        except TrainingError as exc:
-            db.session.rollback()
-            error = exc.message
-        else:
             db.session.commit()
             flash(_("Attendance saved: %(num)d present.", num=len(values)), "success")
             for agent in certified:
@@ -243,8 +218,8 @@ def attendance(session_id: int):
         session=session,
         roster=reports.roster(session),
         form=form,
-        error=error,
-    ), (400 if form.is_submitted() else 200)
+        error=" ".join(form.form_errors) or None,
+    ), form_status(form)
 
 
 @bp.get("/<int:session_id>.ics")

@@ -1,5 +1,6 @@
-"""The phone form for logging (and correcting) an encounter. Shape only: the service
-(rumours.services.encounters) checks the rules, for this form and the API alike."""
+"""The phone form for logging (and correcting) an encounter. Shape only: the rules
+(rumours.rules.encounters, rumours.services.encounters) are checked there, for this form
+and the API alike."""
 
 from zoneinfo import ZoneInfo
 
@@ -20,8 +21,8 @@ from wtforms import (
 from wtforms.validators import UUID, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import Outcome, Setting
+from ..rules.encounters import MAX_NOTES, MAX_PEOPLE_REACHED, EncounterData
 from ..rules.labels import label
-from ..services.encounters import MAX_NOTES, MAX_PEOPLE_REACHED, EncounterData
 
 
 class EncounterForm(FlaskForm):

@@ -15,6 +15,7 @@ from ..models import (
     AgentStatus,
     AuditEntry,
     Consent,
+    ConsentPurpose,
     District,
     Encounter,
     EncounterRumour,
@@ -233,6 +234,17 @@ def certification_due(
         if lapses <= limit:
             due.append(DueRow(agent_id, name, email, certified_at, renewed, lapses))
     return sorted(due, key=lambda r: r.lapses_on)
+
+
+def contact_consent(user: User) -> bool:
+    """Whether the agent's latest choice lets us contact them about campaigns."""
+    latest = db.session.execute(
+        db.select(Consent.granted)
+        .where(Consent.user_id == user.id, Consent.purpose == ConsentPurpose.CONTACT)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return bool(latest)
 
 
 def iso(value) -> str | None:

@@ -5,8 +5,8 @@ from collections.abc import Collection
 
 from ..extensions import db
 from ..models import AuditEntry
+from ..rules.encounters import encounter_content_hash
 from ..rules.slugs import unique_slug
-from .encounters import encounter_content_hash
 
 __all__ = ["encounter_content_hash", "free_slug", "record_audit"]
 

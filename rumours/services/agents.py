@@ -24,22 +24,11 @@ from ..models import (
     User,
 )
 from ..rules.accounts import new_session_token, normalise_email
+from ..rules.errors import DomainError
 from ..rules.passwords import hash_password
 from . import record_audit
 
 NOTICE_VERSION = "1"
-
-
-
-class AgentError(ValueError):
-    """A rule refused the change; `field` names the form field the message belongs to."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
 
 
 # ---------------------------------------------------------------------------
@@ -63,7 +52,7 @@ def create_invitation(email: str, *, actor: User, now: datetime | None = None) -
     now = now or datetime.now(UTC)
     email = normalise_email(email)
     if email_taken(email):
-        raise AgentError(_("Someone has already signed up with this e-mail."), "email")
+        raise DomainError(_("Someone has already signed up with this e-mail."), "email")
     token = secrets.token_urlsafe(32)
     days = current_app.config["INVITATION_VALID_DAYS"]
     invitation = Invitation(
@@ -105,8 +94,10 @@ def register_agent(
     """Anyone: create an agent (an applicant, or approved at once when invited) with consents."""
     now = now or datetime.now(UTC)
     email = normalise_email(email)
+    if invitation is not None and email != invitation.email:
+        raise DomainError(_("This invitation is for %(email)s.", email=invitation.email), "email")
     if email_taken(email):
-        raise AgentError(_("Someone has already signed up with this e-mail."), "email")
+        raise DomainError(_("Someone has already signed up with this e-mail."), "email")
     if invitation is not None:
         # Single use even under concurrency: only one UPDATE can claim the row.
         claimed = db.session.execute(
@@ -115,7 +106,7 @@ def register_agent(
             .values(used_at=now)
         ).rowcount
         if claimed != 1:
-            raise AgentError(_("This invitation has already been used."))
+            raise DomainError(_("This invitation has already been used."))
     user = User(
         email=email,
         name=name.strip(),
@@ -256,7 +247,7 @@ def apply_action(
     status = profile.status
     if action == "approve":
         if status is not AgentStatus.APPLICANT:
-            raise AgentError(_("Only applicants can be approved."), "action")
+            raise DomainError(_("Only applicants can be approved."), "action")
         profile.approved_at = now
         change_status(
             profile,
@@ -268,13 +259,13 @@ def apply_action(
         )
     elif action == "pause":
         if status is AgentStatus.INACTIVE:
-            raise AgentError(_("This agent is already paused."), "action")
+            raise DomainError(_("This agent is already paused."), "action")
         change_status(
             profile, AgentStatus.INACTIVE, actor=actor, reason=reason, action="agent.pause", now=now
         )
     elif action == "reactivate":
         if status is not AgentStatus.INACTIVE:
-            raise AgentError(_("Only paused agents can be reactivated."), "action")
+            raise DomainError(_("Only paused agents can be reactivated."), "action")
         if profile.approved_at is None:
             target = AgentStatus.APPLICANT
         elif profile.certified_at is not None:
@@ -286,7 +277,7 @@ def apply_action(
         )
     elif action == "certify":
         if status is AgentStatus.CERTIFIED:
-            raise AgentError(_("This agent is already certified."), "action")
+            raise DomainError(_("This agent is already certified."), "action")
         profile.certified_at = now
         profile.approved_at = profile.approved_at or now
         profile.certification_override_reason = reason[:500]
@@ -300,7 +291,7 @@ def apply_action(
         )
     elif action == "revoke":
         if status is not AgentStatus.CERTIFIED:
-            raise AgentError(
+            raise DomainError(
                 _("Only certified agents can have their certification revoked."), "action"
             )
         profile.certified_at = None
@@ -314,7 +305,7 @@ def apply_action(
             now=now,
         )
     else:
-        raise AgentError(_("Unknown action."), "action")
+        raise DomainError(_("Unknown action."), "action")
 
 
 # ---------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Campaign, Organisation, Rumour, User
+from ..rules.errors import DomainError
 from . import free_slug, record_audit
-from .agents import AgentError
 
 TARGETS = (
     "target_encounters",
@@ -24,32 +24,26 @@ RESERVED_SLUGS = {"new"}
 SLUG_LENGTH = 72  # leaves room for "-NN" within the column's 80 characters
 
 
-class CampaignError(AgentError):
-    """A campaign rule refused the change; `field` names the form field it belongs to."""
-
-
-
-
 def _load(model, ids, field: str) -> list:
     wanted = {int(i) for i in ids}
     if not wanted:
         return []
     found = list(db.session.scalars(db.select(model).where(model.id.in_(wanted))))
     if len(found) != len(wanted):
-        raise CampaignError(_("Some of the chosen entries no longer exist."), field)
+        raise DomainError(_("Some of the chosen entries no longer exist."), field)
     return found
 
 
 def _check(name: str, starts_on: date, ends_on: date, targets: dict) -> None:
     if not (name or "").strip():
-        raise CampaignError(_("Give the campaign a name."), "name")
+        raise DomainError(_("Give the campaign a name."), "name")
     if starts_on is None or ends_on is None:
-        raise CampaignError(_("Give the first and the last day."), "starts_on")
+        raise DomainError(_("Give the first and the last day."), "starts_on")
     if ends_on < starts_on:
-        raise CampaignError(_("The campaign cannot end before it starts."), "ends_on")
+        raise DomainError(_("The campaign cannot end before it starts."), "ends_on")
     for key, value in targets.items():
         if value is not None and value < 0:
-            raise CampaignError(_("A target cannot be negative."), key)
+            raise DomainError(_("A target cannot be negative."), key)
 
 
 def _apply(campaign: Campaign, fields: dict) -> list[str]:

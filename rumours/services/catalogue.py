@@ -20,17 +20,10 @@ from ..models import (
     Theme,
     User,
 )
+from ..rules.errors import DomainError
 from ..rules.review import DEFAULT_REVIEW_PERIOD
 from ..rules.search import SEARCH_SEPARATOR, fold
 from . import free_slug, record_audit
-
-
-class CatalogueError(ValueError):
-    """A rule of the catalogue was broken; `fields` names what to fix."""
-
-    def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
-        super().__init__(message)
-        self.fields = fields or {}
 
 
 @dataclass
@@ -56,8 +49,6 @@ class RebuttalInput:
 
 # Addresses under /rumours/ that a rumour's slug must not take.
 RESERVED_SLUGS = {"pocket", "cards", "search", "new"}
-
-
 
 
 def _rebuttal_with_status(rumour: Rumour, language: str, status: RebuttalStatus):
@@ -147,7 +138,7 @@ def update_rumour(
 ) -> Rumour:
     """Coordinators: change a rumour's claim, theme, status or review date."""
     if status is RumourStatus.PUBLISHED and not has_published_rebuttal(rumour):
-        raise CatalogueError(
+        raise DomainError(
             str(_l("Publish a rebuttal first: a rumour is published only with its answer.")),
             {"status": [str(_l("This rumour has no published rebuttal yet."))]},
         )
@@ -268,7 +259,7 @@ def publish(
     superseded. A draft rumour becomes published with its first published answer."""
     missing = missing_for_publication(data)
     if missing:
-        raise CatalogueError(str(_l("This rebuttal cannot be published yet.")), missing)
+        raise DomainError(str(_l("This rebuttal cannot be published yet.")), missing)
     now = now or datetime.now(UTC)
     draft = save_draft(rumour, language, data, actor=actor)
     previous = published_rebuttal(rumour, language)
@@ -297,7 +288,6 @@ def publish(
         },
     )
     return draft
-
 
 
 SHAPE_HEADINGS = (

@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import Membership, Organisation, OrganisationType, User
 from ..rules.accounts import normalise_email
+from ..rules.errors import DomainError
 from . import free_slug, record_audit
-from .agents import AgentError
 
 
 @dataclass
@@ -21,8 +21,6 @@ class OrganisationData:
     contact_email: str | None
     joined_on: date | None
     active: bool
-
-
 
 
 def create_organisation(data: OrganisationData, *, actor: User) -> Organisation:
@@ -50,9 +48,9 @@ def add_member(organisation: Organisation, email: str, *, actor: User) -> User:
         db.select(User).where(User.email == normalise_email(email))
     ).scalar_one_or_none()
     if user is None:
-        raise AgentError(_("No account uses this e-mail. Invite the person first."), "email")
+        raise DomainError(_("No account uses this e-mail. Invite the person first."), "email")
     if db.session.get(Membership, (user.id, organisation.id)) is not None:
-        raise AgentError(_("This person already belongs to the organisation."), "email")
+        raise DomainError(_("This person already belongs to the organisation."), "email")
     db.session.add(Membership(user_id=user.id, organisation_id=organisation.id))
     record_audit(
         "organisation.add_member",
@@ -69,7 +67,7 @@ def remove_member(organisation: Organisation, user_id: int, *, actor: User) -> N
     """Coordinators: unlink a person from the organisation."""
     membership = db.session.get(Membership, (user_id, organisation.id))
     if membership is None:
-        raise AgentError(_("This person does not belong to the organisation."))
+        raise DomainError(_("This person does not belong to the organisation."))
     db.session.delete(membership)
     record_audit(
         "organisation.remove_member",

@@ -20,14 +20,11 @@ from ..models import (
 )
 from ..reports.agents import certification_due
 from ..rules.certification import attendance_certifies
+from ..rules.errors import DomainError
 from . import record_audit
-from .agents import AgentError, change_status
+from .agents import change_status
 
 ACTIVE_ENROLMENT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED)
-
-
-class TrainingError(AgentError):
-    """A training rule refused the change."""
 
 
 @dataclass
@@ -90,7 +87,7 @@ def promote_waiting(session: TrainingSession, *, actor: User | None) -> list[Enr
 def create_session(data: SessionData, *, actor: User) -> TrainingSession:
     """Coordinators: schedule a training session."""
     if data.ends_at <= data.starts_at:
-        raise TrainingError(_("The end must be after the start."), "ends_at")
+        raise DomainError(_("The end must be after the start."), "ends_at")
     session = TrainingSession(**vars(data))
     db.session.add(session)
     db.session.flush()
@@ -102,10 +99,10 @@ def update_session(session: TrainingSession, data: SessionData, *, actor: User) 
     """Coordinators: change a session; capacity may not drop below the enrolled agents."""
     session = _lock(session)
     if data.ends_at <= data.starts_at:
-        raise TrainingError(_("The end must be after the start."), "ends_at")
+        raise DomainError(_("The end must be after the start."), "ends_at")
     enrolled = enrolled_count(session)
     if data.capacity < enrolled:
-        raise TrainingError(
+        raise DomainError(
             _("%(num)d agents are already enrolled: the capacity cannot be lower.", num=enrolled),
             "capacity",
         )
@@ -119,7 +116,7 @@ def update_session(session: TrainingSession, data: SessionData, *, actor: User) 
 def cancel_session(session: TrainingSession, *, actor: User, reason: str) -> None:
     """Coordinators: cancel a session (its enrolments stay, for the record)."""
     if session.status is TrainingStatus.CANCELLED:
-        raise TrainingError(_("This session is already cancelled."))
+        raise DomainError(_("This session is already cancelled."))
     session.status = TrainingStatus.CANCELLED
     record_audit(
         "training.cancel", "training_session", session.id, actor=actor, details={"reason": reason}
@@ -133,25 +130,25 @@ def enrol(session: TrainingSession, agent: User, *, now: datetime | None = None)
     profile = agent.agent_profile
     if profile is None or profile.status not in (AgentStatus.IN_TRAINING, AgentStatus.CERTIFIED):
         if profile is not None and profile.status is AgentStatus.APPLICANT:
-            raise TrainingError(
+            raise DomainError(
                 _(
                     "Your application is waiting for a coordinator's approval; "
                     "you can enrol once you are approved."
                 )
             )
-        raise TrainingError(_("Only active agents can enrol in trainings."))
+        raise DomainError(_("Only active agents can enrol in trainings."))
     session = _lock(session)
     if session.status is TrainingStatus.CANCELLED:
-        raise TrainingError(_("This session has been cancelled."))
+        raise DomainError(_("This session has been cancelled."))
     if session.starts_at <= now:
-        raise TrainingError(_("This session has already started or taken place."))
+        raise DomainError(_("This session has already started or taken place."))
     enrolment = db.session.execute(
         db.select(Enrolment).where(
             Enrolment.session_id == session.id, Enrolment.agent_id == agent.id
         )
     ).scalar_one_or_none()
     if enrolment is not None and enrolment.status in ACTIVE_ENROLMENT:
-        raise TrainingError(_("You are already enrolled in this session."))
+        raise DomainError(_("You are already enrolled in this session."))
     full = enrolled_count(session) >= session.capacity
     status = EnrolmentStatus.WAITLISTED if full else EnrolmentStatus.ENROLLED
     if enrolment is None:
@@ -186,9 +183,9 @@ def leave(session: TrainingSession, agent: User, *, now: datetime | None = None)
         )
     ).scalar_one_or_none()
     if enrolment is None:
-        raise TrainingError(_("You are not enrolled in this session."))
+        raise DomainError(_("You are not enrolled in this session."))
     if session.starts_at <= now:
-        raise TrainingError(_("This session has already started."))
+        raise DomainError(_("This session has already started."))
     enrolment.status = EnrolmentStatus.WITHDRAWN
     db.session.flush()
     record_audit("enrolment.withdraw", "training_session", session.id, actor=agent)
@@ -206,7 +203,7 @@ def record_attendance(
     other enrolled agent is marked absent. Returns the agents certified by it."""
     now = now or datetime.now(UTC)
     if session.status is TrainingStatus.CANCELLED:
-        raise TrainingError(_("This session has been cancelled."))
+        raise DomainError(_("This session has been cancelled."))
     enrolments = list(
         db.session.scalars(
             db.select(Enrolment).where(
@@ -216,7 +213,7 @@ def record_attendance(
     )
     known = {e.id for e in enrolments}
     if attended_ids - known:
-        raise TrainingError(_("Attendance can only be taken for agents enrolled in this session."))
+        raise DomainError(_("Attendance can only be taken for agents enrolled in this session."))
     certified = []
     for enrolment in enrolments:
         present = enrolment.id in attended_ids

@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
+from ..rules.errors import DomainError, NotAllowed
 
 
 def wants_json() -> bool:
@@ -41,6 +42,17 @@ def render_error(code: int, description: str | None = None):
     return render_template(
         "errors/error.html", code=code, title=title, message=description or message
     ), code
+
+
+def api_error(error: DomainError):
+    """The JSON answer to a refused API call, the session rolled back: {"error": message,
+    "fields": {...}} with the error's status; a refusal of the caller (NotAllowed, 403)
+    names no fields."""
+    db.session.rollback()
+    body = {"error": error.message}
+    if not isinstance(error, NotAllowed):
+        body["fields"] = error.fields
+    return jsonify(body), error.status
 
 
 def init_app(app: Flask) -> None:
