@@ -116,3 +116,15 @@ def test_pages_in_english_show_no_fallback_notice(client, published_rumour):
     text = client.get(f"/rumours/{published_rumour}?lang=en").get_data(as_text=True)
     assert "notice-language" not in text
     assert "They take our jobs." in text
+
+
+def test_the_manifest_and_offline_page_speak_the_readers_language(client):
+    english = client.get("/manifest.webmanifest").get_json()
+    catalan = client.get("/manifest.webmanifest", headers={"Accept-Language": "ca"}).get_json()
+    assert catalan["lang"] == "ca" and english["lang"] == "en"
+    assert catalan["name"] != english["name"] and catalan["description"] != english["description"]
+    assert catalan["start_url"] == english["start_url"] == "/encounters/new"
+    offline = client.get("/offline", headers={"Accept-Language": "es"})
+    assert offline.status_code == 200
+    assert offline.headers["Content-Language"] == "es"
+    assert page_language(offline) == "es"

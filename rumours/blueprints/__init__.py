@@ -22,10 +22,11 @@ def register_all(app: Flask) -> None:
         organisations,
         registration,
         rumours,
+        shell,
         trainings,
     )
 
     for module in (main, auth, api, audit, rumours, catalogue, encounters, api_encounters,
                    registration, agents, me, trainings, organisations, campaigns,
-                   dashboard, exports, language):
+                   dashboard, exports, language, shell):
         app.register_blueprint(module.bp)

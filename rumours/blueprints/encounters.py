@@ -1,15 +1,13 @@
 """Encounters in HTML: the phone form, the agent's own list (correct or delete within
-24 hours), the coordinators' review with data-quality flags, and the offline files
-(service worker at the root scope, web app manifest)."""
+24 hours) and the coordinators' review with data-quality flags (the offline files are
+in blueprints.shell)."""
 
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -200,26 +198,3 @@ def review():
         campaigns=all_campaigns(),
         args=args,
     )
-
-
-def _static_file(name: str, mimetype: str) -> Response:
-    # Small files read whole: simpler than streaming, and nothing is left open.
-    path = Path(current_app.static_folder) / name
-    return Response(path.read_bytes(), mimetype=mimetype)
-
-
-@bp.get("/sw.js")
-def service_worker():
-    """Anyone: the service worker, served from the root so it can cover every page."""
-    response = _static_file("js/sw.js", "text/javascript")
-    response.headers["Service-Worker-Allowed"] = "/"
-    response.headers["Cache-Control"] = "no-cache"
-    return response
-
-
-@bp.get("/manifest.webmanifest")
-def manifest():
-    """Anyone: the web app manifest (add to home screen, open on the form)."""
-    response = _static_file("manifest.webmanifest", "application/manifest+json")
-    response.headers["Cache-Control"] = "no-cache"
-    return response

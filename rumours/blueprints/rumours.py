@@ -10,13 +10,14 @@ from markupsafe import Markup
 from ..models import Role, Theme
 from ..reports import catalogue as reports
 from ..rules.review import review_due
+from ..web.i18n import current_locale
 
 bp = Blueprint("rumours", __name__, url_prefix="/rumours")
 
 
-def wanted_language() -> str | None:
-    language = request.args.get("lang")
-    return language if language in current_app.config["CATALOGUE_LANGUAGES"] else None
+def wanted_language() -> str:
+    """The reader's language (`?lang=` included): rebuttals are picked in it, or fall back."""
+    return current_locale()
 
 
 def published_or_404(slug: str):
@@ -40,9 +41,8 @@ def index():
         theme = Theme(theme_value) if theme_value else None
     except ValueError:
         theme = None
-    filters = reports.Filters(
-        query=request.args.get("q", "")[:200], theme=theme, language=wanted_language()
-    )
+    # Every published rumour, each in the reader's language where it is translated.
+    filters = reports.Filters(query=request.args.get("q", "")[:200], theme=theme)
     page = reports.search_rumours(
         filters, public=True, page=request.args.get("page", 1, type=int), per_page=20
     )
@@ -52,7 +52,6 @@ def index():
         filters=filters,
         themes=list(Theme),
         pick=reports.pick_rebuttal,
-        languages=current_app.config["CATALOGUE_LANGUAGES"],
     )
 
 
@@ -108,8 +107,12 @@ def show(slug: str):
 def version(slug: str, version: int):
     """Anyone: an earlier published version of the answer, kept readable for transparency."""
     rumour = published_or_404(slug)
-    language = wanted_language() or "en"
+    language = wanted_language()
     rebuttal = reports.published_version(rumour, language, version)
+    if rebuttal is None:
+        shown = reports.pick_rebuttal(rumour, language)
+        language = shown.language if shown else language
+        rebuttal = reports.published_version(rumour, language, version)
     if rebuttal is None:
         abort(404)
     current = reports.pick_rebuttal(rumour, language)

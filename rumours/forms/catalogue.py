@@ -66,7 +66,7 @@ class RumourForm(FlaskForm):
     theme = SelectField(_l("Theme"), choices=theme_choices, validators=[DataRequired()])
     status = SelectField(
         _l("Status"),
-        choices=[SelectChoice(s.value, s.value.capitalize()) for s in RumourStatus],
+        choices=lambda: [SelectChoice(s.value, label(s)) for s in RumourStatus],
         default=RumourStatus.DRAFT.value,
     )
     reviewed_on = DateField(_l("Last reviewed on"), validators=[Optional()])

@@ -34,7 +34,8 @@ class EncounterForm(FlaskForm):
     neighbourhood = SelectField(_l("Neighbourhood"), validators=[Optional()])
     setting = RadioField(
         _l("Where was it?"),
-        choices=[SelectChoice(s.value, label(s)) for s in Setting],
+        # Built per request, so the labels are in the reader's language.
+        choices=lambda: [SelectChoice(s.value, label(s)) for s in Setting],
         validators=[InputRequired(_l("Choose where the conversation was."))],
     )
     rumours = SelectMultipleField(
@@ -43,7 +44,7 @@ class EncounterForm(FlaskForm):
     )
     outcome = RadioField(
         _l("How did it go?"),
-        choices=[SelectChoice(o.value, label(o)) for o in Outcome],
+        choices=lambda: [SelectChoice(o.value, label(o)) for o in Outcome],
         validators=[InputRequired(_l("Choose how it went."))],
     )
     people_reached = IntegerField(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -136,10 +137,11 @@ def current_rebuttals(rumour: Rumour) -> dict[str, Rebuttal]:
     return {r.language: r for r in rumour.rebuttals if r.status is RebuttalStatus.PUBLISHED}
 
 
-def pick_rebuttal(rumour: Rumour, language: str | None, fallback: str = "en") -> Rebuttal | None:
-    """The published rebuttal in the asked language, else English, else any."""
+def pick_rebuttal(rumour: Rumour, language: str | None) -> Rebuttal | None:
+    """The published rebuttal in the asked language, else the city's default language,
+    else English (the source), else any: never nothing while one is published."""
     published = current_rebuttals(rumour)
-    for choice in (language, fallback):
+    for choice in (language, current_app.config["BABEL_DEFAULT_LOCALE"], "en"):
         if choice in published:
             return published[choice]
     return next(iter(published.values()), None)
@@ -238,6 +240,7 @@ def catalogue_json(url_for_rumour) -> list[dict]:
                 {
                     "slug": rumour.slug,
                     "claim": rumour.claim,
+                    "claims": {t.language: t.claim for t in rumour.translations},
                     "theme": rumour.theme.value,
                     "reviewed_on": rumour.reviewed_on.isoformat() if rumour.reviewed_on else None,
                     "url": url_for_rumour(rumour),
@@ -269,12 +272,12 @@ def claim_review(
         "@context": "https://schema.org",
         "@type": "ClaimReview",
         "url": page_url,
-        "claimReviewed": rumour.claim,
+        "claimReviewed": rumour.claim_in(rebuttal.language),
         "datePublished": first.date().isoformat(),
         "dateModified": published.date().isoformat(),
         "inLanguage": rebuttal.language,
         "author": {"@type": "Organization", "name": network_name, "url": network_url},
-        "itemReviewed": {"@type": "Claim", "name": rumour.claim},
+        "itemReviewed": {"@type": "Claim", "name": rumour.claim_in(rebuttal.language)},
         "citation": [
             {
                 "@type": "CreativeWork",

@@ -4,6 +4,7 @@ review list with its data-quality flags (computed in SQL, nothing stored)."""
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from flask_babel import get_locale
 from sqlalchemy import DateTime, Interval, and_, case, false, func, literal, or_, type_coerce
 from sqlalchemy.orm import aliased, selectinload
 
@@ -94,8 +95,10 @@ def form_choices(agent: User, today: date | None = None) -> FormChoices:
     )
     rank = {rid: i for i, rid in enumerate(recent_ids)}
 
+    language = str(get_locale() or "")
+
     def order(r: Rumour):
-        return (r.id not in rank, rank.get(r.id, 0), r.id not in focus_ids, r.claim)
+        return (r.id not in rank, rank.get(r.id, 0), r.id not in focus_ids, r.claim_in(language))
 
     profile = db.session.get(AgentProfile, agent.id)
     district = (
@@ -110,7 +113,7 @@ def form_choices(agent: User, today: date | None = None) -> FormChoices:
         ),
         campaigns=campaigns,
         rumours=[
-            RumourChoice(r.slug, r.claim, r.id in rank, r.id in focus_ids)
+            RumourChoice(r.slug, r.claim_in(language), r.id in rank, r.id in focus_ids)
             for r in sorted(rumours, key=order)
         ],
         default_district=district.slug if district else None,

@@ -80,9 +80,10 @@ def refresh_search_text(rumour: Rumour) -> None:
             Rebuttal.rumour_id == rumour.id, Rebuttal.status == RebuttalStatus.PUBLISHED
         )
     ).all()
+    claims = [rumour.claim, rumour.also_heard_as or ""] + [t.claim for t in rumour.translations]
     rumour.search_text = SEARCH_SEPARATOR.join(
         (
-            fold(f"{rumour.claim} {rumour.also_heard_as or ''}"),
+            fold(" ".join(claims)),
             fold(" ".join(r.short_answer for r in published)),
             fold(" ".join(r.explanation for r in published)),
         )

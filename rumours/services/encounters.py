@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -164,7 +165,8 @@ def _apply(encounter: Encounter, data: EncounterData, resolved: _Resolved, actor
     encounter.campaign = resolved.campaign
     keep = {link.rumour_id: link for link in encounter.rumour_links}
     new_ids = [r.id for r in resolved.rumours if r.id not in keep]
-    rebuttals = _current_rebuttals(new_ids, actor.preferred_language) if new_ids else {}
+    language = actor.preferred_language or str(get_locale() or "")
+    rebuttals = _current_rebuttals(new_ids, language) if new_ids else {}
     encounter.rumour_links = [
         keep.get(r.id) or EncounterRumour(rumour=r, rebuttal_id=rebuttals.get(r.id))
         for r in resolved.rumours

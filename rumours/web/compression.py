@@ -14,7 +14,7 @@ COMPRESSIBLE = {
     "image/svg+xml",
     "application/manifest+json",
 }
-COMPRESSED_ENDPOINTS = {"static", "encounters.service_worker", "encounters.manifest"}
+COMPRESSED_ENDPOINTS = {"static", "shell.service_worker", "shell.manifest"}
 _gzipped: dict[bytes, bytes] = {}
 
 

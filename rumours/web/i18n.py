@@ -62,8 +62,17 @@ def language_url(language: str) -> str:
     return request.path + "?" + urlencode([*args, ("lang", language)])
 
 
+def say_content_language(response):
+    """Pages say which language they are in (the service worker keeps its offline page
+    in the same one)."""
+    if response.mimetype == "text/html" and has_request_context():
+        response.headers.setdefault("Content-Language", current_locale())
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Give templates the language helpers (blueprints.language remembers choices)."""
+    app.after_request(say_content_language)
     app.add_template_global(current_locale)
     app.add_template_global(offered_languages)
     app.add_template_global(language_url)

@@ -2,7 +2,7 @@
    load without a connection after the first visit. Writes are never cached here:
    the page's outbox (IndexedDB) keeps unsent conversations. */
 'use strict';
-var VERSION = 'v1';
+var VERSION = 'v2';
 var SHELL = 'rumours-shell-' + VERSION;
 var PAGES = 'rumours-pages-' + VERSION;
 var SHELL_FILES = [
@@ -11,7 +11,9 @@ var SHELL_FILES = [
 ];
 /* Pages kept for offline use when they exist for this user (the catalogue's pocket
    list and its JSON twin may not be deployed yet: a miss is fine). */
-var OFFLINE_PAGES = ['/encounters/new', '/rumours/pocket', '/api/v1/rumours'];
+var OFFLINE_PAGES = ['/encounters/new', '/rumours/pocket', '/api/v1/rumours', '/offline'];
+/* The language the kept offline page is in (pages say theirs in Content-Language). */
+var offlineLanguage = null;
 
 function keep(cache, url, response) {
   if (response && response.ok && !response.redirected && response.type === 'basic') {
@@ -46,14 +48,28 @@ self.addEventListener('activate', function (event) {
 });
 
 function offlinePage() {
-  return new Response(
-    '<!doctype html><html lang="en"><meta charset="utf-8">' +
-    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    '<link rel="stylesheet" href="/static/app.css"><title>Offline · Rumours</title>' +
-    '<main class="page"><h1>You are offline</h1><p>This page is not kept on this phone.</p>' +
-    '<p><a class="button button-primary" href="/encounters/new">Log a conversation</a></p></main></html>',
-    { status: 503, headers: { 'Content-Type': 'text/html; charset=utf-8' } }
-  );
+  // The kept /offline page, in the reader's language; a bare fallback before it exists.
+  return caches.match('/offline', { ignoreVary: true }).then(function (kept) {
+    return kept || new Response(
+      '<!doctype html><meta charset="utf-8">' +
+      '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+      '<link rel="stylesheet" href="/static/app.css"><title>Rumours</title>' +
+      '<main class="page"><h1>&#9888;&#65039;</h1>' +
+      '<p><a class="button button-primary" href="/encounters/new">&#9998;</a></p></main>',
+      { status: 503, headers: { 'Content-Type': 'text/html; charset=utf-8' } }
+    );
+  });
+}
+
+function keepOfflinePageIn(response) {
+  // When the reader's language changes, fetch the offline page again in the new one.
+  var language = response.headers.get('Content-Language');
+  if (!language || language === offlineLanguage) { return Promise.resolve(); }
+  offlineLanguage = language;
+  return caches.open(PAGES).then(function (cache) {
+    return fetch('/offline', { credentials: 'same-origin' })
+      .then(function (fresh) { return keep(cache, '/offline', fresh); });
+  }).catch(function () { offlineLanguage = null; });
 }
 
 self.addEventListener('fetch', function (event) {
@@ -83,6 +99,9 @@ self.addEventListener('fetch', function (event) {
     // Network first, so agents see fresh data; the kept copy when offline.
     event.respondWith(
       fetch(request).then(function (response) {
+        if (request.mode === 'navigate' && response.ok) {
+          event.waitUntil(keepOfflinePageIn(response));
+        }
         if (OFFLINE_PAGES.indexOf(path) !== -1) {
           return caches.open(PAGES).then(function (cache) { return keep(cache, path, response); });
         }
