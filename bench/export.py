@@ -37,10 +37,10 @@ from _demo import log_in  # noqa: E402
 
 from config import DevelopmentConfig  # noqa: E402
 from rumours import create_app  # noqa: E402
-from rumours.exports import raw_encounters_csv  # noqa: E402
 from rumours.extensions import db  # noqa: E402
 from rumours.models import Encounter  # noqa: E402
 from rumours.reports.filters import parse_filters  # noqa: E402
+from rumours.reports.raw import raw_encounters_csv  # noqa: E402
 from rumours.rules.localtime import city_today  # noqa: E402
 
 

@@ -15,21 +15,15 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from rumours.exports import (
-    RAW_ENCOUNTER_COLUMNS,
-    SUPPRESSED,
-    Column,
-    Report,
-    Table,
-    raw_encounters_csv,
-    report_csv,
-    report_datapackage,
-    report_json,
-    report_xlsx,
-)
+from rumours.exports.csvfiles import RAW_ENCOUNTER_COLUMNS, encounters_csv, report_csv
+from rumours.exports.datapackage import report_datapackage
+from rumours.exports.jsonfiles import report_json
+from rumours.exports.tables import SUPPRESSED, Column, Report, Table
+from rumours.exports.xlsx import report_xlsx
 from rumours.extensions import db
 from rumours.models import AgentProfile, AuditEntry, District, Organisation, Role, Rumour, User
 from rumours.reports.filters import StatsFilter
+from rumours.reports.raw import raw_encounters_csv
 from rumours.rules.localtime import city_today
 from rumours.rules.suppression import FORMULA_PREFIXES
 from rumours.services.agents import erase_agent
@@ -219,6 +213,44 @@ def test_csv_text_cells_never_start_with_a_formula_prefix(texts):
 # ---------------------------------------------------------------------------
 # The raw conversation export
 # ---------------------------------------------------------------------------
+
+
+def test_raw_export_writer_streams_plain_rows_without_an_app():
+    """The writer takes rows a report read, needs no app context or session, writes one
+    chunk per batch after the header, sorts mentions and makes every text safe."""
+    from zoneinfo import ZoneInfo
+
+    from flask import has_app_context
+
+    madrid = ZoneInfo("Europe/Madrid")
+    first = (
+        7, datetime(2026, 3, 2, 18, 5, 9, 123, tzinfo=madrid), date(2026, 3, 2),
+        "ciutat-vella", None, "market", 3, "doubt_sown",
+        [("they-take-our-jobs", "they-take-our-jobs:en:v1"), ("=evil", None)],
+        None, "-org", "=agent",
+    )
+    second = (
+        9, datetime(2026, 3, 3, 9, 0, tzinfo=madrid), date(2026, 3, 3),
+        "eixample", "la-dreta", "bar", 1, "no_change", (), "autumn", None, None,
+    )
+
+    def batches():
+        assert not has_app_context()
+        yield [first]
+        yield [second]
+
+    chunks = list(encounters_csv(batches()))
+    assert len(chunks) == 3 and all(chunk.endswith("\r\n") for chunk in chunks)
+    header, *rows = read_csv("".join(chunks))
+    assert tuple(header) == RAW_ENCOUNTER_COLUMNS
+    assert rows == [
+        ["7", "2026-03-02T18:05:09+01:00", "2026-03-02", "ciutat-vella", "", "market", "3",
+         "doubt_sown", "'=evil;they-take-our-jobs", "they-take-our-jobs:en:v1", "",
+         "'-org", "'=agent"],
+        ["9", "2026-03-03T09:00:00+01:00", "2026-03-03", "eixample", "la-dreta", "bar", "1",
+         "no_change", "", "", "autumn", "", ""],
+    ]
+    assert list(encounters_csv([])) == [chunks[0]]
 
 
 @pytest.fixture

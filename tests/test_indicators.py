@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from rumours.exports import SUPPRESSED
+from rumours.exports.tables import SUPPRESSED
 from rumours.extensions import db
 from rumours.models import Encounter, Organisation, Outcome
 from rumours.reports.filters import add_months, month_end, parse_filters

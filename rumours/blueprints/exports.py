@@ -15,18 +15,16 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..exports import (
-    raw_encounters_csv,
-    report_csv,
-    report_datapackage,
-    report_json,
-    report_xlsx,
-)
+from ..exports.csvfiles import report_csv
+from ..exports.datapackage import report_datapackage
+from ..exports.jsonfiles import report_json
+from ..exports.xlsx import report_xlsx
 from ..extensions import db
 from ..models import Role
 from ..permissions import organisation_ids, role_required, statistics_scope
 from ..reports.filters import FilterError, ParsedFilters, filter_choices, parse_filters
 from ..reports.indicators import INDICATOR_TABLES, indicator_report
+from ..reports.raw import raw_encounters_csv
 from ..rules.localtime import city_today
 from ..services import record_audit
 

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..exports import SUPPRESSED, Column, Report, Table
+from ..exports.tables import SUPPRESSED, Column, Report, Table
 from ..extensions import db
 from ..models import AgentProfile
 from ..rules.localtime import city_timezone
@@ -134,6 +134,15 @@ def _label(key: str) -> str:
     return label(key)
 
 
+@dataclass(frozen=True)
+class _Part:
+    """A month or district table and the totals the summary may publish from it."""
+
+    table: Table
+    outcomes: SuppressedTable
+    people_total: int | None
+
+
 def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
     """The C4i indicators for the view: a summary, month by month and district by
     district, with small counts suppressed."""
@@ -142,121 +151,10 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
     board_training = reports.training(f)
     network = reports.network(f)
     held = reports.trainings_held(f)
-    zone = city_timezone()
-
-    # Month by month.
-    months = reports.series(f, "month")
-    month_rows = {m: figures for m, figures in months}
-    month_outcomes = _outcome_table(month_rows, threshold)
-    # People reached are hidden wherever that row's conversations are.
-    month_people, people_total_1 = _one_way(
-        {m: v.people for m, v in months},
-        threshold,
-        also_hide=[m for m, _v in months if month_outcomes.row_totals[m] is None],
-    )
-    certified = _certified_by_month(parsed)
-    month_certified, certified_total = _one_way(
-        {m: certified.get(m, 0) for m, _v in months}, threshold
-    )
-    sessions_by_month: Counter = Counter()
-    hours_by_month: Counter = Counter()
-    for s in held:
-        month = s.starts_at.astimezone(zone).date().replace(day=1)
-        sessions_by_month[month] += 1
-        hours_by_month[month] += (s.ends_at - s.starts_at).total_seconds() / 3600
-    by_month = _table(
-        BY_MONTH,
-        columns=[
-            Column("month", _("Month"), "date", _("The first day of the month.")),
-            *_count_columns(),
-            Column("trainings_held", _("Trainings held"), "integer",
-                   _("Training sessions that took place.")),
-            Column("training_hours", _("Training hours"), "number",
-                   _("Hours of training given.")),
-            Column("agents_certified", _("Agents certified"), "integer",
-                   _("Agents certified in the month.")),
-        ],
-        rows=[
-            (
-                m,
-                *_count_cells(m, month_outcomes, month_people),
-                sessions_by_month.get(m, 0),
-                round(hours_by_month.get(m, 0.0), 1),
-                _hidden(month_certified[m]),
-            )
-            for m, _v in months
-        ],
-    )
-
-    # District by district.
-    districts = reports.by_district(f)
-    district_rows = {d.slug: figures for d, figures in districts}
-    district_outcomes = _outcome_table(district_rows, threshold)
-    district_people, people_total_2 = _one_way(
-        {d.slug: v.people for d, v in districts},
-        threshold,
-        also_hide=[d.slug for d, _v in districts if district_outcomes.row_totals[d.slug] is None],
-    )
-    sessions_by_district = Counter(s.district_id for s in held)
-    by_district = _table(
-        BY_DISTRICT,
-        columns=[
-            Column("district", _("District"), "string", _("The district's official name.")),
-            *_count_columns(),
-            Column("trainings_held", _("Trainings held"), "integer",
-                   _("Training sessions held in the district.")),
-        ],
-        rows=[
-            (
-                d.name,
-                *_count_cells(d.slug, district_outcomes, district_people),
-                sessions_by_district.get(d.id, 0),
-            )
-            for d, _v in districts
-        ],
-    )
-
-    # The headline figures.
-    def person_count(value: int):
-        return SUPPRESSED if is_small(value, threshold) else value
-
-    # Totals published in the summary are the other tables' totals: each is shown only
-    # when neither the month nor the district table had to hide it.
-    def both(first, second):
-        return SUPPRESSED if first is None or second is None else first
-
-    summary_rows = [
-        ("organisations", _("Organisations in the network"), network.organisations),
-        ("agents", _("Agents"), person_count(network.agents)),
-        ("agents_certified_now", _("Agents certified today"),
-         person_count(network.agents_by_status.get("certified", 0))),
-        ("agents_certified_in_period", _("Agents certified in the period"),
-         _hidden(certified_total)),
-        ("trainings_held", _("Trainings held"), board_training.sessions),
-        ("training_hours", _("Training hours"), board_training.hours),
-        ("training_attendances", _("Training attendances"),
-         person_count(board_training.attended)),
-        ("conversations", _("Conversations"),
-         both(month_outcomes.grand_total, district_outcomes.grand_total)),
-        ("people_reached", _("People reached"), both(people_total_1, people_total_2)),
-        *(
-            (f"outcome_{key}", _label(key),
-             both(
-                 month_outcomes.column_totals[key],
-                 # No districts yet: that table has no columns to hide.
-                 district_outcomes.column_totals.get(key, month_outcomes.column_totals[key]),
-             ))
-            for key in OUTCOME_KEYS
-        ),
-    ]
-    summary = _table(
-        SUMMARY,
-        columns=[
-            Column("indicator", _("Indicator"), "string", _("A stable key for the indicator.")),
-            Column("title", _("Title"), "string", _("What the indicator counts.")),
-            Column("value", _("Value"), "number", _("The count (hours for training hours).")),
-        ],
-        rows=summary_rows,
+    by_month, certified_total = _by_month(parsed, held, threshold)
+    by_district = _by_district(parsed, held, threshold)
+    summary = _summary(
+        network, board_training, certified_total, by_month, by_district, threshold
     )
     scope = parsed.organisation.name if parsed.organisation else _("Whole network")
     return Report(
@@ -272,23 +170,156 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
         period_end=f.end,
         scope=scope,
         threshold=threshold,
-        notes=[
-            _(
-                "Counts from 1 to %(below)s are suppressed to protect the people "
-                "involved, and so is a second count wherever a suppressed one could "
-                "be worked out from a total.",
-                below=threshold - 1,
-            ),
-            *(
-                [_("Conversations about the rumour “%(claim)s” only.", claim=parsed.rumour.claim)]
-                if parsed.rumour
-                else []
-            ),
-            *(
-                [_("Conversations of the campaign “%(name)s” only.", name=parsed.campaign.name)]
-                if parsed.campaign
-                else []
-            ),
-        ],
-        tables=[summary, by_month, by_district],
+        notes=_notes(parsed, threshold),
+        tables=[summary, by_month.table, by_district.table],
     )
+
+
+def _by_month(parsed: ParsedFilters, held, threshold: int) -> tuple[_Part, int | None]:
+    """The month-by-month table, and the agents certified in the period (None if hidden)."""
+    months = reports.series(parsed.filters, "month")
+    outcomes = _outcome_table({m: figures for m, figures in months}, threshold)
+    # People reached are hidden wherever that row's conversations are.
+    people, people_total = _one_way(
+        {m: v.people for m, v in months},
+        threshold,
+        also_hide=[m for m, _v in months if outcomes.row_totals[m] is None],
+    )
+    certified = _certified_by_month(parsed)
+    month_certified, certified_total = _one_way(
+        {m: certified.get(m, 0) for m, _v in months}, threshold
+    )
+    sessions, hours = _trainings_by_month(held)
+    table = _table(
+        BY_MONTH,
+        columns=[
+            Column("month", _("Month"), "date", _("The first day of the month.")),
+            *_count_columns(),
+            Column("trainings_held", _("Trainings held"), "integer",
+                   _("Training sessions that took place.")),
+            Column("training_hours", _("Training hours"), "number",
+                   _("Hours of training given.")),
+            Column("agents_certified", _("Agents certified"), "integer",
+                   _("Agents certified in the month.")),
+        ],
+        rows=[
+            (
+                m,
+                *_count_cells(m, outcomes, people),
+                sessions.get(m, 0),
+                round(hours.get(m, 0.0), 1),
+                _hidden(month_certified[m]),
+            )
+            for m, _v in months
+        ],
+    )
+    return _Part(table, outcomes, people_total), certified_total
+
+
+def _trainings_by_month(held) -> tuple[Counter, Counter]:
+    """Training sessions held and hours given, by the city month they started in."""
+    zone = city_timezone()
+    sessions: Counter = Counter()
+    hours: Counter = Counter()
+    for s in held:
+        month = s.starts_at.astimezone(zone).date().replace(day=1)
+        sessions[month] += 1
+        hours[month] += (s.ends_at - s.starts_at).total_seconds() / 3600
+    return sessions, hours
+
+
+def _by_district(parsed: ParsedFilters, held, threshold: int) -> _Part:
+    """The district-by-district table."""
+    districts = reports.by_district(parsed.filters)
+    outcomes = _outcome_table({d.slug: figures for d, figures in districts}, threshold)
+    people, people_total = _one_way(
+        {d.slug: v.people for d, v in districts},
+        threshold,
+        also_hide=[d.slug for d, _v in districts if outcomes.row_totals[d.slug] is None],
+    )
+    sessions = Counter(s.district_id for s in held)
+    table = _table(
+        BY_DISTRICT,
+        columns=[
+            Column("district", _("District"), "string", _("The district's official name.")),
+            *_count_columns(),
+            Column("trainings_held", _("Trainings held"), "integer",
+                   _("Training sessions held in the district.")),
+        ],
+        rows=[
+            (d.name, *_count_cells(d.slug, outcomes, people), sessions.get(d.id, 0))
+            for d, _v in districts
+        ],
+    )
+    return _Part(table, outcomes, people_total)
+
+
+def _summary(network, board_training, certified_total, by_month: _Part,
+             by_district: _Part, threshold: int) -> Table:
+    """The headline figures; totals are the other tables' (see `_both`)."""
+
+    def person_count(value: int):
+        return SUPPRESSED if is_small(value, threshold) else value
+
+    months, districts = by_month.outcomes, by_district.outcomes
+    rows = [
+        ("organisations", _("Organisations in the network"), network.organisations),
+        ("agents", _("Agents"), person_count(network.agents)),
+        ("agents_certified_now", _("Agents certified today"),
+         person_count(network.agents_by_status.get("certified", 0))),
+        ("agents_certified_in_period", _("Agents certified in the period"),
+         _hidden(certified_total)),
+        ("trainings_held", _("Trainings held"), board_training.sessions),
+        ("training_hours", _("Training hours"), board_training.hours),
+        ("training_attendances", _("Training attendances"),
+         person_count(board_training.attended)),
+        ("conversations", _("Conversations"), _both(months.grand_total, districts.grand_total)),
+        ("people_reached", _("People reached"),
+         _both(by_month.people_total, by_district.people_total)),
+        *(
+            (f"outcome_{key}", _label(key),
+             _both(
+                 months.column_totals[key],
+                 # No districts yet: that table has no columns to hide.
+                 districts.column_totals.get(key, months.column_totals[key]),
+             ))
+            for key in OUTCOME_KEYS
+        ),
+    ]
+    return _table(
+        SUMMARY,
+        columns=[
+            Column("indicator", _("Indicator"), "string", _("A stable key for the indicator.")),
+            Column("title", _("Title"), "string", _("What the indicator counts.")),
+            Column("value", _("Value"), "number", _("The count (hours for training hours).")),
+        ],
+        rows=rows,
+    )
+
+
+def _both(first, second):
+    """A total published in the summary is the month and district tables' total: shown
+    only when neither table had to hide it."""
+    return SUPPRESSED if first is None or second is None else first
+
+
+def _notes(parsed: ParsedFilters, threshold: int) -> list[str]:
+    """Why counts are hidden, and which rumour or campaign the conversations are limited to."""
+    return [
+        _(
+            "Counts from 1 to %(below)s are suppressed to protect the people "
+            "involved, and so is a second count wherever a suppressed one could "
+            "be worked out from a total.",
+            below=threshold - 1,
+        ),
+        *(
+            [_("Conversations about the rumour “%(claim)s” only.", claim=parsed.rumour.claim)]
+            if parsed.rumour
+            else []
+        ),
+        *(
+            [_("Conversations of the campaign “%(name)s” only.", name=parsed.campaign.name)]
+            if parsed.campaign
+            else []
+        ),
+    ]

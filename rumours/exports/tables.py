@@ -1,0 +1,94 @@
+"""The report model every writer takes: a Report of Tables of typed Columns, with
+SUPPRESSED marking a count hidden by small-count suppression. Reports build these;
+the writers beside this module turn them into files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+
+
+class Suppressed:
+    """The marker for a count hidden by small-count suppression (use `SUPPRESSED`)."""
+
+    _instance: Suppressed | None = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "suppressed"
+
+    def __reduce__(self):
+        return (Suppressed, ())
+
+
+SUPPRESSED = Suppressed()
+# How a hidden count is written in CSV files and spreadsheets.
+SUPPRESSED_TEXT = "suppressed"
+COLUMN_TYPES = ("string", "integer", "date", "number")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: a machine name, a human title, a Table Schema type and its meaning."""
+
+    name: str
+    title: str
+    type: str  # "string" | "integer" | "date" | "number"
+    description: str = ""
+
+
+@dataclass
+class Table:
+    """One table of a report; `name` is a lowercase-hyphen slug (file, resource and
+    sheet name); row values are str, int, float, date, None or SUPPRESSED."""
+
+    name: str
+    title: str
+    description: str
+    columns: list[Column]
+    rows: list[tuple]
+
+
+@dataclass
+class Report:
+    """A statistics report ready to leave the app: small counts already suppressed."""
+
+    title: str
+    description: str
+    generated_at: datetime
+    period_start: date
+    period_end: date
+    scope: str
+    threshold: int
+    notes: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+    def table(self, name: str | None = None) -> Table:
+        """The named table, or the first; KeyError for a name the report lacks."""
+        for table in self.tables:
+            if name is None or table.name == name:
+                return table
+        raise KeyError(name)
+
+
+def about_lines(report: Report) -> list[tuple[str, str]]:
+    """The report's metadata as (label, value) pairs, for the About sheet and README
+    (the report's own notes say why counts are hidden; this says how they are shown)."""
+    return [
+        (_("Title"), report.title),
+        (_("Description"), report.description),
+        (_("Scope"), report.scope),
+        (_("Period"), f"{report.period_start.isoformat()} – {report.period_end.isoformat()}"),
+        (_("Generated at"), report.generated_at.isoformat(timespec="seconds")),
+        (
+            _("Small counts"),
+            _("Counts from 1 to %(below)s are written “suppressed”.",
+              below=report.threshold - 1),
+        ),
+    ]
