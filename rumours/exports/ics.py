@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
 from icalendar import Calendar, Event
 
 from ..models import TrainingSession, TrainingStatus
@@ -29,7 +30,7 @@ def calendar_for(sessions: list[TrainingSession], *, name: str, url_for_session)
         description = session.description or ""
         if session.trainer:
             description = (description + "\n\n" if description else "") + (
-                f"Trainer: {session.trainer}"
+                _("Trainer: %(name)s", name=session.trainer)
             )
         event.add("description", description)
         event.add("url", url_for_session(session))
