@@ -128,3 +128,20 @@ def test_the_manifest_and_offline_page_speak_the_readers_language(client):
     assert offline.status_code == 200
     assert offline.headers["Content-Language"] == "es"
     assert page_language(offline) == "es"
+
+
+def test_the_about_sheet_dates_read_in_the_readers_language(app):
+    from rumours.exports.tables import Report, about_lines
+
+    report = Report(
+        title="t", description="d", generated_at=datetime(2026, 12, 2, 9, 30, tzinfo=UTC),
+        period_start=datetime(2026, 12, 1).date(), period_end=datetime(2026, 12, 31).date(),
+        scope="s", threshold=10,
+    )
+    with app.test_request_context("/?lang=ca"):
+        lines = dict(about_lines(report))
+    period = next(v for k, v in lines.items() if "2026-12-01" in str(v))
+    assert "1 de desembre del 2026" in period  # CLDR Catalan, then the ISO form
+    assert "(2026-12-01 – 2026-12-31)" in period
+    generated = next(v for v in lines.values() if "2026-12-02T09:30:00" in str(v))
+    assert "10:30" in generated  # 09:30 UTC is 10:30 in the city (Europe/Madrid)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from babel.dates import format_date, format_datetime
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 
 
@@ -80,12 +82,22 @@ class Report:
 def about_lines(report: Report) -> list[tuple[str, str]]:
     """The report's metadata as (label, value) pairs, for the About sheet and README
     (the report's own notes say why counts are hidden; this says how they are shown)."""
+    # In the reader's words (locale and the city's time zone), then the ISO form that
+    # machines and other languages read alike.
+    locale = str(get_locale() or "en")
+    start, end = report.period_start, report.period_end
+    period = (
+        f"{format_date(start, 'long', locale=locale)} – {format_date(end, 'long', locale=locale)}"
+        f" ({start.isoformat()} – {end.isoformat()})"
+    )
+    zone = get_timezone() if get_locale() is not None else None
+    generated = format_datetime(report.generated_at, "long", tzinfo=zone, locale=locale)
     return [
         (_("Title"), report.title),
         (_("Description"), report.description),
         (_("Scope"), report.scope),
-        (_("Period"), f"{report.period_start.isoformat()} – {report.period_end.isoformat()}"),
-        (_("Generated at"), report.generated_at.isoformat(timespec="seconds")),
+        (_("Period"), period),
+        (_("Generated at"), f"{generated} ({report.generated_at.isoformat(timespec='seconds')})"),
         (
             _("Small counts"),
             _("Counts from 1 to %(below)s are written “suppressed”.",
