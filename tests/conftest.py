@@ -2,7 +2,6 @@
 per run, one rolled-back transaction per test), a client, a CLI runner and factories."""
 
 import os
-import re
 import secrets
 import uuid
 
@@ -11,7 +10,6 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
-from config import TestConfig
 from rumours import create_app
 from rumours.extensions import db
 from rumours.models import (
@@ -26,7 +24,8 @@ from rumours.models import (
 from rumours.rules.accounts import new_session_token
 from rumours.rules.passwords import hash_password
 
-PASSWORD = "correct-horse-battery-2026"
+from .helpers import PASSWORD, config_for
+
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 
@@ -38,8 +37,6 @@ def postgres_url(database: str | None = None) -> URL:
     return url.set(database=database) if database else url
 
 
-def config_for(url: str, **overrides) -> type[TestConfig]:
-    return type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
 
 
 class PostgresServer:
@@ -148,23 +145,16 @@ def runner(app):
     return app.test_cli_runner()
 
 
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
-
-
-def csrf_from(response) -> str:
-    match = CSRF_META.search(response.get_data(as_text=True))
-    assert match, "page has no csrf-token meta tag"
-    return match.group(1)
-
-
-def login(client, email: str, password: str = PASSWORD, next_url: str | None = None):
-    """Log in through the real form, CSRF token included; returns the POST response."""
-    token = csrf_from(client.get("/auth/login"))
-    url = "/auth/login" + (f"?next={next_url}" if next_url is not None else "")
-    return client.post(url, data={"email": email, "password": password, "csrf_token": token})
 
 
 _HASHES: dict[str, str] = {}
+
+
+@pytest.fixture
+def demo(app, runner):
+    """The Barcelona demo loaded into this test's database."""
+    result = runner.invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
 
 
 @pytest.fixture
@@ -226,9 +216,9 @@ def create_organisation(app):
 
 @pytest.fixture
 def create_district(app):
-    """Factory: create_district(name=...) returns the new district's id."""
+    """Factory: create_district(name=...) returns a detached District."""
 
-    def make(name: str = "Ciutat Vella") -> int:
+    def make(name: str = "Ciutat Vella"):
         from rumours.models import District
 
         with app.app_context():
@@ -236,17 +226,20 @@ def create_district(app):
             district = District(code=code, slug=f"district-{code}", name=name)
             db.session.add(district)
             db.session.commit()
-            return district.id
+            db.session.refresh(district)
+            db.session.expunge(district)
+            return district
 
     return make
 
 
 @pytest.fixture
 def create_training(app):
-    """Factory: create_training(kind=..., days_ahead=7, capacity=20) returns the session id."""
+    """Factory: create_training(kind=..., days_ahead=7, capacity=20) returns a detached
+    TrainingSession."""
 
     def make(kind=None, *, days_ahead: float = 7, hours: int = 3, capacity: int = 20,
-             title: str = "Basic anti-rumour agent training") -> int:
+             title: str = "Basic anti-rumour agent training"):
         from datetime import UTC, datetime, timedelta
 
         from rumours.models import TrainingKind, TrainingSession
@@ -260,6 +253,8 @@ def create_training(app):
             )
             db.session.add(session)
             db.session.commit()
-            return session.id
+            db.session.refresh(session)
+            db.session.expunge(session)
+            return session
 
     return make

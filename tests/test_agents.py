@@ -12,7 +12,7 @@ from rumours.models import (
     Role,
 )
 
-from .conftest import csrf_from, login
+from .helpers import csrf_from, login
 
 
 def act(client, agent_id, action, reason="Met them at the info session"):

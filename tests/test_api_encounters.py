@@ -25,7 +25,7 @@ from rumours.models import (
     Theme,
 )
 
-from .conftest import config_for, csrf_from, login
+from .helpers import config_for, csrf_from, login
 
 
 def add_catalogue() -> None:

@@ -6,7 +6,7 @@ from rumours.extensions import db
 from rumours.models import LoginThrottle, Role, User
 from rumours.services.auth import login_blocked, record_failed_login, record_successful_login
 
-from .conftest import PASSWORD, csrf_from, login
+from .helpers import PASSWORD, csrf_from, login
 
 
 def test_login_page_has_email_and_password_fields(client):

@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 from rumours import create_app
 from rumours.extensions import db
 
-from .conftest import config_for
+from .helpers import config_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

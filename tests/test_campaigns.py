@@ -19,7 +19,7 @@ from rumours.models import (
 from rumours.rules.errors import DomainError
 from rumours.services.campaigns import create_campaign, update_campaign
 
-from .conftest import csrf_from, login
+from .helpers import csrf_from, login
 
 TODAY = date.today()
 

@@ -11,7 +11,7 @@ from rumours.models import AuditEntry, Rebuttal, RebuttalStatus, Role, Rumour, R
 from rumours.rules.review import review_due
 from rumours.services.catalogue import RebuttalInput, SourceInput
 
-from .conftest import csrf_from, login
+from .helpers import csrf_from, login
 
 SOURCE = {
     "sources-0-title": "International Migration Outlook 2013",

@@ -15,7 +15,7 @@ from rumours.models import (
 )
 from rumours.services.trainings import apply_lapses, certify_for_attendance
 
-from .conftest import csrf_from, login
+from .helpers import csrf_from, login
 
 
 def certify_long_ago(app, agent_id, days_ago):
@@ -78,7 +78,7 @@ def test_lapse_without_a_refresher_and_the_due_list(app, client, create_user, cr
     certify_long_ago(app, due_soon.id, 340)
     certify_long_ago(app, refreshed.id, 400)
     certify_long_ago(app, fresh.id, 10)
-    refresher = create_training(TrainingKind.REFRESHER, days_ahead=-30, title="Refresher")
+    refresher = create_training(TrainingKind.REFRESHER, days_ahead=-30, title="Refresher").id
     attend(app, refreshed.id, refresher)
 
     login(client, coordinator.email)

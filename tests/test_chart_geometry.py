@@ -8,7 +8,7 @@ from rumours import charts, create_app
 from rumours.charts.district_map import name_lines, range_width
 from rumours.web.templating import percent
 
-from .conftest import config_for
+from .helpers import config_for
 
 
 def bars(*values):

@@ -3,7 +3,7 @@
 from rumours.extensions import db
 from rumours.models import Role, User
 
-from .conftest import login
+from .helpers import login
 
 
 def test_create_user_makes_a_coordinator_who_can_log_in(app, runner):

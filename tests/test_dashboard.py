@@ -4,7 +4,6 @@ answer rather than a 500."""
 
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from rumours.extensions import db
@@ -23,15 +22,11 @@ from rumours.models import (
 from rumours.reports.filters import add_months, month_end
 from rumours.rules.localtime import city_today
 
-from .conftest import login
+from .helpers import login
 
 DEMO = "demo-password-2026"
 
 
-@pytest.fixture
-def demo(app, runner):
-    result = runner.invoke(args=["seed"])
-    assert result.exit_code == 0, result.output
 
 
 def year(app) -> dict:
@@ -169,7 +164,7 @@ def test_each_role_sees_only_its_scope(app, client, demo):
 
 
 def _token(client) -> str:
-    from .conftest import csrf_from
+    from .helpers import csrf_from
 
     return csrf_from(client.get("/"))
 

@@ -22,7 +22,7 @@ from rumours.models import (
 from rumours.rules.encounters import EncounterData
 from rumours.services.encounters import log_encounter
 
-from .conftest import csrf_from, login
+from .helpers import csrf_from, login
 from .test_api_encounters import add_catalogue
 
 

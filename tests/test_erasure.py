@@ -18,7 +18,7 @@ from rumours.models import (
     User,
 )
 
-from .conftest import csrf_from, login
+from .helpers import csrf_from, login
 
 
 def add_encounter(app, agent_id, district_id, organisation_id=None) -> int:
@@ -43,7 +43,7 @@ def add_encounter(app, agent_id, district_id, organisation_id=None) -> int:
 def test_agent_downloads_everything_about_them(
     app, client, create_user, create_district, create_organisation
 ):
-    district = create_district()
+    district = create_district().id
     organisation = create_organisation("Casal Gràcia")
     agent = create_user(
         Role.AGENT, name="Nil Roca", email="nil@example.org", organisation=organisation
@@ -70,11 +70,11 @@ def test_agent_downloads_everything_about_them(
 def test_agent_erases_themselves_and_encounters_stay_anonymous(
     app, client, create_user, create_district, create_organisation, create_training
 ):
-    district = create_district()
+    district = create_district().id
     organisation = create_organisation()
     agent = create_user(Role.AGENT, email="gone@example.org", organisation=organisation)
     encounter_id = add_encounter(app, agent.id, district, organisation.id)
-    session_id = create_training()
+    session_id = create_training().id
     with app.app_context():
         db.session.add(Enrolment(session_id=session_id, agent_id=agent.id))
         db.session.add(Consent(user_id=agent.id, purpose="processing", granted=True))
@@ -109,7 +109,7 @@ def test_agent_erases_themselves_and_encounters_stay_anonymous(
 
 
 def test_coordinator_exports_and_erases_on_request(app, client, create_user, create_district):
-    district = create_district()
+    district = create_district().id
     coordinator = create_user(Role.COORDINATOR)
     agent = create_user(Role.AGENT, email="asked@example.org")
     encounter_id = add_encounter(app, agent.id, district)

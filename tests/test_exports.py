@@ -28,7 +28,7 @@ from rumours.rules.localtime import city_today
 from rumours.rules.suppression import FORMULA_PREFIXES
 from rumours.services.agents import erase_agent
 
-from .conftest import login
+from .helpers import login
 from .test_api_encounters import add_catalogue
 from .test_encounters import add_encounter
 

@@ -8,7 +8,7 @@ from icalendar import Calendar
 from rumours.extensions import db
 from rumours.models import AgentStatus, Role, TrainingSession
 
-from .conftest import csrf_from, login
+from .helpers import csrf_from, login
 
 
 def events(body: bytes):
@@ -19,7 +19,7 @@ def events(body: bytes):
 
 
 def test_session_ics_is_valid_and_carries_the_session(app, client, create_user, create_training):
-    session_id = create_training(title="Basic training, Sants")
+    session_id = create_training(title="Basic training, Sants").id
     login(client, create_user(Role.AGENT).email)
     response = client.get(f"/trainings/{session_id}.ics")
     assert response.status_code == 200
@@ -40,7 +40,7 @@ def test_session_ics_is_valid_and_carries_the_session(app, client, create_user, 
 
 def test_agent_schedule_lists_only_their_sessions(client, create_user, create_training):
     agent = create_user(Role.AGENT, status=AgentStatus.IN_TRAINING)
-    mine = create_training(title="Mine")
+    mine = create_training(title="Mine").id
     create_training(title="Not mine")
     login(client, agent.email)
     client.post(f"/trainings/{mine}/enrol", data={"csrf_token": csrf_from(client.get("/"))})
@@ -51,7 +51,7 @@ def test_agent_schedule_lists_only_their_sessions(client, create_user, create_tr
 
 
 def test_calendars_need_a_login_and_schedules_an_agent(client, create_user, create_training):
-    session_id = create_training()
+    session_id = create_training().id
     assert client.get(f"/trainings/{session_id}.ics").status_code == 302
     assert client.get("/me/schedule.ics").status_code == 302
     login(client, create_user(Role.COORDINATOR).email)

@@ -17,10 +17,6 @@ from rumours.rules.localtime import city_today
 OUTCOMES = [f"outcome_{o.value}" for o in Outcome]
 
 
-@pytest.fixture
-def demo(app, runner):
-    result = runner.invoke(args=["seed"])
-    assert result.exit_code == 0, result.output
 
 
 def report_for(args: dict, threshold: int = 10):
@@ -133,7 +129,7 @@ DEMO = "demo-password-2026"
 
 
 def _login(client, email):
-    from .conftest import login
+    from .helpers import login
 
     login(client, email, DEMO)
 

@@ -18,7 +18,7 @@ from sqlalchemy import String, select
 from rumours import create_app
 from rumours.extensions import db
 
-from .conftest import config_for, login
+from .helpers import config_for, login
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "demo-password-2026"

@@ -8,7 +8,7 @@ import pytest
 from rumours.extensions import db
 from rumours.models import Rebuttal, RebuttalStatus, Rumour, RumourClaim, RumourStatus, Theme, User
 
-from .conftest import login
+from .helpers import login
 
 
 def page_language(response) -> str:

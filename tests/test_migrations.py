@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect
 from rumours import create_app
 from rumours.extensions import db
 
-from .conftest import config_for
+from .helpers import config_for
 
 
 def upgrade_then_check(url: str) -> None:

@@ -3,7 +3,7 @@
 from rumours.extensions import db
 from rumours.models import Membership, Organisation, OrganisationType, Role
 
-from .conftest import csrf_from, login
+from .helpers import csrf_from, login
 
 
 def form(**overrides):

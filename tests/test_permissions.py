@@ -4,7 +4,7 @@ from rumours.extensions import db
 from rumours.models import Encounter, Role
 from rumours.permissions import can_view_agent, can_view_encounter, can_view_organisation
 
-from .conftest import login
+from .helpers import login
 
 
 def test_agent_gets_403_on_a_coordinator_page(app, create_user):

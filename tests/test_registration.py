@@ -18,7 +18,7 @@ from rumours.models import (
 from rumours.rules.passwords import password_problem
 from rumours.services.agents import hash_token
 
-from .conftest import csrf_from, login
+from .helpers import csrf_from, login
 
 GOOD_PASSWORD = "plaza-lantern-orange-tide"
 
@@ -48,7 +48,7 @@ def users(app) -> int:
 def test_sign_up_creates_an_applicant_with_consents_languages_and_organisations(
     app, client, create_district, create_organisation
 ):
-    district = create_district()
+    district = create_district().id
     organisation = create_organisation("Veïns del Barri")
     before = datetime.now(UTC)
     page = client.get("/auth/register").get_data(as_text=True)
@@ -94,7 +94,7 @@ def test_sign_up_creates_an_applicant_with_consents_languages_and_organisations(
 def test_bad_sign_up_shows_the_message_next_to_the_field_and_creates_nothing(
     app, client, create_district, overrides, field_message
 ):
-    district = create_district()
+    district = create_district().id
     response = sign_up(client, district, **overrides)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -103,7 +103,7 @@ def test_bad_sign_up_shows_the_message_next_to_the_field_and_creates_nothing(
 
 
 def test_duplicate_email_is_refused(app, client, create_district, create_user):
-    district = create_district()
+    district = create_district().id
     create_user(Role.AGENT, email="laia@example.org")
     response = sign_up(client, district, email="Laia@Example.org")
     assert response.status_code == 422
@@ -122,7 +122,7 @@ def test_common_password_check_knows_patterns(app):
 def test_invitation_link_is_single_use_expires_and_approves(
     app, client, create_user, create_district
 ):
-    district = create_district()
+    district = create_district().id
     coordinator = create_user(Role.COORDINATOR)
     login(client, coordinator.email)
     page = client.get("/agents/invitations")

@@ -6,7 +6,7 @@ import pytest
 
 from rumours.models import Role
 
-from .conftest import login
+from .helpers import login
 
 REQUIRED_HEADERS = {
     "Content-Security-Policy": (

@@ -24,7 +24,7 @@ from rumours.models import (
 )
 from rumours.seeding.common import load_yaml
 
-from .conftest import login
+from .helpers import login
 
 
 def table_counts() -> dict[str, int]:

@@ -16,7 +16,7 @@ from rumours.models import (
     User,
 )
 
-from .conftest import csrf_from, login
+from .helpers import csrf_from, login
 from .test_registration import sign_up
 
 
@@ -58,7 +58,7 @@ def session_form(**overrides):
 def test_lifecycle_sign_up_approve_enrol_waitlist_attend_certified(
     app, client, create_user, create_district
 ):
-    district = create_district()
+    district = create_district().id
     coordinator = create_user(Role.COORDINATOR, email="coord@example.org")
     first = create_user(Role.AGENT, status=AgentStatus.IN_TRAINING, name="First")
     # 1. Sign-up: an applicant, who cannot enrol yet.
@@ -148,8 +148,8 @@ def test_lifecycle_sign_up_approve_enrol_waitlist_attend_certified(
 
 def test_bad_enrolments_are_refused(app, client, create_user, create_training):
     agent = create_user(Role.AGENT, status=AgentStatus.CERTIFIED)
-    past = create_training(days_ahead=-2)
-    cancelled = create_training()
+    past = create_training(days_ahead=-2).id
+    cancelled = create_training().id
     with app.app_context():
         db.session.get(TrainingSession, cancelled).status = TrainingStatus.CANCELLED
         db.session.commit()
@@ -159,7 +159,7 @@ def test_bad_enrolments_are_refused(app, client, create_user, create_training):
         assert message in client.get(response.headers["Location"]).get_data(as_text=True)
         assert enrolment_status(app, session_id, agent.id) is None
     # Leaving a session you are not in.
-    upcoming = create_training()
+    upcoming = create_training().id
     response = post(client, f"/trainings/{upcoming}/leave")
     assert "not enrolled" in client.get(response.headers["Location"]).get_data(as_text=True)
 
@@ -169,7 +169,7 @@ def test_capacity_cannot_drop_below_enrolments_and_raising_it_promotes(
 ):
     coordinator = create_user(Role.COORDINATOR)
     agents = [create_user(Role.AGENT) for _ in range(3)]
-    session_id = create_training(capacity=2)
+    session_id = create_training(capacity=2).id
     for agent in agents:
         login(client, agent.email)
         post(client, f"/trainings/{session_id}/enrol")
@@ -189,7 +189,7 @@ def test_capacity_cannot_drop_below_enrolments_and_raising_it_promotes(
 def test_attendance_only_for_enrolled_agents(app, client, create_user, create_training):
     coordinator = create_user(Role.COORDINATOR)
     agent = create_user(Role.AGENT, status=AgentStatus.IN_TRAINING)
-    session_id = create_training()
+    session_id = create_training().id
     login(client, agent.email)
     post(client, f"/trainings/{session_id}/enrol")
     logout(client)
@@ -230,7 +230,7 @@ def test_end_before_start_is_refused(app, client, create_user):
 
 
 def test_access_rules_for_trainings(client, create_user, create_training):
-    session_id = create_training()
+    session_id = create_training().id
     agent = create_user(Role.AGENT)
     member = create_user(Role.MEMBER)
     assert client.get("/trainings/").status_code == 302
@@ -248,7 +248,7 @@ def test_access_rules_for_trainings(client, create_user, create_training):
 
 def test_cancelling_keeps_enrolments_and_blocks_new_ones(app, client, create_user, create_training):
     coordinator = create_user(Role.COORDINATOR)
-    session_id = create_training()
+    session_id = create_training().id
     login(client, coordinator.email)
     page = f"/trainings/{session_id}"
     assert post(client, page + "/cancel", {"reason": "Venue closed"}, page).status_code == 302
