@@ -3,6 +3,7 @@
 import re
 
 from config import TestConfig
+from rumours import create_app
 
 PASSWORD = "correct-horse-battery-2026"
 DEMO_PASSWORD = "demo-password-2026"
@@ -26,3 +27,13 @@ def login(client, email: str, password: str = PASSWORD, next_url: str | None = N
     token = csrf_from(client.get("/auth/login"))
     url = "/auth/login" + (f"?next={next_url}" if next_url is not None else "")
     return client.post(url, data={"email": email, "password": password, "csrf_token": token})
+
+
+def seeded_app(path):
+    """An app on a migrated SQLite file at `path` holding the Barcelona demo."""
+    app = create_app(config_for(f"sqlite:///{path}"))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    seeded = runner.invoke(args=["seed"])
+    assert seeded.exit_code == 0, seeded.output
+    return app

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from rumours import create_app
 from rumours.extensions import db
 
-from .helpers import config_for
+from .helpers import seeded_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -31,12 +30,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """The app on a migrated, seeded SQLite file, served on a free local port."""
-    path = tmp_path_factory.mktemp("browser") / "browser.db"
-    app = create_app(config_for(f"sqlite:///{path}"))
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
-    seeded = runner.invoke(args=["seed"])
-    assert seeded.exit_code == 0, seeded.output
+    app = seeded_app(tmp_path_factory.mktemp("browser") / "browser.db")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -64,11 +58,13 @@ def browser():
 
 @pytest.fixture
 def page_at(browser, live_server):
-    """page_at(viewport) -> a fresh page that records every request it makes."""
+    """page_at(viewport, locale=None) -> a fresh page that records every request it makes
+    (locale: the browser's language, as a phone set to Catalan sends it)."""
     contexts = []
 
-    def make(viewport=PHONE):
-        context = browser.new_context(viewport=viewport, base_url=live_server)
+    def make(viewport=PHONE, locale: str | None = None):
+        options = {"locale": locale} if locale else {}
+        context = browser.new_context(viewport=viewport, base_url=live_server, **options)
         contexts.append(context)
         page = context.new_page()
         page.requests = []

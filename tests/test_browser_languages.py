@@ -15,6 +15,7 @@ from .test_browser import PHONE, assert_fits, assert_same_origin, shoot
 
 live_server = test_browser.live_server
 browser = test_browser.browser
+page_at = test_browser.page_at
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.browser
@@ -37,23 +38,6 @@ def t(language: str, msgid: str) -> str:
 def demo_translation(language: str, slug: str) -> dict:
     items = yaml.safe_load((ROOT / "seeds" / f"rumours.{language}.yaml").read_text("utf-8"))
     return next(item for item in items if item["slug"] == slug)
-
-
-@pytest.fixture
-def phone_in(browser, live_server):
-    contexts = []
-
-    def make(locale: str):
-        context = browser.new_context(viewport=PHONE, base_url=live_server, locale=locale)
-        contexts.append(context)
-        page = context.new_page()
-        page.requests = []
-        page.on("request", lambda request: page.requests.append(request.url))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def read_pocket_and_rebuttal(page, language: str) -> None:
@@ -88,8 +72,8 @@ def log_a_conversation(page, language: str) -> None:
     shoot(page, f"encounter-saved-{language}-phone")
 
 
-def test_a_catalan_phone_gets_catalan_then_the_switcher_gives_spanish(phone_in, live_server):
-    page = phone_in("ca-ES")
+def test_a_catalan_phone_gets_catalan_then_the_switcher_gives_spanish(page_at, live_server):
+    page = page_at(PHONE, locale="ca-ES")
     page.goto("/auth/login")
     assert page.locator("html").get_attribute("lang") == "ca"
     shoot(page, "login-ca-phone")
@@ -112,8 +96,8 @@ def test_a_catalan_phone_gets_catalan_then_the_switcher_gives_spanish(phone_in, 
     assert_same_origin(page, live_server)
 
 
-def test_lang_switches_a_visitor_and_rumour_pages_list_their_languages(phone_in):
-    page = phone_in("en-GB")
+def test_lang_switches_a_visitor_and_rumour_pages_list_their_languages(page_at):
+    page = page_at(PHONE, locale="en-GB")
     page.goto("/rumours/?lang=ca")
     assert page.locator("html").get_attribute("lang") == "ca"
     assert page.get_by_role("button", name=t("ca", "Search")).is_visible()

@@ -15,10 +15,9 @@ import pytest
 from babel.messages.pofile import read_po
 from sqlalchemy import String, select
 
-from rumours import create_app
 from rumours.extensions import db
 
-from .helpers import config_for, login
+from .helpers import login, seeded_app
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "demo-password-2026"
@@ -91,12 +90,7 @@ def parse(html: str) -> InterfaceText:
 
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
-    path = tmp_path_factory.mktemp("crawl") / "crawl.db"
-    app = create_app(config_for(f"sqlite:///{path}"))
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
-    seeded = runner.invoke(args=["seed"])
-    assert seeded.exit_code == 0, seeded.output
+    app = seeded_app(tmp_path_factory.mktemp("crawl") / "crawl.db")
     yield app
     with app.app_context():
         db.engine.dispose()
