@@ -106,6 +106,7 @@ def test_a_missing_translation_says_so_and_shows_the_english(client, published_r
     assert "Jobs are not a fixed cake." in text
     assert 'class="rebuttal" lang="en"' in text
     assert 'class="notice notice-language"' in text
+    assert "anglès" in text  # the languages named in the reader's words, not as endonyms
     # The claim is shown as people say it in Catalan, where it has been translated.
     assert "Ens prenen la feina." in text
     assert '"inLanguage": "en"' in text

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from babel.dates import format_date, format_datetime
+from flask import has_app_context
 from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 
@@ -90,7 +91,7 @@ def about_lines(report: Report) -> list[tuple[str, str]]:
         f"{format_date(start, 'long', locale=locale)} – {format_date(end, 'long', locale=locale)}"
         f" ({start.isoformat()} – {end.isoformat()})"
     )
-    zone = get_timezone() if get_locale() is not None else None
+    zone = get_timezone() if has_app_context() else None  # the city's, in a request or command
     generated = format_datetime(report.generated_at, "long", tzinfo=zone, locale=locale)
     return [
         (_("Title"), report.title),

@@ -1,8 +1,10 @@
 """The reader's language: their saved preference, then the switcher's cookie, then the
 browser's, then the city's default. `?lang=xx` on any page switches and remembers."""
 
+from functools import lru_cache
 from urllib.parse import urlencode
 
+from babel import Locale
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
@@ -46,14 +48,20 @@ def claim(rumour) -> str:
     return rumour.claim_in(current_locale())
 
 
+@lru_cache(maxsize=256)
+def _display_name(code: str, in_language: str) -> str:
+    """CLDR's name of language `code` in language `in_language` (asked once per pair)."""
+    return Locale.parse(code).get_display_name(in_language) or code
+
+
 def language_names() -> dict[str, str]:
     """Each offered language in its own words (Català, Español), as a switcher shows it."""
-    from babel import Locale
+    return {code: _display_name(code, code).capitalize() for code in offered_languages()}
 
-    names = {}
-    for code in offered_languages():
-        names[code] = Locale.parse(code).get_display_name(code).capitalize()
-    return names
+
+def language_name(code: str) -> str:
+    """A language named in the reader's words, for running text ("anglès", "inglés")."""
+    return _display_name(code, current_locale())
 
 
 def language_url(language: str) -> str:
@@ -65,7 +73,7 @@ def language_url(language: str) -> str:
 def say_content_language(response):
     """Pages say which language they are in (the service worker keeps its offline page
     in the same one)."""
-    if response.mimetype == "text/html" and has_request_context():
+    if response.mimetype == "text/html":
         response.headers.setdefault("Content-Language", current_locale())
     return response
 
@@ -77,4 +85,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(offered_languages)
     app.add_template_global(language_url)
     app.add_template_global(language_names)
+    app.add_template_global(language_name)
     app.add_template_filter(claim)
