@@ -33,7 +33,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     )
     csrf.init_app(app)
     login_manager.init_app(app)
-    babel.init_app(app, locale_selector=i18n.select_locale)
+    babel.init_app(
+        app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone
+    )
 
     summaries.init_app(app)
     security.init_app(app)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -97,6 +98,9 @@ class OrganisationType(enum.StrEnum):
 
 
 class Theme(enum.StrEnum):
+    """The themes a new install starts with (rows of `themes`); coordinators add,
+    rename and retire themes on the Settings page, so a rumour's theme is a slug."""
+
     EMPLOYMENT = "employment"
     WELFARE = "welfare"
     HEALTH = "health"
@@ -171,15 +175,24 @@ class ConsentPurpose(enum.StrEnum):
 
 
 class District(db.Model):
+    """A district of the city. Codes are the city's own (strings: "01", "E05000026");
+    a district with conversations is never deleted, only retired (hidden from forms,
+    kept in history and statistics)."""
+
     __tablename__ = "districts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[int] = mapped_column(unique=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    # Display order (the order of the city's file, or of creation).
+    position: Mapped[int] = mapped_column(default=0)
+    retired: Mapped[bool] = mapped_column(default=False)
+    # The shape as a GeoJSON geometry (Polygon or MultiPolygon, WGS 84 lon/lat), or none.
+    geometry: Mapped[str | None] = mapped_column(Text)
 
     neighbourhoods: Mapped[list[Neighbourhood]] = relationship(
-        back_populates="district", order_by="Neighbourhood.code"
+        back_populates="district", order_by="(Neighbourhood.position, Neighbourhood.code)"
     )
 
 
@@ -188,9 +201,12 @@ class Neighbourhood(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
-    code: Mapped[int] = mapped_column(unique=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0)
+    retired: Mapped[bool] = mapped_column(default=False)
+    geometry: Mapped[str | None] = mapped_column(Text)
 
     district: Mapped[District] = relationship(back_populates="neighbourhoods")
 
@@ -377,7 +393,7 @@ class Rumour(db.Model):
     claim: Mapped[str] = mapped_column(String(300))
     # How people say it in other words or languages; searched too.
     also_heard_as: Mapped[str | None] = mapped_column(String(500))
-    theme: Mapped[Theme] = mapped_column(str_enum(Theme, "theme"), index=True)
+    theme: Mapped[str] = mapped_column(ForeignKey("themes.slug"), index=True)
     status: Mapped[RumourStatus] = mapped_column(
         str_enum(RumourStatus, "rumour_status"), default=RumourStatus.DRAFT, index=True
     )
@@ -386,6 +402,14 @@ class Rumour(db.Model):
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Imported from another network's catalogue feed: where it came from, and a digest
+    # of the content as imported (a later import updates it only while unchanged).
+    origin_network: Mapped[str | None] = mapped_column(String(200))
+    origin_url: Mapped[str | None] = mapped_column(String(1000))
+    origin_slug: Mapped[str | None] = mapped_column(String(120))
+    origin_version: Mapped[int | None]
+    origin_digest: Mapped[str | None] = mapped_column(String(64))
+    imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     rebuttals: Mapped[list[Rebuttal]] = relationship(
         back_populates="rumour", order_by="(Rebuttal.language, Rebuttal.version)"
@@ -401,6 +425,31 @@ class Rumour(db.Model):
             if translation.language == language:
                 return translation.claim
         return self.claim
+
+
+class ThemeRow(db.Model):
+    """A rumour theme. The built-in ones (slugs of `Theme`) show their translated label
+    until a coordinator renames them; a retired theme keeps its rumours."""
+
+    __tablename__ = "themes"
+
+    slug: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # The coordinator's wording; None shows the built-in label in the reader's language.
+    name: Mapped[str | None] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0)
+    retired: Mapped[bool] = mapped_column(default=False)
+
+
+@event.listens_for(ThemeRow.__table__, "after_create")
+def _built_in_themes(table, connection, **kw) -> None:
+    """A new schema (the migration, or create_all in tests) starts with the built-in themes."""
+    connection.execute(
+        table.insert(),
+        [
+            {"slug": t.value, "name": None, "position": i, "retired": False}
+            for i, t in enumerate(Theme)
+        ],
+    )
 
 
 class RumourClaim(db.Model):
@@ -709,6 +758,22 @@ class SiteSetting(db.Model):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(String(500))
+
+
+class PendingImport(db.Model):
+    """An uploaded file waiting for a coordinator's confirmation after its preview (kept in
+    the database so any app server can finish it); deleted once applied or abandoned."""
+
+    __tablename__ = "pending_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    # What it is: "geography" or "catalogue".
+    kind: Mapped[str] = mapped_column(String(20))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The file's text and the options it was read with, as JSON.
+    payload: Mapped[str] = mapped_column(Text)
 
 
 # The SiteSetting the demo seed writes: pages say in their footer that the data is demo data.

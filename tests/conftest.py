@@ -222,8 +222,8 @@ def create_district(app):
         from rumours.models import District
 
         with app.app_context():
-            code = (db.session.scalar(db.select(db.func.max(District.code))) or 0) + 1
-            district = District(code=code, slug=f"district-{code}", name=name)
+            code = (db.session.scalar(db.select(db.func.count(District.id))) or 0) + 1
+            district = District(code=str(code), slug=f"district-{code}", name=name, position=code)
             db.session.add(district)
             db.session.commit()
             db.session.refresh(district)

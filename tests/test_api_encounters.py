@@ -30,14 +30,14 @@ from .helpers import config_for, csrf_from, login
 
 def add_catalogue() -> None:
     """A district with a neighbourhood, two published rumours, a draft and a campaign."""
-    district = District(code=1, slug="ciutat-vella", name="Ciutat Vella")
-    other = District(code=2, slug="eixample", name="l'Eixample")
+    district = District(code="1", slug="ciutat-vella", name="Ciutat Vella")
+    other = District(code="2", slug="eixample", name="l'Eixample")
     db.session.add_all([district, other])
     db.session.flush()
     db.session.add_all(
         [
-            Neighbourhood(district_id=district.id, code=1, slug="el-raval", name="el Raval"),
-            Neighbourhood(district_id=other.id, code=7, slug="sant-antoni", name="Sant Antoni"),
+            Neighbourhood(district_id=district.id, code="1", slug="el-raval", name="el Raval"),
+            Neighbourhood(district_id=other.id, code="7", slug="sant-antoni", name="Sant Antoni"),
         ]
     )
     jobs = Rumour(

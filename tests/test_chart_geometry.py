@@ -6,6 +6,7 @@ from flask_babel import force_locale
 
 from rumours import charts, create_app
 from rumours.charts.district_map import name_lines, range_width
+from rumours.extensions import db
 from rumours.web.templating import percent
 
 from .helpers import config_for
@@ -231,6 +232,7 @@ def test_name_lines():
 def babel_app():
     app = create_app(config_for("sqlite://"))
     with app.test_request_context():
+        db.create_all()  # the city's settings (its time zone) are read from the database
         yield app
 
 

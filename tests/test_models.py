@@ -27,7 +27,7 @@ def make_encounter(district_id: int, client_uuid: uuid.UUID, **overrides) -> Enc
 @pytest.fixture
 def district_id(app):
     with app.app_context():
-        district = District(code=1, slug="ciutat-vella", name="Ciutat Vella")
+        district = District(code="1", slug="ciutat-vella", name="Ciutat Vella")
         db.session.add(district)
         db.session.commit()
         return district.id

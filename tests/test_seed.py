@@ -205,7 +205,7 @@ def test_the_demo_is_loaded_from_the_seed_files(app, runner):
                 spec["starts_on"],
                 spec["target_encounters"],
             )
-            assert {r.theme.value for r in campaign.rumours} <= set(spec["themes"])
+            assert {r.theme for r in campaign.rumours} <= set(spec["themes"])
             assert {o.type.value for o in campaign.organisations} <= set(spec["organisation_types"])
         assert campaigns == {}
         sessions = db.session.scalars(db.select(TrainingSession)).all()

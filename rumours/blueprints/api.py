@@ -1,6 +1,6 @@
 """The JSON API under /api/v1/ (session cookie plus X-CSRFToken on writes)."""
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -10,6 +10,7 @@ from ..reports import catalogue
 from ..reports.dashboard import dashboard
 from ..reports.filters import FilterError, parse_filters
 from ..reports.published import stats_json
+from ..rules.city import city
 from ..rules.localtime import city_today
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -59,4 +60,4 @@ def stats():
         return jsonify({"error": _("Some filters are not valid."), "fields": fields}), 400
     parsed = statistics_scope(current_user, parsed)
     board = dashboard(parsed.filters)
-    return jsonify(stats_json(parsed, board, current_app.config["SMALL_COUNT_THRESHOLD"]))
+    return jsonify(stats_json(parsed, board, city().small_count_threshold))

@@ -1,17 +1,19 @@
 """Curating the catalogue: coordinators create rumours, write rebuttals, publish versions."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..forms.catalogue import EXPLANATION_TEMPLATE, ConfirmForm, RebuttalForm, RumourForm
-from ..models import Rebuttal, Role, Rumour, RumourStatus, Theme
+from ..models import Rebuttal, Role, Rumour, RumourStatus
 from ..permissions import role_required
 from ..reports import catalogue as reports
 from ..reports.audit import rumour_history
+from ..rules.city import catalogue_languages
 from ..rules.review import review_due
+from ..rules.themes import all_themes, theme
 from ..services import catalogue as services
 from ..web.binding import form_status, refused
 
@@ -27,7 +29,7 @@ def get_rumour(rumour_id: int) -> Rumour:
 
 
 def check_language(language: str) -> str:
-    if language not in current_app.config["CATALOGUE_LANGUAGES"]:
+    if language not in catalogue_languages():
         abort(404)
     return language
 
@@ -44,9 +46,9 @@ def parse_filters() -> reports.Filters:
     language = args.get("language") or None
     return reports.Filters(
         query=args.get("q", "")[:200],
-        theme=enum_or_none(Theme, args.get("theme")),
+        theme=args.get("theme") if theme(args.get("theme")) else None,
         status=enum_or_none(RumourStatus, args.get("status")),
-        language=language if language in current_app.config["CATALOGUE_LANGUAGES"] else None,
+        language=language if language in catalogue_languages() else None,
         review_due=args.get("due") == "1",
     )
 
@@ -63,10 +65,10 @@ def index():
         "catalogue/index.html",
         page=page,
         filters=filters,
-        themes=list(Theme),
+        themes=all_themes(),
         statuses=list(RumourStatus),
         review_due=reports.rumour_review_due,
-        languages=current_app.config["CATALOGUE_LANGUAGES"],
+        languages=catalogue_languages(),
     )
 
 
@@ -80,7 +82,7 @@ def new():
         rumour = services.create_rumour(
             actor=current_user,
             claim=form.claim.data,
-            theme=Theme(form.theme.data),
+            theme=form.theme.data,
             also_heard_as=form.also_heard_as.data,
             reviewed_on=form.reviewed_on.data,
         )
@@ -101,7 +103,7 @@ def show(rumour_id: int):
         "catalogue/show.html",
         rumour=rumour,
         history=rumour_history(rumour),
-        languages=current_app.config["CATALOGUE_LANGUAGES"],
+        languages=catalogue_languages(),
         current=reports.current_rebuttals(rumour),
         review_due=review_due,
         archive_form=ConfirmForm(),
@@ -115,7 +117,7 @@ def edit(rumour_id: int):
     rumour = get_rumour(rumour_id)
     form = RumourForm(obj=rumour if request.method == "GET" else None)
     if request.method == "GET":
-        form.theme.data = rumour.theme.value
+        form.theme.data = rumour.theme
         form.status.data = rumour.status.value
     if form.validate_on_submit():
         with refused(form, default="status"):
@@ -123,7 +125,7 @@ def edit(rumour_id: int):
                 rumour,
                 actor=current_user,
                 claim=form.claim.data,
-                theme=Theme(form.theme.data),
+                theme=form.theme.data,
                 status=RumourStatus(form.status.data),
                 also_heard_as=form.also_heard_as.data,
                 reviewed_on=form.reviewed_on.data,
@@ -231,7 +233,7 @@ def rebuttal(rumour_id: int, language: str):
         form=form,
         rumour=rumour,
         language=language,
-        language_name=current_app.config["CATALOGUE_LANGUAGES"][language],
+        language_name=catalogue_languages()[language],
         draft=draft,
         published=published,
         shape=services.explanation_shape(form.explanation.data or ""),

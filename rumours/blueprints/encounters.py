@@ -4,12 +4,10 @@ in blueprints.shell)."""
 
 import uuid
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -31,6 +29,7 @@ from ..reports.encounters import (
     own_encounters_page,
     review_page,
 )
+from ..rules.city import city
 from ..rules.encounters import EDIT_WINDOW, can_change_encounter, is_certified_agent
 from ..services.encounters import delete_encounter, log_encounter, update_encounter
 from ..web.binding import form_status, refused
@@ -39,7 +38,7 @@ bp = Blueprint("encounters", __name__)
 
 
 def _local_now() -> datetime:
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = city().zone
     return datetime.now(UTC).astimezone(zone).replace(second=0, microsecond=0, tzinfo=None)
 
 
@@ -120,7 +119,7 @@ def edit(encounter_id: int):
     form = EncounterForm()
     form.set_choices(choices)
     if request.method == "GET":
-        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        zone = city().zone
         form.client_uuid.data = str(encounter.client_uuid)
         form.occurred_at.data = encounter.occurred_at.astimezone(zone).replace(tzinfo=None)
         form.district.data = encounter.district.slug

@@ -7,7 +7,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     render_template,
     request,
     stream_with_context,
@@ -25,6 +24,7 @@ from ..permissions import organisation_ids, role_required, statistics_scope
 from ..reports.filters import FilterError, ParsedFilters, filter_choices, parse_filters
 from ..reports.indicators import INDICATOR_TABLES, indicator_report
 from ..reports.raw import raw_encounters_csv
+from ..rules.city import city
 from ..rules.localtime import city_today
 from ..services import record_audit
 
@@ -62,7 +62,7 @@ def indicators(fmt: str):
         parsed = statistics_scope(current_user, parse_filters(request.args, today=city_today()))
     except FilterError as error:
         return _form_with_errors(error)
-    report = indicator_report(parsed, threshold=current_app.config["SMALL_COUNT_THRESHOLD"])
+    report = indicator_report(parsed, threshold=city().small_count_threshold)
     stem = _file_stem("indicators", parsed)
     if fmt == "csv":
         table = request.args.get("table") or None
@@ -70,9 +70,7 @@ def indicators(fmt: str):
             body = report_csv(report, table)
         except KeyError:
             return _form_with_errors(
-                FilterError(
-                    {"table": [_("There is no table called “%(name)s”.", name=table[:80])]}
-                )
+                FilterError({"table": [_("There is no table called “%(name)s”.", name=table[:80])]})
             )
         stem += f"-{table}" if table else ""
     elif fmt == "xlsx":
@@ -93,8 +91,7 @@ def encounters():
         parsed = parse_filters(request.args, today=city_today())
     except FilterError as error:
         return _form_with_errors(error)
-    record_audit("encounters.export", "encounter", actor=current_user,
-                 details=parsed.query_args())
+    record_audit("encounters.export", "encounter", actor=current_user, details=parsed.query_args())
     db.session.commit()
     stem = _file_stem("conversations", parsed)
     return _download(stream_with_context(raw_encounters_csv(parsed.filters)), "csv", stem)
@@ -137,6 +134,6 @@ def _page(parsed: ParsedFilters, errors: dict) -> dict:
         "errors": errors,
         "args": request.args,
         "choices": choices,
-        "threshold": current_app.config["SMALL_COUNT_THRESHOLD"],
+        "threshold": city().small_count_threshold,
         "is_coordinator": current_user.role is Role.COORDINATOR,
     }

@@ -37,7 +37,9 @@ def organisation_form(obj: Organisation | None = None) -> OrganisationForm:
     if obj is not None and not form.is_submitted():
         form.type.data = obj.type.value
         form.district.data = str(obj.district_id or "")
-    districts = db.session.execute(db.select(District.id, District.name).order_by(District.code))
+    districts = db.session.execute(
+        db.select(District.id, District.name).order_by(District.position, District.code)
+    )
     form.district.choices = options([("", _("No district"))] + [(str(i), n) for i, n in districts])
     return form
 

@@ -3,13 +3,16 @@
 import json
 
 import segno
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..models import Role, Theme
+from ..models import Role
 from ..reports import catalogue as reports
+from ..rules.city import city
 from ..rules.review import review_due
+from ..rules.themes import all_themes
+from ..rules.themes import theme as find_theme
 from ..web.i18n import current_locale
 
 bp = Blueprint("rumours", __name__, url_prefix="/rumours")
@@ -37,10 +40,7 @@ def qr_svg(url: str) -> Markup:
 def index():
     """Anyone: the published rumours and their answers, searchable by words, theme, language."""
     theme_value = request.args.get("theme") or None
-    try:
-        theme = Theme(theme_value) if theme_value else None
-    except ValueError:
-        theme = None
+    theme = theme_value if find_theme(theme_value) else None
     # Every published rumour, each in the reader's language where it is translated.
     filters = reports.Filters(query=request.args.get("q", "")[:200], theme=theme)
     page = reports.search_rumours(
@@ -50,7 +50,7 @@ def index():
         "rumours/index.html",
         page=page,
         filters=filters,
-        themes=list(Theme),
+        themes=all_themes(),
         pick=reports.pick_rebuttal,
     )
 
@@ -85,7 +85,7 @@ def show(slug: str):
         rumour,
         rebuttal,
         page_url,
-        current_app.config["NETWORK_NAME"],
+        city().network_name,
         url_for("main.home", _external=True),
     )
     # "</" cannot end the script element early once escaped.

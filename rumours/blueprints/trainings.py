@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -31,6 +30,7 @@ from ..forms.trainings import (
 from ..models import District, EnrolmentStatus, Role, TrainingKind, TrainingSession
 from ..permissions import role_required
 from ..reports import trainings as reports
+from ..rules.city import catalogue_languages, city
 from ..rules.errors import DomainError
 from ..services.trainings import (
     SessionData,
@@ -47,7 +47,7 @@ bp = Blueprint("trainings", __name__, url_prefix="/trainings")
 
 
 def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return city().zone
 
 
 def session_form(obj: TrainingSession | None = None) -> TrainingSessionForm:
@@ -57,9 +57,11 @@ def session_form(obj: TrainingSession | None = None) -> TrainingSessionForm:
         form.starts_at.data = obj.starts_at.astimezone(local_zone()).replace(tzinfo=None)
         form.ends_at.data = obj.ends_at.astimezone(local_zone()).replace(tzinfo=None)
         form.district.data = str(obj.district_id or "")
-    districts = db.session.execute(db.select(District.id, District.name).order_by(District.code))
+    districts = db.session.execute(
+        db.select(District.id, District.name).order_by(District.position, District.code)
+    )
     form.district.choices = options([("", _("No district"))] + [(str(i), n) for i, n in districts])
-    form.language.choices = options(current_app.config["CATALOGUE_LANGUAGES"].items())
+    form.language.choices = options(catalogue_languages().items())
     return form
 
 

@@ -18,8 +18,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..models import RumourStatus, Theme
+from ..models import RumourStatus
 from ..rules.labels import label
+from ..rules.themes import active_themes
 
 EXPLANATION_TEMPLATE = """### The fact
 
@@ -49,7 +50,7 @@ def http_url(form, field) -> None:
 
 
 def theme_choices():
-    return [SelectChoice(t.value, label(t)) for t in Theme]
+    return [SelectChoice(t.slug, str(t)) for t in active_themes()]
 
 
 class RumourForm(FlaskForm):

@@ -2,9 +2,6 @@
 (rumours.rules.encounters, rumours.services.encounters) are checked there, for this form
 and the API alike."""
 
-from zoneinfo import ZoneInfo
-
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -21,6 +18,7 @@ from wtforms import (
 from wtforms.validators import UUID, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import Outcome, Setting
+from ..rules.city import city
 from ..rules.encounters import MAX_NOTES, MAX_PEOPLE_REACHED, EncounterData
 from ..rules.labels import label
 
@@ -73,7 +71,7 @@ class EncounterForm(FlaskForm):
 
     def data_for_service(self) -> EncounterData:
         """The submitted values as the service takes them (local time made aware)."""
-        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        zone = city().zone
         return EncounterData(
             occurred_at=self.occurred_at.data.replace(tzinfo=zone),
             district=self.district.data,

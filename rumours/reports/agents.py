@@ -95,7 +95,7 @@ def agent_list(
 def filter_choices() -> dict[str, list[tuple[int, str]]]:
     """Districts and organisations for the list's filters (and the sign-up form)."""
     districts = db.session.execute(
-        db.select(District.id, District.name).order_by(District.code)
+        db.select(District.id, District.name).order_by(District.position, District.code)
     ).all()
     organisations = db.session.execute(
         db.select(Organisation.id, Organisation.name)

@@ -13,13 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Rebuttal, RebuttalStatus, Rumour, RumourStatus, Theme
+from ..models import Rebuttal, RebuttalStatus, Rumour, RumourStatus
+from ..rules.city import city
 from ..rules.review import review_due
 from ..rules.search import SEARCH_SEPARATOR, fold
+from ..rules.themes import theme_order
 
 WEIGHTS = (5.0, 3.0, 1.0)
 MAX_QUERY_WORDS = 8
@@ -28,7 +29,7 @@ MAX_QUERY_WORDS = 8
 @dataclass(frozen=True)
 class Filters:
     query: str = ""
-    theme: Theme | None = None
+    theme: str | None = None
     status: RumourStatus | None = None
     language: str | None = None
     review_due: bool = False
@@ -109,8 +110,8 @@ def search_rumours(
         phrase = " ".join(words)
         rows.sort(key=lambda r: (-score(r.search_text, words, phrase), fold(r.claim)))
     else:
-        themes = list(Theme)
-        rows.sort(key=lambda r: (themes.index(r.theme), fold(r.claim)))
+        order = theme_order()
+        rows.sort(key=lambda r: (order.get(r.theme, len(order)), fold(r.claim)))
     ids = [r.id for r in rows]
     if filters.review_due and not public:
         ids = [r.id for r in load_rumours(ids) if rumour_review_due(r, today)]
@@ -141,7 +142,7 @@ def pick_rebuttal(rumour: Rumour, language: str | None) -> Rebuttal | None:
     """The published rebuttal in the asked language, else the city's default language,
     else English (the source), else any: never nothing while one is published."""
     published = current_rebuttals(rumour)
-    for choice in (language, current_app.config["BABEL_DEFAULT_LOCALE"], "en"):
+    for choice in (language, city().default_language, "en"):
         if choice in published:
             return published[choice]
     return next(iter(published.values()), None)
@@ -190,7 +191,7 @@ def version_history(rumour: Rumour, language: str) -> list[Rebuttal]:
 
 @dataclass(frozen=True)
 class ThemeGroup:
-    theme: Theme
+    theme: str
     items: list[tuple[Rumour, Rebuttal]]
 
 
@@ -201,12 +202,14 @@ def pocket_list(language: str | None = None) -> list[ThemeGroup]:
         .options(selectinload(Rumour.rebuttals).selectinload(Rebuttal.sources))
         .where(Rumour.status == RumourStatus.PUBLISHED)
     ).all()
-    groups: dict[Theme, list[tuple[Rumour, Rebuttal]]] = {}
+    groups: dict[str, list[tuple[Rumour, Rebuttal]]] = {}
     for rumour in sorted(rumours, key=lambda r: fold(r.claim)):
         rebuttal = pick_rebuttal(rumour, language)
         if rebuttal is not None:
             groups.setdefault(rumour.theme, []).append((rumour, rebuttal))
-    return [ThemeGroup(theme, groups[theme]) for theme in Theme if theme in groups]
+    order = theme_order()
+    ordered = sorted(groups, key=lambda slug: order.get(slug, len(order)))
+    return [ThemeGroup(slug, groups[slug]) for slug in ordered]
 
 
 def rebuttal_json(rebuttal: Rebuttal) -> dict:
@@ -241,7 +244,7 @@ def catalogue_json(url_for_rumour) -> list[dict]:
                     "slug": rumour.slug,
                     "claim": rumour.claim,
                     "claims": {t.language: t.claim for t in rumour.translations},
-                    "theme": rumour.theme.value,
+                    "theme": rumour.theme,
                     "reviewed_on": rumour.reviewed_on.isoformat() if rumour.reviewed_on else None,
                     "url": url_for_rumour(rumour),
                     "rebuttals": [

@@ -82,7 +82,7 @@ class CampaignProgress:
 def by_district(filters: StatsFilter) -> list[tuple[District, Figures]]:
     """Every district with the view's counts (zeros included), in official order."""
     counts = figures(filters, ("district",))
-    districts = db.session.scalars(select(District).order_by(District.code))
+    districts = db.session.scalars(select(District).order_by(District.position, District.code))
     return [(d, counts.get((d.id,), Figures())) for d in districts]
 
 

@@ -186,7 +186,9 @@ def filter_choices(within_organisations: set[int] | None = None) -> FilterChoice
         organisations = organisations.where(Organisation.id.in_(within_organisations))
     return FilterChoices(
         campaigns=list(db.session.scalars(db.select(Campaign).order_by(Campaign.starts_on.desc()))),
-        districts=list(db.session.scalars(db.select(District).order_by(District.code))),
+        districts=list(
+            db.session.scalars(db.select(District).order_by(District.position, District.code))
+        ),
         organisations=list(db.session.scalars(organisations)),
         rumours=list(
             db.session.scalars(

@@ -2,9 +2,8 @@
 
 from datetime import datetime, timedelta
 
-from flask import current_app
-
 from ..models import AgentStatus, TrainingKind
+from .city import city
 
 # Sessions that certify an agent who attends them; a refresher only renews.
 CERTIFYING_KINDS = (TrainingKind.BASIC,)
@@ -14,7 +13,7 @@ RENEWING_KINDS = (TrainingKind.BASIC, TrainingKind.REFRESHER)
 
 def lapse_period() -> timedelta:
     """How long a certification holds without a renewing training."""
-    return timedelta(days=current_app.config["CERTIFICATION_LAPSE_DAYS"])
+    return timedelta(days=city().certification_lapse_days)
 
 
 def lapses_on(certified_at: datetime, last_renewal: datetime | None) -> datetime:

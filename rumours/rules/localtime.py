@@ -3,12 +3,12 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from .city import city
 
 
 def city_timezone() -> ZoneInfo:
     """The network's time zone (the same one pages display dates in)."""
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return city().zone
 
 
 def local_day(moment: datetime) -> date:

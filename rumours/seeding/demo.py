@@ -10,6 +10,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import DEMO_KEY, Encounter, SiteSetting
+from ..rules.city import city
 from .bulk import bulk_insert_encounters
 from .campaigns import seed_campaigns
 from .catalogue import seed_rumours, seed_translations
@@ -47,7 +48,7 @@ def seed_demo() -> None:
     seed_districts(districts)
     seed_organisations(load_yaml("organisations.yaml"))
     seed_rumours(load_yaml("rumours.yaml"))
-    for language in current_app.config["LANGUAGES"]:
+    for language in list(city().languages):
         if (SEEDS_DIR / f"rumours.{language}.yaml").exists():
             seed_translations(language, load_yaml(f"rumours.{language}.yaml"))
     seed_trainings(plan, load_yaml("trainings.yaml"))

@@ -110,7 +110,9 @@ def load_context(start: date, end: date, rng: random.Random) -> EncounterContext
         )
     ):
         organisation_of[user_id] = organisation_id
-    district_rows = list(db.session.scalars(db.select(District).order_by(District.code)))
+    district_rows = list(
+        db.session.scalars(db.select(District).order_by(District.position, District.code))
+    )
     weights = {d["slug"]: d.get("weight", 5) for d in load_yaml("districts.yaml")}
     published = (
         db.session.execute(
@@ -143,7 +145,9 @@ def load_context(start: date, end: date, rng: random.Random) -> EncounterContext
     }
     neighbourhoods: dict[int, list[int]] = {}
     neighbourhood_slug = {}
-    for n in db.session.scalars(db.select(Neighbourhood).order_by(Neighbourhood.code)):
+    for n in db.session.scalars(
+        db.select(Neighbourhood).order_by(Neighbourhood.position, Neighbourhood.code)
+    ):
         neighbourhoods.setdefault(n.district_id, []).append(n.id)
         neighbourhood_slug[n.id] = n.slug
     campaigns = [

@@ -164,7 +164,9 @@ def seed_people(
     people.yaml and districts.yaml (for the districts' weights).
     """
     rng = plan.rng
-    districts = list(db.session.scalars(db.select(District).order_by(District.code)))
+    districts = list(
+        db.session.scalars(db.select(District).order_by(District.position, District.code))
+    )
     weights = [d["weight"] for d in district_entries]
     organisations = list(db.session.scalars(db.select(Organisation).order_by(Organisation.id)))
     by_slug = {o.slug: o for o in organisations}

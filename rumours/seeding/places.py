@@ -10,13 +10,17 @@ from .common import get_or_create, update_fields
 def seed_districts(entries: list[dict]) -> None:
     """Barcelona's 10 districts and 73 neighbourhoods (seeds/districts.yaml)."""
     for d in entries:
-        district, _ = get_or_create(
-            District, slug=d["slug"], defaults={"code": d["code"], "name": d["name"]}
-        )
-        update_fields(district, {"code": d["code"], "name": d["name"]})
+        values = {"code": str(d["code"]), "name": d["name"], "position": int(d["code"])}
+        district, _ = get_or_create(District, slug=d["slug"], defaults=values)
+        update_fields(district, values)
         db.session.flush()
         for n in d["neighbourhoods"]:
-            values = {"code": n["code"], "name": n["name"], "district_id": district.id}
+            values = {
+                "code": str(n["code"]),
+                "name": n["name"],
+                "district_id": district.id,
+                "position": int(n["code"]),
+            }
             neighbourhood, _ = get_or_create(Neighbourhood, slug=n["slug"], defaults=values)
             update_fields(neighbourhood, values)
     db.session.flush()

@@ -17,7 +17,6 @@ from ..models import (
     Rumour,
     RumourStatus,
     Source,
-    Theme,
     User,
 )
 from ..rules.errors import DomainError
@@ -94,7 +93,7 @@ def create_rumour(
     *,
     actor: User,
     claim: str,
-    theme: Theme,
+    theme: str,
     also_heard_as: str | None = None,
     reviewed_on: date | None = None,
 ) -> Rumour:
@@ -132,7 +131,7 @@ def update_rumour(
     *,
     actor: User,
     claim: str,
-    theme: Theme,
+    theme: str,
     status: RumourStatus,
     also_heard_as: str | None = None,
     reviewed_on: date | None = None,
@@ -145,7 +144,7 @@ def update_rumour(
         )
     before = {
         "claim": rumour.claim,
-        "theme": rumour.theme.value,
+        "theme": rumour.theme,
         "status": rumour.status.value,
         "also_heard_as": rumour.also_heard_as,
         "reviewed_on": rumour.reviewed_on.isoformat() if rumour.reviewed_on else None,
@@ -157,7 +156,7 @@ def update_rumour(
     rumour.reviewed_on = reviewed_on
     after = {
         "claim": rumour.claim,
-        "theme": rumour.theme.value,
+        "theme": rumour.theme,
         "status": rumour.status.value,
         "also_heard_as": rumour.also_heard_as,
         "reviewed_on": rumour.reviewed_on.isoformat() if rumour.reviewed_on else None,

@@ -9,10 +9,12 @@ from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
+from ..rules.city import city
+
 
 def offered_languages() -> list[str]:
     """The interface languages this install offers (config LANGUAGES)."""
-    return current_app.config["LANGUAGES"]
+    return list(city().languages)
 
 
 def asked_language() -> str | None:
@@ -35,12 +37,17 @@ def select_locale() -> str | None:
     for candidate in candidates:
         if candidate in offered:
             return candidate
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return city().default_language
+
+
+def select_timezone() -> str:
+    """Flask-Babel's time zone: the city's, for every reader."""
+    return city().time_zone
 
 
 def current_locale() -> str:
     """The language this response is written in, for <html lang> and links."""
-    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return str(get_locale() or city().default_language)
 
 
 def claim(rumour) -> str:

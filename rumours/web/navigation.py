@@ -55,9 +55,12 @@ def nav_links() -> list[NavLink]:
     who = current_user.role if current_user.is_authenticated else ANONYMOUS
     blueprint = (request.endpoint or "").split(".")[0]
     return [
-        NavLink(item.endpoint, item.label,
-                request.endpoint == item.endpoint
-                or (blueprint == item.endpoint.split(".")[0] and blueprint != "main"))
+        NavLink(
+            item.endpoint,
+            item.label,
+            request.endpoint == item.endpoint
+            or (blueprint == item.endpoint.split(".")[0] and blueprint != "main"),
+        )
         for item in NAV_ITEMS
         if who in item.audience and item.endpoint in current_app.view_functions
     ]

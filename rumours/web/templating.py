@@ -7,7 +7,9 @@ from flask_babel import format_percent
 from ..charts import progress
 from ..extensions import db
 from ..models import DEMO_KEY, Role, SiteSetting
+from ..rules.city import catalogue_languages, city
 from ..rules.labels import label
+from ..rules.themes import theme_label
 from .markdown import render_markdown
 from .navigation import nav_links
 
@@ -18,6 +20,13 @@ def is_demo_installation() -> bool:
         row = db.session.get(SiteSetting, DEMO_KEY)
         g.is_demo = row is not None and row.value == "yes"
     return g.is_demo
+
+
+class _LazyCity:
+    """The city's settings for templates (`city.network_name`), read on first use."""
+
+    def __getattr__(self, name: str):
+        return getattr(city(), name)
 
 
 # The house style keeps a space before the sign ("46 %") in every language, as the
@@ -42,9 +51,16 @@ def percent(
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(label)
+    app.add_template_filter(theme_label)
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(percent)
     app.add_template_global(is_demo_installation)
+    app.add_template_global(catalogue_languages)
+
+    @app.context_processor
+    def city_settings() -> dict:
+        # Read lazily: a page that never names the city pays nothing.
+        return {"city": _LazyCity()}
     app.add_template_global(Role)
     app.add_template_global(nav_links)
     # Progress bars from plain rows (label, value, target), for pages outside the dashboard.

@@ -1,20 +1,13 @@
-"""Command-line commands: `flask seed`, `flask create-user` and `flask stats`."""
+"""`flask seed`, `flask create-user` and `flask stats`."""
 
 import time
 
 import click
-from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import func
 
-from .extensions import db
-from .models import AgentProfile, AgentStatus, Role, User
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(seed_command)
-    app.cli.add_command(create_user_command)
-    app.cli.add_command(stats_group)
+from ..extensions import db
+from ..models import AgentProfile, AgentStatus, Role, User
 
 
 @click.command("seed")
@@ -29,7 +22,7 @@ def init_app(app: Flask) -> None:
 @click.option("--random-seed", type=int, default=None, help="Make --encounters repeatable.")
 def seed_command(encounters: int, random_seed: int | None) -> None:
     """Load the Barcelona demo data (idempotent); optionally add N synthetic encounters."""
-    from .seeding import SeedRefused, add_synthetic_encounters, seed_demo
+    from ..seeding import SeedRefused, add_synthetic_encounters, seed_demo
 
     started = time.perf_counter()
     try:
@@ -65,8 +58,8 @@ def _validate_password(ctx, param, value: str) -> str:
 @click.password_option(callback=_validate_password, help="At least 12 characters.")
 def create_user_command(email: str, name: str, role: str, password: str) -> None:
     """Create an account (a coordinator by default) on a real deployment."""
-    from .rules.accounts import new_session_token, normalise_email
-    from .rules.passwords import hash_password
+    from ..rules.accounts import new_session_token, normalise_email
+    from ..rules.passwords import hash_password
 
     email = normalise_email(email)
     if "@" not in email:
@@ -104,7 +97,7 @@ def stats_group() -> None:
 @with_appcontext
 def stats_rebuild_command() -> None:
     """Recompute every summary table from the raw encounters (one transaction)."""
-    from . import summaries
+    from .. import summaries
 
     started = time.perf_counter()
     summaries.rebuild(db.session.connection())
@@ -116,7 +109,7 @@ def stats_rebuild_command() -> None:
 @with_appcontext
 def stats_check_command() -> None:
     """Compare every summary table with a fresh count of the raw encounters."""
-    from . import summaries
+    from .. import summaries
 
     differences = summaries.mismatches(db.session.connection())
     for name, count in differences.items():
@@ -126,3 +119,6 @@ def stats_check_command() -> None:
             "The summaries differ from the raw rows: run `flask stats rebuild`."
         )
     click.echo("The summary tables equal the raw rows.")
+
+
+COMMANDS = [seed_command, create_user_command, stats_group]

@@ -1,0 +1,11 @@
+"""Command-line commands, one module per area; each lists its COMMANDS."""
+
+from flask import Flask
+
+from . import accounts
+
+
+def init_app(app: Flask) -> None:
+    for module in (accounts,):
+        for command in module.COMMANDS:
+            app.cli.add_command(command)

@@ -1,0 +1,124 @@
+"""The city's settings: kept in the database (site_settings rows named `city.*`), edited
+on the Settings page or by `flask city init`, with config.py's values as the defaults of
+a new install. Read once per app context; `forget()` after a change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, available_timezones
+
+from babel import Locale
+from flask import current_app, g, has_app_context
+
+from ..extensions import db
+from ..models import SiteSetting
+
+PREFIX = "city."
+# Statistics that leave the app never show counts below this, whatever a setting says.
+MIN_SMALL_COUNT_THRESHOLD = 5
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+@dataclass(frozen=True)
+class CitySettings:
+    network_name: str
+    city: str
+    time_zone: str
+    # The interface languages offered, in the order the switcher shows them.
+    languages: tuple[str, ...]
+    default_language: str
+    small_count_threshold: int
+    certification_lapse_days: int
+    # Shown under the maps: whose shapes they are, under which licence.
+    map_attribution: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+def defaults() -> CitySettings:
+    """A new install's settings: the configuration's values."""
+    config = current_app.config
+    return CitySettings(
+        network_name=config["NETWORK_NAME"],
+        city=config.get("CITY_NAME", ""),
+        time_zone=config["BABEL_DEFAULT_TIMEZONE"],
+        languages=tuple(config["LANGUAGES"]),
+        default_language=config["BABEL_DEFAULT_LOCALE"],
+        small_count_threshold=max(config["SMALL_COUNT_THRESHOLD"], MIN_SMALL_COUNT_THRESHOLD),
+        certification_lapse_days=config["CERTIFICATION_LAPSE_DAYS"],
+        map_attribution=config.get("MAP_ATTRIBUTION", ""),
+    )
+
+
+def _parse(name: str, raw: str, default):
+    if isinstance(default, tuple):
+        return tuple(code for code in raw.split(",") if code)
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def serialise(value) -> str:
+    if isinstance(value, tuple | list):
+        return ",".join(value)
+    return str(value)
+
+
+def _load() -> CitySettings:
+    base = defaults()
+    rows = db.session.execute(
+        db.select(SiteSetting.key, SiteSetting.value).where(SiteSetting.key.startswith(PREFIX))
+    )
+    stored = {key.removeprefix(PREFIX): value for key, value in rows}
+    values = {}
+    for field in fields(CitySettings):
+        default = getattr(base, field.name)
+        raw = stored.get(field.name)
+        try:
+            values[field.name] = default if raw is None else _parse(field.name, raw, default)
+        except ValueError:
+            values[field.name] = default  # a hand-edited row never takes pages down
+    values["small_count_threshold"] = max(
+        values["small_count_threshold"], MIN_SMALL_COUNT_THRESHOLD
+    )
+    return CitySettings(**values)
+
+
+def city() -> CitySettings:
+    """The settings in force, read once per app context (or the defaults outside one)."""
+    if not has_app_context():
+        raise RuntimeError("city settings need an app context")
+    settings = g.get("_city_settings")
+    if settings is None:
+        settings = _load()
+        g._city_settings = settings
+    return settings
+
+
+def forget() -> None:
+    """Drop this context's copy after the settings changed."""
+    g.pop("_city_settings", None)
+
+
+def catalogue_languages() -> dict[str, str]:
+    """Languages a rebuttal can be written in (the offered ones), each named in itself."""
+    return {code: _endonym(code) for code in city().languages}
+
+
+@lru_cache(maxsize=64)
+def _endonym(code: str) -> str:
+    return (Locale.parse(code).get_display_name(code) or code).capitalize()
+
+
+def installed_languages() -> list[str]:
+    """Languages the interface can be shown in: English (the source) and every catalogue."""
+    found = sorted(p.parent.parent.name for p in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
+    return ["en", *[code for code in found if code != "en"]]
+
+
+def valid_time_zone(name: str) -> bool:
+    return name in available_timezones()
