@@ -30,8 +30,9 @@ seed: db
 run: seed
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# Two workers (the suite's files are shared out whole, so each keeps its module fixtures).
 test: translations
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check rumours tests bench config.py

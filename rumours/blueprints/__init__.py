@@ -22,11 +22,12 @@ def register_all(app: Flask) -> None:
         organisations,
         registration,
         rumours,
+        settings,
         shell,
         trainings,
     )
 
     for module in (main, auth, api, audit, rumours, catalogue, encounters, api_encounters,
                    registration, agents, me, trainings, organisations, campaigns,
-                   dashboard, exports, language, shell):
+                   dashboard, exports, language, shell, settings):
         app.register_blueprint(module.bp)

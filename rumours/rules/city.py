@@ -106,11 +106,11 @@ def forget() -> None:
 
 def catalogue_languages() -> dict[str, str]:
     """Languages a rebuttal can be written in (the offered ones), each named in itself."""
-    return {code: _endonym(code) for code in city().languages}
+    return {code: endonym(code) for code in city().languages}
 
 
 @lru_cache(maxsize=64)
-def _endonym(code: str) -> str:
+def endonym(code: str) -> str:
     return (Locale.parse(code).get_display_name(code) or code).capitalize()
 
 

@@ -40,6 +40,7 @@ NAV_ITEMS = [
     NavItem("encounters.review", _l("Encounters"), (Role.COORDINATOR,)),
     NavItem("exports.index", _l("Exports"), (Role.COORDINATOR, Role.MEMBER)),
     NavItem("audit.index", _l("Audit log"), (Role.COORDINATOR,)),
+    NavItem("settings.index", _l("Settings"), (Role.COORDINATOR,)),
 ]
 
 

@@ -1,0 +1,54 @@
+"""Forms for the city's settings and its rumour themes."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from .fields import CheckboxListField
+
+
+class SettingsForm(FlaskForm):
+    network_name = StringField(
+        _l("Name of the network"), validators=[DataRequired(), Length(max=200)]
+    )
+    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
+    time_zone = StringField(
+        _l("Time zone"),
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("Its IANA name, for example Europe/Madrid or Europe/Warsaw."),
+    )
+    languages = CheckboxListField(_l("Languages offered"), validators=[DataRequired()])
+    default_language = SelectField(_l("Default language"), validators=[DataRequired()])
+    small_count_threshold = IntegerField(
+        _l("Hide counts below"),
+        validators=[InputRequired()],
+        description=_l(
+            "Statistics that leave the app show counts under this as “fewer than”. Never below 5."
+        ),
+    )
+    certification_lapse_days = IntegerField(
+        _l("A certification lapses after (days)"),
+        validators=[InputRequired()],
+        description=_l("Without a basic training or a refresher in that time."),
+    )
+    map_attribution = StringField(
+        _l("Credit for the map's shapes"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("Shown under every map, as the shapes' licence asks."),
+    )
+    submit = SubmitField(_l("Save settings"))
+
+
+class ThemeForm(FlaskForm):
+    name = StringField(_l("New theme"), validators=[DataRequired(), Length(max=120)])
+    submit = SubmitField(_l("Add theme"))
+
+
+class RenameThemeForm(FlaskForm):
+    name = StringField(_l("New name"), validators=[DataRequired(), Length(max=120)])
+    submit = SubmitField(_l("Rename"))
+
+
+class RetireThemeForm(FlaskForm):
+    submit = SubmitField(_l("Retire"))
