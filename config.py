@@ -58,6 +58,11 @@ class Config:
     ARGON2_TIME_COST = 2
     ARGON2_PARALLELISM = 1
     DEMO_SEED_ALLOWED = True
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers are
+    # trusted (0: the app faces clients directly; 1: one nginx or load balancer).
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
+    # The city's name on a new install (the Settings page changes it).
+    CITY_NAME = os.environ.get("CITY_NAME", "")
     # Agents and trainings: invitation links expire; certification lapses without a refresher.
     INVITATION_VALID_DAYS = 14
     CERTIFICATION_LAPSE_DAYS = int(os.environ.get("CERTIFICATION_LAPSE_DAYS", "730"))

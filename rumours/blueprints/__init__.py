@@ -16,6 +16,7 @@ def register_all(app: Flask) -> None:
         dashboard,
         encounters,
         exports,
+        health,
         language,
         main,
         me,
@@ -29,5 +30,6 @@ def register_all(app: Flask) -> None:
 
     for module in (main, auth, api, audit, rumours, catalogue, encounters, api_encounters,
                    registration, agents, me, trainings, organisations, campaigns,
-                   dashboard, exports, language, shell, settings):
+                   dashboard, exports, language, shell, settings,
+                   health):
         app.register_blueprint(module.bp)

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
 from ..forms import ChangePasswordForm, LoginForm, LogoutForm
+from ..reports.health import has_coordinator
 from ..rules.accounts import end_all_sessions
 from ..rules.errors import DomainError
 from ..services import record_audit
@@ -47,7 +48,8 @@ def login():
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
         return render_template("auth/login.html", form=form), refusal.status
-    return render_template("auth/login.html", form=form), form_status(form)
+    first_run = not has_coordinator()
+    return render_template("auth/login.html", form=form, first_run=first_run), form_status(form)
 
 
 @bp.route("/logout", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
 from flask import current_app, g, has_app_context
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import SiteSetting
@@ -70,9 +71,15 @@ def serialise(value) -> str:
 
 def _load() -> CitySettings:
     base = defaults()
-    rows = db.session.execute(
-        db.select(SiteSetting.key, SiteSetting.value).where(SiteSetting.key.startswith(PREFIX))
-    )
+    try:
+        rows = db.session.execute(
+            db.select(SiteSetting.key, SiteSetting.value).where(SiteSetting.key.startswith(PREFIX))
+        ).all()
+    except SQLAlchemyError:
+        # No schema yet (before `flask db upgrade`) or no database: the defaults, so that
+        # /healthz and the error pages can still say so.
+        db.session.rollback()
+        return base
     stored = {key.removeprefix(PREFIX): value for key, value in rows}
     values = {}
     for field in fields(CitySettings):

@@ -1,0 +1,130 @@
+"""Putting it into service: /healthz for the load balancer, the first-run page of a new
+install, and the repository's gunicorn configuration serving the app."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from rumours import create_app
+from rumours.models import Role
+
+from .helpers import config_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def migrated(path: Path):
+    app = create_app(config_for(f"sqlite:///{path}"))
+    assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    return app
+
+
+def test_healthz_says_ok_on_a_migrated_database_and_nothing_else(tmp_path):
+    response = migrated(tmp_path / "h.db").test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ok",
+        "database": "reachable",
+        "migrations": "current",
+    }
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_answers_503_when_migrations_are_behind(tmp_path):
+    app = migrated(tmp_path / "old.db")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "downgrade"]).exit_code == 0
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["migrations"] == "behind"
+
+
+def test_healthz_answers_503_on_an_empty_database(tmp_path):
+    client = create_app(config_for(f"sqlite:///{tmp_path / 'empty.db'}")).test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["migrations"] == "behind"
+
+
+def test_healthz_answers_503_without_migrations(app, client):
+    # The test databases are built with create_all: no migration was ever applied.
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "reachable"
+
+
+def test_a_new_install_says_how_to_create_the_first_coordinator(client, create_user):
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert "create its first coordinator" in page
+    assert "flask --app rumours create-user --role coordinator" in page
+    create_user(Role.COORDINATOR)
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert "create its first coordinator" not in page
+    assert "Log in" in page
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_repository_gunicorn_config_serves_the_app(tmp_path):
+    database = tmp_path / "served.db"
+    migrated(database)
+    port = free_port()
+    env = {
+        **os.environ,
+        "RUMOURS_CONFIG": "production",
+        "SECRET_KEY": "a-test-secret-of-enough-length",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(
+        [str(gunicorn), "-c", "gunicorn.conf.py", "rumours:create_app()"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    body = r.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert body is not None, "gunicorn did not answer"
+        assert '"status":"ok"' in body.replace(" ", "")
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0].decode()
+    # Logs go to stdout: the access log line of the health check is there.
+    assert "GET /healthz" in output
+
+
+@pytest.mark.parametrize(
+    "hops,expected", [(0, "http://localhost/"), (1, "https://rumours.example.org/")]
+)
+def test_proxy_hops_decide_whose_forwarded_headers_are_believed(tmp_path, hops, expected):
+    app = create_app(config_for(f"sqlite:///{tmp_path / 'p.db'}", PROXY_HOPS=hops))
+    assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+
+    @app.get("/_where")
+    def where():
+        from flask import url_for
+
+        return url_for("main.home", _external=True)
+
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "rumours.example.org"}
+    assert app.test_client().get("/_where", headers=headers).get_data(as_text=True) == expected
