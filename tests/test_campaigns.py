@@ -2,7 +2,8 @@
 only those their organisation takes part in."""
 
 import re
-from datetime import date, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -10,13 +11,17 @@ from rumours.extensions import db
 from rumours.models import (
     AuditEntry,
     Campaign,
+    Encounter,
     Organisation,
+    Outcome,
     Role,
     Rumour,
     RumourStatus,
+    Setting,
     Theme,
 )
 from rumours.rules.errors import DomainError
+from rumours.rules.localtime import city_today
 from rumours.services.campaigns import create_campaign, update_campaign
 
 from .helpers import csrf_from, login
@@ -337,3 +342,87 @@ def test_inactive_organisations_are_offered_only_when_already_taking_part(
     page = client.get(f"/campaigns/{slug}/edit").get_data(as_text=True)
     assert "Closed association (inactive)" in page
     assert checked(page, "organisations") == {str(gone.id)}
+
+
+def campaign_page(client, slug: str) -> str:
+    return client.get(f"/campaigns/{slug}").get_data(as_text=True)
+
+
+def test_a_running_campaign_ends_today_and_keeps_its_figures(
+    app, client, create_user, add_campaign
+):
+    slug = add_campaign("Autumn markets", starts_in=-10, days=30)
+    login(client, create_user(Role.COORDINATOR).email)
+    page = client.get(f"/campaigns/{slug}")
+    assert "End the campaign today" in page.get_data(as_text=True)
+    ended = client.post(f"/campaigns/{slug}/end", data={"csrf_token": csrf_from(page)})
+    assert ended.status_code == 302
+    response = client.get(f"/campaigns/{slug}")
+    page = response.get_data(as_text=True)
+    assert "Today is now the campaign&#39;s last day." in page
+    assert "End the campaign today" not in page
+    with app.app_context():
+        campaign = db.session.scalars(db.select(Campaign).where(Campaign.slug == slug)).one()
+        assert campaign.ends_on == city_today()
+        entry = db.session.scalars(
+            db.select(AuditEntry).where(AuditEntry.action == "campaign.end")
+        ).one()
+        assert entry.details["planned_end"] == (TODAY + timedelta(days=20)).isoformat()
+    # Ending twice is refused with a message, nothing changes.
+    again = client.post(f"/campaigns/{slug}/end", data={"csrf_token": csrf_from(response)})
+    assert "already ended" in client.get(again.location).get_data(as_text=True)
+
+
+def test_a_campaign_without_conversations_can_be_deleted_one_with_them_cannot(
+    app, client, create_user, add_campaign, create_district
+):
+    mistake = add_campaign("Typo campaign", starts_in=5)
+    kept = add_campaign("Spring fair", starts_in=-40, days=10)
+    district = create_district()
+    agent = create_user(Role.AGENT)
+    with app.app_context():
+        campaign = db.session.scalars(db.select(Campaign).where(Campaign.slug == kept)).one()
+        db.session.add(
+            Encounter(
+                client_uuid=uuid.uuid4(),
+                content_hash="c" * 64,
+                agent_id=agent.id,
+                occurred_at=datetime.now(UTC) - timedelta(days=35),
+                district_id=district.id,
+                setting=Setting.MARKET,
+                outcome=Outcome.OPEN,
+                campaign_id=campaign.id,
+            )
+        )
+        db.session.commit()
+    login(client, create_user(Role.COORDINATOR).email)
+    page = client.get(f"/campaigns/{mistake}")
+    assert "Delete this campaign" in page.get_data(as_text=True)
+    token = csrf_from(page)
+    deleted = client.post(f"/campaigns/{mistake}/delete", data={"csrf_token": token})
+    assert deleted.status_code == 302 and deleted.location.endswith("/campaigns/")
+    assert client.get(f"/campaigns/{mistake}").status_code == 404
+    page = campaign_page(client, kept)
+    assert "Delete this campaign" not in page
+    refused = client.post(f"/campaigns/{kept}/delete", data={"csrf_token": token})
+    assert "1 conversations were logged in this campaign" in client.get(refused.location).get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.scalars(db.select(Campaign.slug)).all() == [kept]
+        assert (
+            db.session.scalars(
+                db.select(AuditEntry.details).where(AuditEntry.action == "campaign.delete")
+            ).one()["name"]
+            == "Typo campaign"
+        )
+
+
+def test_agents_cannot_end_or_delete_campaigns(client, create_user, add_campaign):
+    slug = add_campaign("Autumn markets")
+    login(client, create_user(Role.AGENT).email)
+    page = client.get(f"/campaigns/{slug}")
+    assert "End the campaign today" not in page.get_data(as_text=True)
+    token = csrf_from(page)
+    assert client.post(f"/campaigns/{slug}/end", data={"csrf_token": token}).status_code == 403
+    assert client.post(f"/campaigns/{slug}/delete", data={"csrf_token": token}).status_code == 403

@@ -257,3 +257,26 @@ def test_cancelling_keeps_enrolments_and_blocks_new_ones(app, client, create_use
     assert "Cancelled" in client.get("/trainings/").get_data(as_text=True)
     assert (datetime.now(UTC) + timedelta(days=1)) > datetime.now(UTC)
     assert TrainingKind.BASIC.value == "basic"
+
+
+def test_a_past_session_offers_no_places_and_cannot_be_cancelled(
+    app, client, create_user, create_training
+):
+    past = create_training(days_ahead=-3, capacity=12)
+    coordinator = create_user(Role.COORDINATOR)
+    login(client, coordinator.email)
+    listing = client.get("/trainings/?past=1").get_data(as_text=True)
+    assert "0 took part" in listing and "places left" not in listing
+    page = client.get(f"/trainings/{past.id}")
+    text = page.get_data(as_text=True)
+    assert "Cancel this session" not in text and "0 of 12 taken" not in text
+    assert "this session has taken place" in text
+    # The server refuses too, whatever a stale page posts.
+    refused = client.post(
+        f"/trainings/{past.id}/cancel",
+        data={"reason": "Rain", "csrf_token": csrf_from(page)},
+    )
+    assert refused.status_code == 303
+    assert "already taken place" in client.get(refused.location).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(TrainingSession, past.id).status is TrainingStatus.SCHEDULED

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms.campaigns import CampaignForm
+from ..forms.catalogue import ConfirmForm
 from ..forms.fields import options
 from ..models import Campaign, Role, RumourStatus, User
 from ..permissions import can_view_campaign, organisation_ids, role_required, sees_all_campaigns
@@ -26,7 +27,14 @@ from ..reports.dashboard import campaign_progress
 from ..reports.filters import StatsFilter
 from ..rules.labels import label
 from ..rules.localtime import city_today
-from ..services.campaigns import TARGETS, create_campaign, update_campaign
+from ..services.campaigns import (
+    TARGETS,
+    conversations_in,
+    create_campaign,
+    delete_campaign,
+    end_campaign,
+    update_campaign,
+)
 from ..web.binding import form_status, refused
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -94,9 +102,7 @@ def show_context(campaign: Campaign, user: User) -> dict:
     if coordinator or user.role is Role.MEMBER:
         # A member sees what their own organisation contributed.
         mine = organisation_ids(user)
-        own = [] if coordinator else sorted(
-            o.id for o in campaign.organisations if o.id in mine
-        )
+        own = [] if coordinator else sorted(o.id for o in campaign.organisations if o.id in mine)
         view = StatsFilter(
             start=campaign.starts_on,
             end=campaign.ends_on,
@@ -117,6 +123,9 @@ def show_context(campaign: Campaign, user: User) -> dict:
         "organisations": sorted(campaign.organisations, key=lambda o: o.name),
         "linked_organisations": linked,
         "progress_url": progress_url,
+        "conversations": conversations_in(campaign) if coordinator else None,
+        "today": city_today(),
+        "confirm_form": ConfirmForm(),
     }
 
 
@@ -175,3 +184,33 @@ def show(slug: str):
     """Coordinators, agents and members of a taking-part organisation: one campaign."""
     campaign = campaign_or_404(slug)
     return render_template("campaigns/show.html", **show_context(campaign, current_user))
+
+
+@bp.post("/<slug>/end")
+@role_required(Role.COORDINATOR)
+def end(slug: str):
+    """Coordinators: end a running campaign today."""
+    campaign = campaign_or_404(slug)
+    if ConfirmForm().validate_on_submit():
+        with refused() as refusal:
+            end_campaign(campaign, actor=current_user, today=city_today())
+            db.session.commit()
+        if refusal.error is None:
+            flash(_("Today is now the campaign's last day."), "success")
+    return redirect(url_for(".show", slug=campaign.slug))
+
+
+@bp.post("/<slug>/delete")
+@role_required(Role.COORDINATOR)
+def delete(slug: str):
+    """Coordinators: delete a campaign with no conversations (one made by mistake)."""
+    campaign = campaign_or_404(slug)
+    if ConfirmForm().validate_on_submit():
+        with refused() as refusal:
+            name = campaign.name
+            delete_campaign(campaign, actor=current_user)
+            db.session.commit()
+        if refusal.error is None:
+            flash(_("Campaign “%(name)s” deleted.", name=name), "success")
+            return redirect(url_for(".index"))
+    return redirect(url_for(".show", slug=campaign.slug))

@@ -29,6 +29,11 @@ class SessionRow:
         return self.enrolled >= self.session.capacity
 
     @property
+    def past(self) -> bool:
+        """The session is over: no places to offer, nothing to cancel."""
+        return self.session.ends_at <= datetime.now(UTC)
+
+    @property
     def places_left(self) -> int:
         return max(self.session.capacity - self.enrolled, 0)
 

@@ -1,4 +1,4 @@
-"""Campaign writes: create and edit (never delete: encounters refer to campaigns).
+"""Campaign writes: create, edit, end early, and delete one nobody logged a conversation in.
 Callers own the transaction."""
 
 from datetime import date
@@ -6,7 +6,7 @@ from datetime import date
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import Campaign, Organisation, Rumour, User
+from ..models import Campaign, Encounter, Organisation, Rumour, User
 from ..rules.errors import DomainError
 from . import free_slug, record_audit
 
@@ -105,3 +105,51 @@ def update_campaign(campaign: Campaign, *, actor: User, **fields) -> list[str]:
         "campaign.update", "campaign", campaign.id, actor=actor, details={"changed": changed}
     )
     return changed
+
+
+def end_campaign(campaign: Campaign, *, actor: User, today: date) -> None:
+    """Coordinators: a running campaign ends today instead of on its planned last day."""
+    if campaign.starts_on > today:
+        raise DomainError(_("This campaign has not started: delete it instead."), "campaign")
+    if campaign.ends_on <= today:
+        raise DomainError(_("This campaign has already ended."), "campaign")
+    planned = campaign.ends_on
+    campaign.ends_on = today
+    record_audit(
+        "campaign.end",
+        "campaign",
+        campaign.id,
+        actor=actor,
+        details={"planned_end": planned.isoformat(), "ended_on": today.isoformat()},
+    )
+
+
+def conversations_in(campaign: Campaign) -> int:
+    return db.session.scalar(
+        db.select(db.func.count(Encounter.id)).where(Encounter.campaign_id == campaign.id)
+    )
+
+
+def delete_campaign(campaign: Campaign, *, actor: User) -> None:
+    """Coordinators: remove a campaign no conversation was logged in (one made by mistake);
+    one with conversations is ended instead, so its figures stay."""
+    count = conversations_in(campaign)
+    if count:
+        raise DomainError(
+            _(
+                "%(num)d conversations were logged in this campaign: end it instead, "
+                "so its figures stay.",
+                num=count,
+            ),
+            "campaign",
+        )
+    record_audit(
+        "campaign.delete",
+        "campaign",
+        campaign.id,
+        actor=actor,
+        details={"slug": campaign.slug, "name": campaign.name},
+    )
+    campaign.rumours = []
+    campaign.organisations = []
+    db.session.delete(campaign)

@@ -117,6 +117,8 @@ def cancel_session(session: TrainingSession, *, actor: User, reason: str) -> Non
     """Coordinators: cancel a session (its enrolments stay, for the record)."""
     if session.status is TrainingStatus.CANCELLED:
         raise DomainError(_("This session is already cancelled."))
+    if session.ends_at <= datetime.now(UTC):
+        raise DomainError(_("This session has already taken place; it cannot be cancelled."))
     session.status = TrainingStatus.CANCELLED
     record_audit(
         "training.cancel", "training_session", session.id, actor=actor, details={"reason": reason}
