@@ -25,17 +25,18 @@ def placeholders(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def source_messages() -> dict[str, str | None]:
-    """msgid -> msgid_plural (or None) for every message in the code and templates."""
-    keywords = {**DEFAULT_KEYWORDS, "_l": None}
+def source_messages() -> dict[tuple[str, str | None], str | None]:
+    """(msgid, context) -> msgid_plural (or None) for every message in the code and templates
+    (a context tells apart one English word meaning two things: "Settings")."""
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "_lp": ((1, "c"), 2)}
     found = {}
-    for _file, _line, message, _comments, _context in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
         ROOT, METHODS, keywords=keywords, options_map={"templates/**.html": {}}
     ):
         if isinstance(message, tuple):
-            found[message[0]] = message[1]
+            found[(message[0], context)] = message[1]
         else:
-            found[message] = None
+            found[(message, context)] = None
     assert len(found) > 500, "extraction found too little: is babel.cfg's mapping right?"
     return found
 
@@ -51,8 +52,8 @@ def catalogue(language: str):
 def test_every_source_message_is_translated(language, source_messages):
     entries = catalogue(language)
     missing = []
-    for msgid in source_messages:
-        entry = entries.get(msgid)
+    for msgid, context in source_messages:
+        entry = entries.get(msgid, context=context)
         strings = entry.string if entry else None
         if isinstance(strings, tuple | list):
             untranslated = not all(strings)

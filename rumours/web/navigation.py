@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_login import current_user
 
 from ..models import Role
@@ -40,7 +41,7 @@ NAV_ITEMS = [
     NavItem("encounters.review", _l("Encounters"), (Role.COORDINATOR,)),
     NavItem("exports.index", _l("Exports"), (Role.COORDINATOR, Role.MEMBER)),
     NavItem("audit.index", _l("Audit log"), (Role.COORDINATOR,)),
-    NavItem("settings.index", _l("Settings"), (Role.COORDINATOR,)),
+    NavItem("settings.index", _lp("the coordinators' page", "Settings"), (Role.COORDINATOR,)),
 ]
 
 
