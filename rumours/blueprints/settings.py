@@ -5,10 +5,10 @@ from dataclasses import asdict
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..forms.city import RenameThemeForm, RetireThemeForm, SettingsForm, ThemeForm
-from ..forms.fields import options
 from ..models import Role, Rumour
 from ..permissions import role_required
 from ..rules.city import city, endonym, installed_languages
@@ -22,7 +22,11 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 def settings_form() -> SettingsForm:
     current = city()
     form = SettingsForm(data={**asdict(current), "languages": list(current.languages)})
-    choices = options((code, endonym(code)) for code in installed_languages())
+    # Each language named in itself, marked as such (lang="ca") for readers and tools.
+    choices = [
+        SelectChoice(code, endonym(code), render_kw={"lang": code})
+        for code in installed_languages()
+    ]
     form.languages.choices = choices
     form.default_language.choices = choices
     return form
