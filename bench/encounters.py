@@ -445,7 +445,8 @@ def bench(label: str, url: str, workers: int, n_clients: int, requests: int) -> 
             f"to the ORM bare insert: {api_rate / bare_rate:.2f}"
         )
         print(
-            f"  rows: core +{core_ok}, bare +{bare_ok}, encounters +{rows_after_api - rows_after_bare} "
+            f"  rows: core +{core_ok}, bare +{bare_ok}, "
+            f"encounters +{rows_after_api - rows_after_bare} "
             f"for {ok} 2xx; {len(replay_statuses)} replays -> "
             f"{sorted(set(replay_statuses))}, +{rows_after_replay - rows_after_api} rows: "
             + ("OK (nothing lost, nothing doubled)" if good else "MISMATCH")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache
 
 from sqlalchemy import Date, bindparam, case, delete, event, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -178,7 +178,7 @@ _WHERE = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _upsert(dialect: str, summary: Summary, sign: int, where: str):
     """INSERT ... SELECT the contribution of the matching rows, adding to the counts on
     conflict (sign 1 adds, sign -1 subtracts)."""
@@ -193,13 +193,13 @@ def _upsert(dialect: str, summary: Summary, sign: int, where: str):
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _edge_days(where: str):
     day = Encounter.__table__.c.local_day
     return select(func.min(day), func.max(day)).where(_WHERE[where]())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _delete_zeros(summary: Summary):
     table = summary.table
     return delete(table).where(
