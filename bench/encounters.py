@@ -5,10 +5,14 @@
 
 Concurrent clients (each logged in as its own certified agent, session cookie plus
 X-CSRFToken, keep-alive connections) post encounters with fresh client_uuids. The same
-server also exposes a bare insert route (one INSERT and a commit, no login, no
-validation), so the ratio shows what the real path costs. Prints throughput and p50/p99
-latency, then checks that the row count equals the 2xx responses (nothing lost,
-nothing doubled) and that replays create nothing.
+server also exposes two references: a plain Core insert route (one INSERT through
+SQLAlchemy Core and a commit: no ORM, no summaries, no login, no validation), the one
+the POST is judged against, and the ORM "bare insert" (one Encounter added and
+committed, which fires the summary listener like the real POST). Prints throughput and
+p50/p99 latency and both ratios, then checks that the row count equals the 2xx
+responses (nothing lost, nothing doubled) and that replays create nothing. Before the
+load, each route runs in process (Flask's test client) to print its SQL statements, SQL
+time and Python time per request.
 """
 
 import argparse
@@ -40,8 +44,10 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.
 
 
 def bench_app():
-    """The real app on BENCH_DATABASE_URL, plus POST /bench/bare-insert for the baseline."""
+    """The real app on BENCH_DATABASE_URL, plus the two reference routes:
+    POST /bench/core-insert and POST /bench/bare-insert."""
     from flask import jsonify
+    from sqlalchemy import insert
 
     from config import DevelopmentConfig
     from rumours import create_app
@@ -72,7 +78,84 @@ def bench_app():
         db.session.commit()
         return jsonify({"id": encounter.id}), 201
 
+    @app.post("/bench/core-insert")
+    @csrf.exempt
+    def core_insert():
+        """Benchmark only: the same row through SQLAlchemy Core (no ORM, no summaries)."""
+        with db.engine.begin() as conn:
+            new_id = conn.execute(
+                insert(Encounter.__table__).returning(Encounter.__table__.c.id),
+                {
+                    "client_uuid": uuid.uuid4(),
+                    "content_hash": "0" * 64,
+                    "occurred_at": datetime.now(UTC),
+                    "local_day": date.today(),
+                    "district_id": 1,
+                    "setting": Setting.MARKET,
+                    "people_reached": 1,
+                    "outcome": Outcome.OPEN,
+                    "created_at": datetime.now(UTC),
+                },
+            ).scalar_one()
+        return jsonify({"id": new_id}), 201
+
     return app
+
+
+def in_process(url: str, requests: int = 100) -> None:
+    """Each route through Flask's test client: SQL statements, SQL time and Python time
+    per request (Python = wall time minus time inside the database driver)."""
+    os.environ["BENCH_DATABASE_URL"] = url
+    from sqlalchemy import event
+
+    from rumours.extensions import db
+
+    app = bench_app()
+    with app.app_context():
+        engine = db.engine
+    clock = {"n": 0, "sql": 0.0}
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["bench_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        clock["n"] += 1
+        clock["sql"] += time.perf_counter() - conn.info.pop("bench_started")
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    client = app.test_client()
+    page = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    form = {"email": "agent0@bench.example.org", "password": PASSWORD, "csrf_token": token}
+    assert client.post("/auth/login", data=form).status_code == 302
+    api_token = client.get("/api/v1/csrf-token").get_json()["csrf_token"]
+    routes = {
+        "core insert": lambda: client.post("/bench/core-insert"),
+        "bare insert (ORM)": lambda: client.post("/bench/bare-insert"),
+        "POST /api/v1/encounters": lambda: client.post(
+            "/api/v1/encounters",
+            data=encounter_body(),
+            headers={"Content-Type": "application/json", "X-CSRFToken": api_token},
+        ),
+    }
+    print("  in process, per request:")
+    for name, call in routes.items():
+        for _ in range(10):
+            assert call().status_code == 201
+        clock.update(n=0, sql=0.0)
+        started = time.perf_counter()
+        for _ in range(requests):
+            assert call().status_code == 201
+        wall = (time.perf_counter() - started) / requests
+        sql = clock["sql"] / requests
+        print(
+            f"    {name:<24} {wall * 1000:6.2f} ms = SQL {sql * 1000:5.2f} ms "
+            f"({clock['n'] / requests:.0f} statements) + Python {(wall - sql) * 1000:5.2f} ms"
+        )
+    event.remove(engine, "before_cursor_execute", before)
+    event.remove(engine, "after_cursor_execute", after)
+    engine.dispose()
 
 
 # ---------------------------------------------------------------------------
@@ -292,7 +375,7 @@ def summary(name: str, elapsed: float, latencies: list[float], statuses: list[in
     rate = len(statuses) / elapsed
     others = sorted({s for s in statuses if not 200 <= s < 300})
     print(
-        f"  {name:<22} {rate:8.0f} req/s   p50 {cuts[49] * 1000:6.1f} ms   "
+        f"  {name:<24} {rate:8.0f} req/s   p50 {cuts[49] * 1000:6.1f} ms   "
         f"p99 {cuts[98] * 1000:6.1f} ms   2xx {ok}/{len(statuses)}"
         + (f"   other statuses {others}" if others else "")
     )
@@ -301,17 +384,23 @@ def summary(name: str, elapsed: float, latencies: list[float], statuses: list[in
 
 def bench(label: str, url: str, workers: int, n_clients: int, requests: int) -> bool:
     prepare(url, n_clients)
+    print(f"{label}:")
+    in_process(url)
     port = free_port()
     server = start_gunicorn(url, workers, port)
     try:
         clients = [Client(port, f"agent{i}@bench.example.org") for i in range(n_clients)]
         bare_clients = [Client(port, None) for _ in range(n_clients)]
-        print(f"{label}: gunicorn {workers} workers, {n_clients} concurrent clients")
+        print(f"  gunicorn {workers} workers, {n_clients} concurrent clients")
+
+        def core(client):
+            return client.request("POST", "/bench/core-insert", b"")[0]
 
         def bare(client):
             return client.request("POST", "/bench/bare-insert", b"")[0]
 
         warm = max(n_clients * 2, 20)
+        run_load(bare_clients, warm, core)
         run_load(bare_clients, warm, bare)
         sent: dict[int, list[str]] = {}  # per client, the bodies that were stored
         sent_lock = threading.Lock()
@@ -325,7 +414,9 @@ def bench(label: str, url: str, workers: int, n_clients: int, requests: int) -> 
             return status
 
         rows_before = count_rows(url)
-        bare_rate = summary("bare insert", *run_load(bare_clients, requests, bare))
+        core_rate = summary("core insert", *run_load(bare_clients, requests, core))
+        rows_after_core = count_rows(url)
+        bare_rate = summary("bare insert (ORM)", *run_load(bare_clients, requests, bare))
         rows_after_bare = count_rows(url)
         elapsed, latencies, statuses = run_load(clients, requests, encounter)
         api_rate = summary("POST /api/v1/encounters", elapsed, latencies, statuses)
@@ -342,15 +433,20 @@ def bench(label: str, url: str, workers: int, n_clients: int, requests: int) -> 
         rows_after_replay = count_rows(url)
 
         ok = sum(1 for s in statuses if 200 <= s < 300)
-        bare_ok = rows_after_bare - rows_before
+        core_ok = rows_after_core - rows_before
+        bare_ok = rows_after_bare - rows_after_core
         good = (
             rows_after_api - rows_after_bare == ok
             and rows_after_replay == rows_after_api
             and set(replay_statuses) <= {200}
         )
-        print(f"  ratio to the bare insert: {api_rate / bare_rate:.2f}")
         print(
-            f"  rows: bare +{bare_ok}, encounters +{rows_after_api - rows_after_bare} "
+            f"  ratio to the core insert: {api_rate / core_rate:.2f}; "
+            f"to the ORM bare insert: {api_rate / bare_rate:.2f}"
+        )
+        print(
+            f"  rows: core +{core_ok}, bare +{bare_ok}, "
+            f"encounters +{rows_after_api - rows_after_bare} "
             f"for {ok} 2xx; {len(replay_statuses)} replays -> "
             f"{sorted(set(replay_statuses))}, +{rows_after_replay - rows_after_api} rows: "
             + ("OK (nothing lost, nothing doubled)" if good else "MISMATCH")

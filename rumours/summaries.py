@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from sqlalchemy import Date, case, delete, event, func, literal, select
+from sqlalchemy import Date, bindparam, case, delete, event, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -167,43 +168,71 @@ def _key_names(summary: Summary) -> list[str]:
     return ["period_start", *(f"{d}_id" for d in summary.dimensions)]
 
 
-def _apply(connection, summary: Summary, where: ColumnElement, sign: int) -> None:
-    """Add (sign 1) or subtract (sign -1) the contribution of the matching rows."""
+# Which encounters a delta counts, as a bound condition: the statements below are built
+# once per process and executed with values (building nine upserts' expressions anew on
+# every write cost more than running them).
+_WHERE = {
+    "ids": lambda: Encounter.__table__.c.id.in_(bindparam("ids", expanding=True)),
+    "range": lambda: Encounter.__table__.c.id.between(bindparam("first"), bindparam("last")),
+    "all": lambda: literal(True),
+}
+
+
+@cache
+def _upsert(dialect: str, summary: Summary, sign: int, where: str):
+    """INSERT ... SELECT the contribution of the matching rows, adding to the counts on
+    conflict (sign 1 adds, sign -1 subtracts)."""
     table = summary.table
-    insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(
-        table
-    )
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     statement = insert.from_select(
-        [*_key_names(summary), *SUMMARY_MEASURES], _aggregate(summary, where, sign)
+        [*_key_names(summary), *SUMMARY_MEASURES], _aggregate(summary, _WHERE[where](), sign)
     )
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=_key_names(summary),
         set_={m: table.c[m] + statement.excluded[m] for m in SUMMARY_MEASURES},
     )
-    connection.execute(statement)
 
 
-def apply_delta(connection, where: ColumnElement, sign: int) -> None:
-    """Add or subtract the encounters matching `where` in every summary table; rows
-    that fall to zero are removed."""
+@cache
+def _edge_days(where: str):
+    day = Encounter.__table__.c.local_day
+    return select(func.min(day), func.max(day)).where(_WHERE[where]())
+
+
+@cache
+def _delete_zeros(summary: Summary):
+    table = summary.table
+    return delete(table).where(
+        table.c.encounters == 0,
+        table.c.period_start >= bindparam("first_day"),
+        table.c.period_start <= bindparam("last_day"),
+    )
+
+
+def _apply(connection, summary: Summary, sign: int, where: str, values: dict) -> None:
+    """Add (sign 1) or subtract (sign -1) the contribution of the matching rows."""
+    connection.execute(_upsert(connection.dialect.name, summary, sign, where), values)
+
+
+def _apply_delta(connection, sign: int, where: str, values: dict) -> None:
     if sign < 0:
-        first, last = connection.execute(
-            select(func.min(Encounter.local_day), func.max(Encounter.local_day)).where(where)
-        ).one()
+        first, last = connection.execute(_edge_days(where), values).one()
         if first is None:
             return
     for summary in SUMMARIES:
-        _apply(connection, summary, where, sign)
+        _apply(connection, summary, sign, where, values)
     if sign < 0:
         for summary in SUMMARIES:
-            table = summary.table
             connection.execute(
-                delete(table).where(
-                    table.c.encounters == 0,
-                    table.c.period_start >= _floor(first, summary.grain),
-                    table.c.period_start <= last,
-                )
+                _delete_zeros(summary),
+                {"first_day": _floor(first, summary.grain), "last_day": last},
             )
+
+
+def apply_delta(connection, ids: Iterable[int], sign: int) -> None:
+    """Add or subtract the encounters `ids` in every summary table; rows that fall to
+    zero are removed."""
+    _apply_delta(connection, sign, "ids", {"ids": sorted(ids)})
 
 
 def _floor(day: date, grain: str) -> date:
@@ -216,16 +245,15 @@ def _floor(day: date, grain: str) -> date:
 
 def add_encounters(connection, first_id: int, last_id: int) -> None:
     """Count encounters `first_id`..`last_id` (a bulk load that bypassed the ORM)."""
-    apply_delta(connection, Encounter.__table__.c.id.between(first_id, last_id), 1)
+    _apply_delta(connection, 1, "range", {"first": first_id, "last": last_id})
 
 
 def rebuild(connection) -> None:
     """Empty every summary table and recompute it from the raw rows."""
     for summary in SUMMARIES:
         connection.execute(delete(summary.table))
-    everything = literal(True)
     for summary in SUMMARIES:
-        _apply(connection, summary, everything, 1)
+        _apply(connection, summary, 1, "all", {})
 
 
 # ---------------------------------------------------------------------------
@@ -263,7 +291,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     # Existing encounters about to change or go: take away what they counted.
     old = _changed_encounter_ids(session, [*session.dirty, *session.deleted, *session.new])
     if old:
-        apply_delta(session.connection(), Encounter.__table__.c.id.in_(sorted(old)), -1)
+        apply_delta(session.connection(), old, -1)
     session.info[_PENDING] = old
 
 
@@ -279,7 +307,7 @@ def _after_flush(session: Session, flush_context) -> None:
             new.add(obj.encounter_id)
     new -= {o.id for o in session.deleted if isinstance(o, Encounter)}
     if new:
-        apply_delta(session.connection(), Encounter.__table__.c.id.in_(sorted(new)), 1)
+        apply_delta(session.connection(), new, 1)
 
 
 def init_app(app) -> None:
