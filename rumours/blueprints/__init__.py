@@ -13,6 +13,7 @@ def register_all(app: Flask) -> None:
         auth,
         campaigns,
         catalogue,
+        catalogue_import,
         dashboard,
         encounters,
         exports,
@@ -26,7 +27,7 @@ def register_all(app: Flask) -> None:
         trainings,
     )
 
-    for module in (main, auth, api, audit, rumours, catalogue, encounters, api_encounters,
-                   registration, agents, me, trainings, organisations, campaigns,
+    for module in (main, auth, api, audit, rumours, catalogue, catalogue_import, encounters,
+                   api_encounters, registration, agents, me, trainings, organisations, campaigns,
                    dashboard, exports, language, shell):
         app.register_blueprint(module.bp)
