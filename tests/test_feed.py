@@ -329,6 +329,10 @@ def test_the_coordinator_page_previews_then_imports(published, app, client, crea
         ).all()
         assert actions.count("import rumour") == 3 and "import catalogue" in actions
     assert client.get(sent.headers["Location"]).status_code == 404  # used once
+    with app.app_context():
+        jobs_id = imported("they-take-our-jobs").id
+    shown = client.get(f"/catalogue/{jobs_id}").get_data(as_text=True)
+    assert f"Imported from the catalogue of {PUBLISHER} (version 3)." in shown
 
 
 def test_the_page_needs_csrf_and_names_a_bad_file(published, app, client, create_user):
