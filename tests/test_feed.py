@@ -357,6 +357,11 @@ def test_the_page_needs_csrf_and_names_a_bad_file(published, app, client, create
     assert "The file is larger than 5 MB." in big.get_data(as_text=True)
     huge = upload(client, {"csrf_token": token, "file": (b" " * (MAX_FEED_BYTES * 2), "huge.json")})
     assert huge.status_code == 413
+    inside = client.post(
+        "/catalogue/import/", data={"csrf_token": token, "url": "http://127.0.0.1:9/feed.json"}
+    )
+    assert inside.status_code == 422
+    assert "This address is not on the public internet." in inside.get_data(as_text=True)
 
 
 def test_bad_feeds_are_refused_whole_or_item_by_item(published, app, runner, tmp_path):

@@ -29,7 +29,7 @@ def uploaded(form: FeedImportForm) -> tuple[bytes, str]:
         raw = form.file.data.read(MAX_FEED_BYTES + 1)
         return raw, form.file.data.filename or "upload.json"
     address = form.url.data.strip()
-    return service.read_source(address), address
+    return service.read_source(address, public_only=True), address
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -9,13 +9,16 @@ with (nobody edited it). The caller commits once: one import, one transaction.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
+import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
@@ -77,11 +80,14 @@ class ImportPlan:
         return {a: len(self.of(a)) for a in (ADD, UPDATE, UNCHANGED, SKIP)}
 
 
-def read_source(source: str) -> bytes:
+def read_source(source: str, *, public_only: bool = False) -> bytes:
     """The feed's bytes from a file path or an http(s) address (with a timeout and the
-    size cap); FeedRefused with a clear reason otherwise."""
+    size cap); FeedRefused with a clear reason otherwise. `public_only` (the web page)
+    refuses files and addresses inside this server's own networks."""
     if source.startswith(("http://", "https://")):
-        return fetch(source)
+        return fetch(source, public_only=public_only)
+    if public_only:
+        raise FeedRefused(str(_l("Give an address starting with https:// or http://.")))
     if "://" in source:
         raise FeedRefused(str(_l("Give a file or an http(s) address.")))
     path = Path(source)
@@ -94,14 +100,41 @@ def read_source(source: str) -> bytes:
     return path.read_bytes()
 
 
-def fetch(url: str) -> bytes:
+def _check_public(url: str) -> None:
+    """Refuse an address whose host resolves to a loopback, private or link-local address,
+    so the coordinator's page cannot be used to reach the server's own network."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        raise FeedRefused(
+            str(_l("The feed could not be fetched: %(reason)s", reason=host))
+        ) from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global:
+            raise FeedRefused(str(_l("This address is not on the public internet.")))
+
+
+class _PublicRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        _check_public(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def fetch(url: str, *, public_only: bool = False) -> bytes:
     """Download a feed: at most MAX_FEED_BYTES, within FETCH_TIMEOUT_SECONDS a read."""
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    handlers = []
+    if public_only:
+        _check_public(url)
+        handlers.append(_PublicRedirects())
+    opener = urllib.request.build_opener(*handlers)
     too_big = FeedRefused(
         str(_l("The feed is larger than %(size)d MB.", size=MAX_FEED_BYTES >> 20))
     )
     try:
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310 - http(s) only, checked above
+        with opener.open(request, timeout=FETCH_TIMEOUT_SECONDS) as response:
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > MAX_FEED_BYTES:
                 raise too_big
