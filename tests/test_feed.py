@@ -86,6 +86,7 @@ def seed_publisher(app) -> None:
         benefits = curating.create_rumour(
             actor=actor, claim="They get all the benefits", theme="welfare"
         )
+        benefits.translations = [RumourClaim(language="ca", claim="S'ho emporten tot")]
         for language in ("en", "ca"):
             curating.publish(benefits, language, answer(language, " (benefits)"), actor=actor)
         accent = curating.create_rumour(
@@ -103,6 +104,11 @@ def publish_again(app) -> None:
         for slug in ("they-take-our-jobs", "they-get-all-the-benefits"):
             rumour = db.session.scalars(db.select(Rumour).where(Rumour.slug == slug)).one()
             curating.publish(rumour, "en", answer("en", " Second version."), actor=actor)
+        benefits = db.session.scalars(
+            db.select(Rumour).where(Rumour.slug == "they-get-all-the-benefits")
+        ).one()
+        benefits.translations[0].claim = "S'ho emporten tot, diuen"
+        benefits.translations.append(RumourClaim(language="es", claim="Se lo llevan todo"))
         db.session.commit()
 
 
@@ -273,6 +279,10 @@ def test_import_arrives_intact_as_drafts_and_reimport_respects_local_edits(
         english = next(r for r in benefits.rebuttals if r.language == "en")
         assert english.short_answer.endswith("Second version.")
         assert (benefits.status, benefits.origin_version) == (RumourStatus.DRAFT, 3)
+        assert {t.language: t.claim for t in benefits.translations} == {
+            "ca": "S'ho emporten tot, diuen",
+            "es": "Se lo llevan todo",
+        }
         assert (
             db.session.scalar(
                 db.select(db.func.count())

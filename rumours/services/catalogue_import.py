@@ -226,7 +226,16 @@ def _write(rumour: Rumour, item: FeedItem, *, actor: User | None) -> None:
     rumour.claim = item.claim
     rumour.also_heard_as = item.also_heard_as
     rumour.theme = item.theme_slug
-    rumour.translations = [RumourClaim(language=k, claim=v) for k, v in item.claims.items()]
+    # In place: a replaced row with the same key could be inserted before the old one goes.
+    claims = {t.language: t for t in rumour.translations}
+    for language, text in item.claims.items():
+        if language in claims:
+            claims[language].claim = text
+        else:
+            rumour.translations.append(RumourClaim(language=language, claim=text))
+    for language, stale in claims.items():
+        if language not in item.claims:
+            rumour.translations.remove(stale)
     drafts = {r.language: r for r in rumour.rebuttals if r.status is RebuttalStatus.DRAFT}
     wanted = {r.language for r in item.rebuttals}
     for language, stale in drafts.items():
