@@ -13,6 +13,7 @@ def register_all(app: Flask) -> None:
         auth,
         campaigns,
         catalogue,
+        catalogue_import,
         dashboard,
         encounters,
         exports,
@@ -28,8 +29,7 @@ def register_all(app: Flask) -> None:
         trainings,
     )
 
-    for module in (main, auth, api, audit, rumours, catalogue, encounters, api_encounters,
-                   registration, agents, me, trainings, organisations, campaigns,
-                   dashboard, exports, language, shell, settings,
-                   health):
+    for module in (main, auth, api, audit, rumours, catalogue, catalogue_import, encounters,
+                   api_encounters, registration, agents, me, trainings, organisations, campaigns,
+                   dashboard, exports, language, shell, settings, health):
         app.register_blueprint(module.bp)

@@ -3,12 +3,14 @@
 import json
 
 import segno
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask_babel import force_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ..models import Role
 from ..reports import catalogue as reports
+from ..reports.feed import catalogue_feed
 from ..rules.city import city
 from ..rules.review import review_due
 from ..rules.themes import all_themes
@@ -53,6 +55,26 @@ def index():
         themes=all_themes(),
         pick=reports.pick_rebuttal,
     )
+
+
+@bp.get("/feed.json")
+def feed():
+    """Anyone: the published catalogue as a feed another network can import as drafts."""
+    settings = city()
+
+    def page_url(rumour, language):
+        return url_for(".show", slug=rumour.slug, lang=language, _external=True)
+
+    # One document for every reader (theme names in the city's language), so caches can share it.
+    with force_locale(settings.default_language):
+        document = catalogue_feed(
+            feed_url=url_for(".feed", _external=True),
+            network_url=url_for("main.home", _external=True),
+            page_url=page_url,
+        )
+    response = jsonify(document)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @bp.get("/pocket")

@@ -2,10 +2,10 @@
 
 from flask import Flask
 
-from . import accounts, city
+from . import accounts, catalogue, city
 
 
 def init_app(app: Flask) -> None:
-    for module in (accounts, city):
+    for module in (accounts, catalogue, city):
         for command in module.COMMANDS:
             app.cli.add_command(command)
