@@ -16,6 +16,7 @@ def register_all(app: Flask) -> None:
         dashboard,
         encounters,
         exports,
+        geography,
         language,
         main,
         me,
@@ -28,5 +29,5 @@ def register_all(app: Flask) -> None:
 
     for module in (main, auth, api, audit, rumours, catalogue, encounters, api_encounters,
                    registration, agents, me, trainings, organisations, campaigns,
-                   dashboard, exports, language, shell):
+                   dashboard, exports, geography, language, shell):
         app.register_blueprint(module.bp)
