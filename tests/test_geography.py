@@ -318,10 +318,18 @@ def test_dashboard_draws_every_district_and_neighbourhood_of_a_small_city(
     app, client, create_user
 ):
     import_city(app)
+    agent = create_user(Role.AGENT)
     with app.app_context():
         from rumours.models import SiteSetting
 
         db.session.add(SiteSetting(key="city.map_attribution", value="Miasto (CC BY 4.0)"))
+        mirow = db.session.execute(db.select(Neighbourhood).filter_by(code="W1")).scalar_one()
+        now = datetime.now(UTC)
+        db.session.add(Encounter(
+            client_uuid=uuid.uuid4(), agent_id=agent.id, district_id=mirow.district_id,
+            neighbourhood_id=mirow.id, occurred_at=now, local_day=now.date(),
+            setting="street", outcome="open", people_reached=1, content_hash="x" * 64,
+        ))
         db.session.commit()
     coordinator_client(client, create_user)
     page = client.get("/dashboard/").get_data(as_text=True)
@@ -331,6 +339,8 @@ def test_dashboard_draws_every_district_and_neighbourhood_of_a_small_city(
         "mirow", "nowa-praga", "nowe-miasto", "stare-miasto"
     ]
     assert "Shapes: Miasto (CC BY 4.0)" in page and "Śródmieście" in page
+    assert "<title>Mirów: 1 conversations</title>" in page
+    assert "<title>Nowa Praga: 0 conversations</title>" in page
 
 
 def test_dashboard_without_shapes_shows_the_table_and_no_map(app, client, create_user,

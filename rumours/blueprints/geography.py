@@ -70,7 +70,8 @@ def new(level: str):
     form = PlaceForm(prefix=level[0])
     _forms(**{f"{level}_form": form})  # fills the district choices
     if form.validate_on_submit():
-        district = db.session.get(District, int(form.district.data or 0))
+        chosen = form.district.data or ""
+        district = db.session.get(District, int(chosen)) if chosen.isdigit() else None
         with refused(form, default="name"):
             add_place(level, form.name.data, code=form.code.data, district=district,
                       actor=current_user)

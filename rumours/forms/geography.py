@@ -20,7 +20,9 @@ class PlaceForm(FlaskForm):
         validators=[Optional(), Length(max=40)],
         description=_l("The city's own code; made from the name when left empty."),
     )
-    district = SelectField(_l("District"), choices=[], validators=[Optional()], validate_choice=False)
+    district = SelectField(
+        _l("District"), choices=[], validators=[Optional()], validate_choice=False
+    )
 
 
 class RenameForm(FlaskForm):
