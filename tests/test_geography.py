@@ -88,6 +88,11 @@ def test_a_bad_file_is_refused_naming_the_feature_and_the_problem(data, expected
         assert expected in problems_of(data)
 
 
+def test_a_file_not_in_utf8_is_refused(app):
+    with app.app_context():
+        assert "not text in UTF-8" in problems_of(text(small_city()).encode("utf-16"))
+
+
 def test_a_file_too_big_is_refused_before_reading(app):
     with app.app_context():
         assert "too big" in problems_of(text(small_city()), max_bytes=1000)

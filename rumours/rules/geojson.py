@@ -89,7 +89,7 @@ def read_places(data: bytes | str, options: Options, max_bytes: int = MAX_BYTES)
 
 def _collection(data: bytes | str) -> dict:
     try:
-        collection = json.loads(data)
+        collection = json.loads(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
     except UnicodeDecodeError:
         raise GeographyError([_("The file is not text in UTF-8: is it a GeoJSON file?")]) from None
     except ValueError as error:

@@ -258,7 +258,7 @@ def stash_import(data: bytes, options: Options, *, actor) -> PendingImport:
         token=secrets.token_urlsafe(32),
         kind=PENDING_KIND,
         created_by_id=getattr(actor, "id", None),
-        payload=json.dumps({"text": data.decode("utf-8"), "options": asdict(options)}),
+        payload=json.dumps({"text": data.decode("utf-8-sig"), "options": asdict(options)}),
     )
     db.session.add(pending)
     db.session.flush()
