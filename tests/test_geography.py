@@ -249,7 +249,7 @@ def test_a_bad_upload_is_shown_next_to_the_file_and_nothing_is_kept(app, client,
     assert too_big.status_code == 413
     assert "The file is larger than 20 MB." in too_big.get_data(as_text=True)
     no_csrf = client.post("/geography/upload", data={"level": "district"})
-    assert no_csrf.status_code == 422
+    assert no_csrf.status_code == 400
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(District.id))) == 0
 
