@@ -37,3 +37,41 @@ def seeded_app(path):
     seeded = runner.invoke(args=["seed"])
     assert seeded.exit_code == 0, seeded.output
     return app
+
+
+def _square(west: float, south: float, east: float, north: float) -> list:
+    """A closed ring, anticlockwise, with a corner in the middle of each side (which the
+    map drops as it lies on a straight line)."""
+    mid_x, mid_y = (west + east) / 2, (south + north) / 2
+    return [[west, south], [mid_x, south], [east, south], [east, mid_y], [east, north],
+            [mid_x, north], [west, north], [west, mid_y], [west, south]]
+
+
+def small_city(level: str = "district") -> dict:
+    """A hand-made city as GeoJSON: three districts (Śródmieście and Wola side by side,
+    Praga-Północ above them and on an island, a MultiPolygon) and four neighbourhoods."""
+    def feature(props, rings, multi=False):
+        geometry = ({"type": "MultiPolygon", "coordinates": rings} if multi
+                    else {"type": "Polygon", "coordinates": rings})
+        return {"type": "Feature", "properties": props, "geometry": geometry}
+
+    if level == "district":
+        features = [
+            feature({"nazwa": "Śródmieście", "kod": "S"}, [_square(21.00, 52.20, 21.02, 52.22)]),
+            feature({"nazwa": "Wola", "kod": "W"}, [_square(21.02, 52.20, 21.04, 52.22)]),
+            feature({"nazwa": "Praga-Północ", "kod": "P"},
+                    [[_square(21.00, 52.22, 21.04, 52.24)], [_square(21.05, 52.20, 21.06, 52.21)]],
+                    multi=True),
+        ]
+    else:
+        features = [
+            feature({"nazwa": "Stare Miasto", "kod": "S1", "dzielnica": "S"},
+                    [_square(21.00, 52.20, 21.01, 52.22)]),
+            feature({"nazwa": "Nowe Miasto", "kod": "S2", "dzielnica": "S"},
+                    [_square(21.01, 52.20, 21.02, 52.22)]),
+            feature({"nazwa": "Mirów", "kod": "W1", "dzielnica": "W"},
+                    [_square(21.02, 52.20, 21.04, 52.22)]),
+            feature({"nazwa": "Nowa Praga", "kod": "P1", "dzielnica": "P"},
+                    [_square(21.00, 52.22, 21.04, 52.24)]),
+        ]
+    return {"type": "FeatureCollection", "features": features}

@@ -69,3 +69,26 @@ def test_agent_sees_their_own_figures_on_a_phone(page_at, live_server):
     assert page.locator("details").filter(has_text="Show the numbers").count() >= 3
     assert_fits(page, PHONE["width"])
     shoot(page, "dashboard-agent-phone")
+
+
+@pytest.mark.parametrize("size,viewport", [("phone", PHONE), ("desktop", DESKTOP)])
+def test_maps_draw_barcelonas_official_shapes(page_at, live_server, size, viewport):
+    page = page_at(viewport)
+    log_in(page, "coordinator@example.org")
+    page.wait_for_url(f"{live_server}/")
+    page.goto("/dashboard/")
+    districts = page.locator("#map [data-district]")
+    assert districts.count() == 10
+    assert page.locator("#map-neighbourhoods [data-neighbourhood]").count() == 73
+    box = page.locator("#map svg.map-svg").bounding_box()
+    assert box["width"] > 250 and box["height"] > 250
+    assert "CartoBCN (CC BY 4.0)" in page.locator("#map .map-attribution").inner_text()
+    # A district links to the dashboard filtered to it.
+    assert "district=ciutat-vella" in page.locator("#map a.map-district").first.get_attribute(
+        "href"
+    )
+    assert_fits(page, viewport["width"])
+    page.goto("/geography/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Districts and neighbourhoods"
+    assert_fits(page, viewport["width"])
+    shoot(page, f"geography-{size}")

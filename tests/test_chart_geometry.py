@@ -9,7 +9,7 @@ from rumours.charts.district_map import name_lines, range_width
 from rumours.extensions import db
 from rumours.web.templating import percent
 
-from .helpers import config_for
+from .helpers import config_for, small_city
 
 
 def bars(*values):
@@ -190,31 +190,49 @@ def test_map_ranges_are_a_fifth_of_the_top_rounded_up(top, width):
     assert range_width(top) == width
 
 
+CITY = charts.project(
+    (slug, f["geometry"])
+    for slug, f in zip(("srodmiescie", "wola", "praga-polnoc"), small_city()["features"],
+                       strict=True)
+)
+
+
 def test_map_shades_places_names_and_leaves_unknown_districts_to_the_table():
     chart = charts.district_map(
         [
-            charts.MapDistrict("eixample", "Eixample", 523, href="/d/eixample"),
-            charts.MapDistrict("les-corts", "Les Corts", 62),
-            charts.MapDistrict("sarria-sant-gervasi", "Sarrià-Sant Gervasi", None),
+            charts.MapDistrict("srodmiescie", "Śródmieście", 523, href="/d/srodmiescie"),
+            charts.MapDistrict("wola", "Wola", 62),
+            charts.MapDistrict("praga-polnoc", "Praga-Północ", None),
             charts.MapDistrict("badalona", "Badalona", 40),
-        ]
+        ],
+        CITY,
+        attribution="Miasto",
     )
 
-    assert [d.slug for d in chart.areas] == ["eixample", "les-corts", "sarria-sant-gervasi"]
+    assert [d.slug for d in chart.areas] == ["srodmiescie", "wola", "praga-polnoc"]
     assert [d.shade for d in chart.areas] == [4, 0, None]
     assert len(chart.districts) == 4 and chart.districts[3].path is None
-    assert chart.linked and chart.hidden and len(chart.blanks) == 10
+    assert chart.linked and chart.hidden and chart.blanks == () and chart.drawn
+    assert chart.viewbox == CITY.viewbox and chart.attribution == "Miasto"
     assert [(r.low, r.high) for r in chart.legend] == [
         (0, 109), (110, 219), (220, 329), (330, 439), (440, None)
     ]
-    eixample, corts, sarria = chart.areas
-    assert (eixample.x, eixample.y, eixample.lines) == (210, 177, ("Eixample",))
-    assert (corts.y, corts.lines) == (150, ("Les Corts",))
-    assert (sarria.y, sarria.lines) == (72 - 6 - 3, ("Sarrià-", "Sant Gervasi"))
+    srodmiescie, wola, praga = chart.areas
+    assert srodmiescie.lines == ("Śródmieście",) and praga.lines == ("Praga-", "Północ")
+    assert praga.y == round(CITY.outlines["praga-polnoc"].y - 6 - 3, 1)
+    # Names sit side by side in the lower band.
+    assert srodmiescie.x < wola.x and srodmiescie.y == wola.y
+    assert praga.path.count("M") == 2  # the island too
+
+
+def test_map_without_shapes_keeps_the_table_only():
+    chart = charts.district_map([charts.MapDistrict("wola", "Wola", 3)], None)
+
+    assert not chart.drawn and not chart.empty and chart.districts[0].path is None
 
 
 def test_map_of_zeros_uses_ranges_of_one():
-    chart = charts.district_map([charts.MapDistrict("gracia", "Gràcia", 0)])
+    chart = charts.district_map([charts.MapDistrict("wola", "Wola", 0)], CITY)
 
     assert [(r.low, r.high) for r in chart.legend] == [(0, 0), (1, 1), (2, 2), (3, 3), (4, None)]
     assert chart.areas[0].shade == 0 and not chart.linked and not chart.hidden

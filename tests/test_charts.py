@@ -1,16 +1,25 @@
 """The dashboard's chart macros: what a reader relies on in the drawing and in the table."""
 
+import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import yaml
 from flask import render_template_string
 
 from rumours import charts
-from rumours.charts.district_shapes import DISTRICT_SHAPES, LABEL_AT, VIEWBOX
+from rumours.rules.slugs import slugify
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+# Barcelona's official district shapes, projected the way the dashboard draws them.
+BARCELONA = charts.project(
+    (slugify(f["properties"]["name"], fallback=""), f["geometry"])
+    for f in json.loads((SEEDS / "barcelona-districts.geojson").read_text())["features"]
+)
+DISTRICT_SHAPES = {slug: o.path for slug, o in BARCELONA.outlines.items()}
+LABEL_AT = {slug: (o.x, o.y) for slug, o in BARCELONA.outlines.items()}
+VIEWBOX = BARCELONA.viewbox
 EMPTY = "No conversations in this view."
 
 
@@ -84,7 +93,9 @@ GEOMETRY = {
     "mix": lambda rows: charts.outcome_mix(charts.Segment(**row) for row in rows),
     "trend": lambda rows: charts.trend_line(charts.Point(**row) for row in rows),
     "progress": lambda rows: charts.progress(charts.Goal(**row) for row in rows),
-    "district_map": lambda rows: charts.district_map(charts.MapDistrict(**row) for row in rows),
+    "district_map": lambda rows: charts.district_map(
+        (charts.MapDistrict(**row) for row in rows), BARCELONA
+    ),
 }
 
 
@@ -352,8 +363,10 @@ def test_progress_without_items_gives_the_empty_message(app):
 
 
 def seeded_districts() -> list[dict]:
-    with open(SEEDS / "districts.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    """The demo's districts (slug and name), from the city's file the seed imports."""
+    features = json.loads((SEEDS / "barcelona-districts.geojson").read_text())["features"]
+    names = [f["properties"]["name"] for f in features]
+    return [{"slug": slugify(n, fallback=""), "name": n} for n in names]
 
 
 def test_map_draws_every_district_with_its_name_and_value(app):
@@ -451,17 +464,17 @@ def test_every_seeded_district_has_a_shape_and_a_label_inside_it():
     assert set(DISTRICT_SHAPES) == slugs == set(LABEL_AT)
     _, _, right, bottom = (float(n) for n in VIEWBOX.split())
     for slug, d in DISTRICT_SHAPES.items():
-        polygon = polygon_of(d)
-        assert all(0 <= x <= right and 0 <= y <= bottom for x, y in polygon), slug
-        assert inside(LABEL_AT[slug], polygon), slug
+        rings = rings_of(d)
+        assert all(0 <= x <= right and 0 <= y <= bottom for r in rings for x, y in r), slug
+        assert any(inside(LABEL_AT[slug], ring) for ring in rings), slug
 
 
 def test_neighbouring_districts_share_their_borders():
     edges: dict[frozenset, set[str]] = {}
     for slug, d in DISTRICT_SHAPES.items():
-        polygon = polygon_of(d)
-        for a, b in zip(polygon, polygon[1:] + polygon[:1], strict=True):
-            edges.setdefault(frozenset((a, b)), set()).add(slug)
+        for ring in rings_of(d):
+            for a, b in zip(ring, ring[1:] + ring[:1], strict=True):
+                edges.setdefault(frozenset((a, b)), set()).add(slug)
     assert all(len(owners) <= 2 for owners in edges.values())
     shared = {frozenset(owners) for owners in edges.values() if len(owners) == 2}
     for pair in [
@@ -478,9 +491,19 @@ def test_neighbouring_districts_share_their_borders():
         assert frozenset(pair) in shared, pair
 
 
-def polygon_of(d: str) -> list[tuple[float, float]]:
-    numbers = [float(n) for n in d.replace("M", " ").replace("L", " ").replace("Z", " ").split()]
-    return list(zip(numbers[::2], numbers[1::2], strict=True))
+def rings_of(d: str) -> list[list[tuple[int, int]]]:
+    """The rings of a projected path: "M x y l dx dy ... z", one per ring."""
+    rings = []
+    for part in d.split("M")[1:]:
+        head, tail = part.rstrip("z").split("l")
+        x, y = (int(n) for n in head.split())
+        numbers = [int(n) for n in re.findall(r"-?\d+", tail)]
+        ring = [(x, y)]
+        for dx, dy in zip(numbers[::2], numbers[1::2], strict=True):
+            x, y = x + dx, y + dy
+            ring.append((x, y))
+        rings.append(ring)
+    return rings
 
 
 def inside(point: tuple[float, float], polygon: list[tuple[float, float]]) -> bool:

@@ -17,6 +17,7 @@ def register_all(app: Flask) -> None:
         dashboard,
         encounters,
         exports,
+        geography,
         health,
         language,
         main,
@@ -31,5 +32,5 @@ def register_all(app: Flask) -> None:
 
     for module in (main, auth, api, audit, rumours, catalogue, catalogue_import, encounters,
                    api_encounters, registration, agents, me, trainings, organisations, campaigns,
-                   dashboard, exports, language, shell, settings, health):
+                   dashboard, exports, geography, language, shell, settings, health):
         app.register_blueprint(module.bp)

@@ -41,8 +41,10 @@ from ..reports.filters import (
     filter_choices,
     parse_filters,
 )
+from ..reports.geography import shapes
 from ..reports.people import ACTIVE_DAYS
 from ..reports.stats import OUTCOME_KEYS, SETTING_KEYS, Figures, raw_figures
+from ..rules.city import city
 from ..rules.labels import label
 from ..rules.localtime import city_today
 from ..web.templating import percent
@@ -159,6 +161,7 @@ class DashboardCharts:
     outcomes: OutcomeMix
     settings: BarChart
     districts: DistrictMap
+    neighbourhoods: DistrictMap
     rumours: BarChart
     trend: TrendLine
     campaigns: list[CampaignChart]
@@ -188,8 +191,22 @@ def _charts(board: reports.Dashboard, parsed: ParsedFilters) -> DashboardCharts:
             for k in sorted(SETTING_KEYS, key=lambda k: -totals.settings[k])
         ),
         districts=district_map(
-            MapDistrict(d.slug, d.name, f.encounters, href=_link(parsed, district=d.slug))
-            for d, f in board.districts
+            (
+                MapDistrict(d.slug, d.name, f.encounters, href=_link(parsed, district=d.slug))
+                for d, f in board.districts
+            ),
+            shapes("district"),
+            attribution=city().map_attribution,
+        ),
+        neighbourhoods=district_map(
+            (
+                MapDistrict(n.slug, n.name, count, href=_link(parsed, district=n.district.slug))
+                for n, count in board.neighbourhoods
+                if count or not n.retired
+            ),
+            shapes("neighbourhood"),
+            attribution=city().map_attribution,
+            labels=False,
         ),
         rumours=bar_chart(
             Bar(

@@ -8,9 +8,10 @@ from flask_login import current_user
 from ..extensions import db
 from ..forms.fields import options
 from ..forms.organisations import TYPE_LABELS, MemberForm, OrganisationForm, RemoveMemberForm
-from ..models import District, Organisation, OrganisationType, Role
+from ..models import Organisation, OrganisationType, Role
 from ..permissions import can_view_organisation, organisation_ids, role_required
 from ..reports.agents import organisation_people, organisation_rows
+from ..reports.geography import active_districts
 from ..rules.errors import DomainError
 from ..services.organisations import (
     OrganisationData,
@@ -37,10 +38,10 @@ def organisation_form(obj: Organisation | None = None) -> OrganisationForm:
     if obj is not None and not form.is_submitted():
         form.type.data = obj.type.value
         form.district.data = str(obj.district_id or "")
-    districts = db.session.execute(
-        db.select(District.id, District.name).order_by(District.position, District.code)
+    districts = active_districts(keep=obj.district_id if obj is not None else None)
+    form.district.choices = options(
+        [("", _("No district"))] + [(str(d.id), d.name) for d in districts]
     )
-    form.district.choices = options([("", _("No district"))] + [(str(i), n) for i, n in districts])
     return form
 
 

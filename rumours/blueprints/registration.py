@@ -41,7 +41,7 @@ def register_invited(token: str):
 def _register(invitation):
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
-    choices = filter_choices()
+    choices = filter_choices(active_only=True)
     form = _form(choices)
     if invitation is not None and not form.is_submitted():
         form.email.data = invitation.email

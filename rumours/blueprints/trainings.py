@@ -27,9 +27,10 @@ from ..forms.trainings import (
     LeaveForm,
     TrainingSessionForm,
 )
-from ..models import District, EnrolmentStatus, Role, TrainingKind, TrainingSession
+from ..models import EnrolmentStatus, Role, TrainingKind, TrainingSession
 from ..permissions import role_required
 from ..reports import trainings as reports
+from ..reports.geography import active_districts
 from ..rules.city import catalogue_languages, city
 from ..rules.errors import DomainError
 from ..services.trainings import (
@@ -57,10 +58,10 @@ def session_form(obj: TrainingSession | None = None) -> TrainingSessionForm:
         form.starts_at.data = obj.starts_at.astimezone(local_zone()).replace(tzinfo=None)
         form.ends_at.data = obj.ends_at.astimezone(local_zone()).replace(tzinfo=None)
         form.district.data = str(obj.district_id or "")
-    districts = db.session.execute(
-        db.select(District.id, District.name).order_by(District.position, District.code)
+    districts = active_districts(keep=obj.district_id if obj is not None else None)
+    form.district.choices = options(
+        [("", _("No district"))] + [(str(d.id), d.name) for d in districts]
     )
-    form.district.choices = options([("", _("No district"))] + [(str(i), n) for i, n in districts])
     form.language.choices = options(catalogue_languages().items())
     return form
 

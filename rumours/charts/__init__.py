@@ -1,5 +1,5 @@
 """Charts for the dashboard: plain figures in, geometry out (`geometry`, `district_map`),
-and the stylised city map they draw on (`district_shapes`). Pure: no request, no
+and the city's shapes projected for them (`projection`). Pure: no request, no
 database; the chart macros in templates/dashboard/_charts.html only draw the result."""
 
 from .district_map import DistrictMap, MapDistrict, Range, district_map
@@ -21,6 +21,7 @@ from .geometry import (
     progress,
     trend_line,
 )
+from .projection import Outline, Projection, project
 
 __all__ = [
     "Axis",
@@ -30,9 +31,11 @@ __all__ = [
     "DistrictMap",
     "Goal",
     "MapDistrict",
+    "Outline",
     "OutcomeMix",
     "Point",
     "Progress",
+    "Projection",
     "Range",
     "Segment",
     "Tick",
@@ -42,5 +45,6 @@ __all__ = [
     "district_map",
     "outcome_mix",
     "progress",
+    "project",
     "trend_line",
 ]

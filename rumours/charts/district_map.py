@@ -1,5 +1,6 @@
-"""The district map's geometry: each district's shape, shade (five equal ranges of one
-hue; a hidden count is hatched) and name placed inside it, and the legend's ranges."""
+"""The district (or neighbourhood) map's geometry: each place's shape, drawn from the
+city's stored shapes (`projection`), its shade (five equal ranges of one hue; a hidden
+count is hatched) and name placed inside it, and the legend's ranges."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from . import district_shapes
 from .geometry import checked, largest
+from .projection import Projection
 
 SHADES = 5
 
@@ -42,11 +43,11 @@ class Range:
 class DistrictMap:
     districts: tuple[MapDistrict, ...]  # all, in the order given, for the table
     legend: tuple[Range, ...]
-    blanks: tuple[str, ...]  # every shape's path, drawn under the districts
+    blanks: tuple[str, ...]  # shapes of places not listed, drawn under the others
     hidden: bool
-    viewbox: str = district_shapes.VIEWBOX
-    sea: str = district_shapes.SEA
-    sea_label_at: tuple[float, float] = district_shapes.SEA_LABEL_AT
+    viewbox: str = "0 0 400 300"
+    # Whose shapes these are (the city's setting), written under the map.
+    attribution: str = ""
 
     @property
     def empty(self) -> bool:
@@ -56,6 +57,11 @@ class DistrictMap:
     def areas(self) -> tuple[MapDistrict, ...]:
         """The districts drawn on the map (those with a shape)."""
         return tuple(d for d in self.districts if d.path is not None)
+
+    @property
+    def drawn(self) -> bool:
+        """A map to draw: some place has a shape (else only the table is shown)."""
+        return bool(self.areas)
 
     @property
     def linked(self) -> bool:
@@ -81,32 +87,43 @@ def name_lines(label: str) -> tuple[str, ...]:
     return (label,)
 
 
-def district_map(districts: Iterable[MapDistrict]) -> DistrictMap:
-    """The city's districts shaded by their counts; districts without a shape are only
-    listed in the table."""
+def district_map(
+    districts: Iterable[MapDistrict],
+    shapes: Projection | None = None,
+    *,
+    attribution: str = "",
+    labels: bool = True,
+) -> DistrictMap:
+    """The places shaded by their counts, on `shapes` (outlines keyed by slug); places
+    without a shape, or all of them without shapes, are only listed in the table.
+    `labels=False` leaves names to the tooltips and the table (a map of small places)."""
     districts = tuple(districts)
     values = checked(d.value for d in districts)
     step = range_width(largest(values))
+    outlines = shapes.outlines if shapes else {}
     placed = []
     for d in districts:
-        if d.slug in district_shapes.DISTRICT_SHAPES:
-            lines = name_lines(d.label)
-            x, y = district_shapes.LABEL_AT.get(d.slug, (0, 0))
+        outline = outlines.get(d.slug)
+        if outline is not None:
+            lines = name_lines(d.label) if labels else ()
             d = replace(
                 d,
-                path=district_shapes.DISTRICT_SHAPES[d.slug],
+                path=outline.path,
                 shade=None if d.value is None else min(d.value // step, SHADES - 1),
                 lines=lines,
-                x=x,
-                y=y - 6 * (len(lines) - 1) - 3,
+                x=outline.x,
+                y=round(outline.y - 6 * (len(lines) - 1) - 3, 1) if labels else outline.y,
             )
         placed.append(d)
+    listed = {d.slug for d in districts}
     return DistrictMap(
         districts=tuple(placed),
         legend=tuple(
             Range(i, step * i, None if i == SHADES - 1 else step * (i + 1) - 1)
             for i in range(SHADES)
         ),
-        blanks=tuple(path for _slug, path in sorted(district_shapes.DISTRICT_SHAPES.items())),
+        blanks=tuple(o.path for slug, o in sorted(outlines.items()) if slug not in listed),
         hidden=None in values,
+        viewbox=shapes.viewbox if shapes else "0 0 400 300",
+        attribution=attribution,
     )

@@ -2,10 +2,10 @@
 
 from flask import Flask
 
-from . import accounts, catalogue, city
+from . import accounts, catalogue, city, geography
 
 
 def init_app(app: Flask) -> None:
-    for module in (accounts, catalogue, city):
+    for module in (accounts, catalogue, city, geography):
         for command in module.COMMANDS:
             app.cli.add_command(command)

@@ -92,11 +92,13 @@ def agent_list(
     return db.paginate(select, page=page, per_page=per_page, error_out=False, max_per_page=100)
 
 
-def filter_choices() -> dict[str, list[tuple[int, str]]]:
-    """Districts and organisations for the list's filters (and the sign-up form)."""
-    districts = db.session.execute(
-        db.select(District.id, District.name).order_by(District.position, District.code)
-    ).all()
+def filter_choices(active_only: bool = False) -> dict[str, list[tuple[int, str]]]:
+    """Districts and organisations for the list's filters (and, `active_only`, without
+    retired districts, for the sign-up form)."""
+    query = db.select(District.id, District.name).order_by(District.position, District.code)
+    if active_only:
+        query = query.where(District.retired.is_(False))
+    districts = db.session.execute(query).all()
     organisations = db.session.execute(
         db.select(Organisation.id, Organisation.name)
         .where(Organisation.active)

@@ -14,6 +14,7 @@ from sqlalchemy import and_, exists, func, select
 from ..extensions import db
 from ..models import AgentProfile, Campaign, District, Rebuttal, Rumour, campaign_organisations
 from .filters import StatsFilter, add_months
+from .geography import by_neighbourhood, shapes
 from .people import (
     Network,
     Training,
@@ -222,6 +223,8 @@ class Dashboard:
     rebuttals: list[RebuttalOutcome]
     rising: list[Rising]
     campaigns: list[CampaignProgress]
+    # Conversations per neighbourhood, only where neighbourhoods have shapes to draw.
+    neighbourhoods: list = ()
 
     @property
     def change(self) -> float | None:
@@ -244,4 +247,5 @@ def dashboard(filters: StatsFilter, now: datetime | None = None) -> Dashboard:
         rebuttals=outcomes_by_rebuttal(rumour_counts),
         rising=rising_rumours(filters),
         campaigns=[campaign_progress(c, filters) for c in campaigns_in_view(filters)],
+        neighbourhoods=by_neighbourhood(filters) if shapes("neighbourhood") else [],
     )

@@ -23,6 +23,7 @@ from ..models import (
     User,
     campaign_rumours,
 )
+from .geography import active_districts, active_neighbourhoods
 
 PAGE_SIZE = 50
 # "Many in a few minutes": this many encounters by one agent within BURST_WINDOW
@@ -104,13 +105,11 @@ def form_choices(agent: User, today: date | None = None) -> FormChoices:
     district = (
         db.session.get(District, profile.district_id) if profile and profile.district_id else None
     )
+    if district is not None and district.retired:
+        district = None
     return FormChoices(
-        districts=list(db.session.scalars(db.select(District).order_by(District.name))),
-        neighbourhoods=list(
-            db.session.scalars(
-                db.select(Neighbourhood).order_by(Neighbourhood.district_id, Neighbourhood.name)
-            )
-        ),
+        districts=sorted(active_districts(), key=lambda d: d.name),
+        neighbourhoods=sorted(active_neighbourhoods(), key=lambda n: (n.district_id, n.name)),
         campaigns=campaigns,
         rumours=[
             RumourChoice(r.slug, r.claim_in(language), r.id in rank, r.id in focus_ids)

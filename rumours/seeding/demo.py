@@ -45,7 +45,7 @@ def seed_demo() -> None:
         raise SeedRefused("The demo seed refuses to run under the production configuration.")
     plan = DemoPlan(anchor=demo_anchor(), rng=random.Random(2010))
     districts = load_yaml("districts.yaml")
-    seed_districts(districts)
+    seed_districts()
     seed_organisations(load_yaml("organisations.yaml"))
     seed_rumours(load_yaml("rumours.yaml"))
     for language in list(city().languages):

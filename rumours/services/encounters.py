@@ -65,6 +65,8 @@ def _resolve(data: EncounterData, now: datetime) -> _Resolved:
     ).scalar_one_or_none()
     if district is None:
         errors.add("district", _("Unknown district."))
+    elif district.retired:
+        errors.add("district", _("This district is no longer in use: choose another one."))
 
     neighbourhood = None
     if data.neighbourhood:
@@ -73,6 +75,8 @@ def _resolve(data: EncounterData, now: datetime) -> _Resolved:
         ).scalar_one_or_none()
         if neighbourhood is None:
             errors.add("neighbourhood", _("Unknown neighbourhood."))
+        elif neighbourhood.retired:
+            errors.add("neighbourhood", _("This neighbourhood is no longer in use."))
         elif district is not None and neighbourhood.district_id != district.id:
             errors.add("neighbourhood", _("This neighbourhood is not in the chosen district."))
 

@@ -39,6 +39,7 @@ NAV_ITEMS = [
     NavItem("encounters.new", _l("Log a conversation"), (Role.AGENT,)),
     NavItem("dashboard.index", _l("My figures"), (Role.AGENT,)),
     NavItem("encounters.review", _l("Encounters"), (Role.COORDINATOR,)),
+    NavItem("geography.index", _l("Districts"), (Role.COORDINATOR,)),
     NavItem("exports.index", _l("Exports"), (Role.COORDINATOR, Role.MEMBER)),
     NavItem("audit.index", _l("Audit log"), (Role.COORDINATOR,)),
     NavItem("settings.index", _lp("the coordinators' page", "Settings"), (Role.COORDINATOR,)),

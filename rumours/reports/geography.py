@@ -1,0 +1,122 @@
+"""The city's districts and neighbourhoods as the pages read them: the places forms offer
+(never the retired ones), the coordinator's list, counts per neighbourhood, and the
+projected shapes the maps draw, cached per process until the geography changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from threading import Lock
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
+
+from ..charts import Projection, project
+from ..extensions import db
+from ..models import District, Encounter, Neighbourhood, SiteSetting
+from .filters import StatsFilter
+from .raw import _conditions
+
+# A SiteSetting bumped on every change to the geography, so cached drawings are redrawn.
+VERSION_KEY = "geography.version"
+_cache: dict[tuple, Projection | None] = {}
+_lock = Lock()
+_CACHE_SIZE = 16
+
+
+def active_districts(keep: int | None = None) -> list[District]:
+    """Districts a form offers, in the city's order: not retired (and `keep`, the one a
+    record already points at, so editing it does not lose it)."""
+    condition = District.retired.is_(False)
+    if keep is not None:
+        condition = condition | (District.id == keep)
+    return list(
+        db.session.scalars(
+            select(District).where(condition).order_by(District.position, District.code)
+        )
+    )
+
+
+def active_neighbourhoods() -> list[Neighbourhood]:
+    """Neighbourhoods a form offers: neither they nor their district retired."""
+    return list(
+        db.session.scalars(
+            select(Neighbourhood)
+            .join(District)
+            .where(Neighbourhood.retired.is_(False), District.retired.is_(False))
+            .order_by(District.position, District.code, Neighbourhood.position,
+                      Neighbourhood.code)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The coordinator's page: every district with its neighbourhoods, retired ones too."""
+
+    districts: list[District]
+    shaped_districts: int
+    shaped_neighbourhoods: int
+    neighbourhoods: int
+
+
+def listing() -> Listing:
+    districts = list(
+        db.session.scalars(select(District).order_by(District.position, District.code))
+    )
+    neighbourhoods = [n for d in districts for n in d.neighbourhoods]
+    return Listing(
+        districts=districts,
+        shaped_districts=sum(1 for d in districts if d.geometry),
+        shaped_neighbourhoods=sum(1 for n in neighbourhoods if n.geometry),
+        neighbourhoods=len(neighbourhoods),
+    )
+
+
+def by_neighbourhood(filters: StatsFilter) -> list[tuple[Neighbourhood, int]]:
+    """Conversations per neighbourhood in the view (zeros included), in the city's order;
+    conversations logged without a neighbourhood are not counted here."""
+    e = Encounter.__table__.c
+    counts = dict(
+        db.session.execute(
+            select(e.neighbourhood_id, func.count())
+            .where(e.neighbourhood_id.is_not(None), *_conditions(filters))
+            .group_by(e.neighbourhood_id)
+        ).all()
+    )
+    rows = db.session.scalars(
+        select(Neighbourhood)
+        .join(District)
+        .options(contains_eager(Neighbourhood.district))
+        .order_by(District.position, District.code, Neighbourhood.position, Neighbourhood.code)
+    )
+    return [(n, counts.get(n.id, 0)) for n in rows]
+
+
+def geography_version() -> str | None:
+    row = db.session.get(SiteSetting, VERSION_KEY)
+    return row.value if row else None
+
+
+def shapes(level: str) -> Projection | None:
+    """The active places' outlines, keyed by slug (None without shapes). Projected once per
+    process and geography version, so a dashboard does not re-read the GeoJSON."""
+    version = geography_version()
+    key = (current_app.config.get("SQLALCHEMY_DATABASE_URI"), level, version)
+    if version is not None:
+        with _lock:
+            if key in _cache:
+                return _cache[key]
+    model = District if level == "district" else Neighbourhood
+    query = select(model.slug, model.geometry).where(
+        model.geometry.is_not(None), model.retired.is_(False)
+    )
+    if model is Neighbourhood:
+        query = query.join(District).where(District.retired.is_(False))
+    projected = project(db.session.execute(query).all(), width=400)
+    if version is not None:
+        with _lock:
+            if len(_cache) >= _CACHE_SIZE:
+                _cache.pop(next(iter(_cache)))
+            _cache[key] = projected
+    return projected
