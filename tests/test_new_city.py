@@ -62,22 +62,76 @@ def https_client(app):
 def test_a_new_city_goes_from_an_empty_database_to_its_first_conversation(empty_database):
     app = production_app(empty_database)
     run(app, "db", "upgrade")
-    run(app, "city", "init", "--name", "Lublin bez plotek", "--city", "Lublin",
-        "--timezone", "Europe/Warsaw", "--languages", "en,es", "--default-language", "en")
-    run(app, "create-user", "--email", "koordynator@lublin.example", "--name", "Anna Nowak",
-        "--role", "coordinator", input=f"{PASSWORD}\n{PASSWORD}\n")
-    run(app, "geography", "import", str(DATA / "smalltown-districts.geojson"),
-        "--level", "district", "--name-property", "name", "--code-property", "code")
-    run(app, "geography", "import", str(DATA / "smalltown-neighbourhoods.geojson"),
-        "--level", "neighbourhood", "--name-property", "name", "--code-property", "code",
-        "--parent-property", "district")
+    run(
+        app,
+        "city",
+        "init",
+        "--name",
+        "Lublin bez plotek",
+        "--city",
+        "Lublin",
+        "--timezone",
+        "Europe/Warsaw",
+        "--languages",
+        "en,es",
+        "--default-language",
+        "en",
+    )
+    run(
+        app,
+        "create-user",
+        "--email",
+        "koordynator@lublin.example",
+        "--name",
+        "Anna Nowak",
+        "--role",
+        "coordinator",
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    run(
+        app,
+        "geography",
+        "import",
+        str(DATA / "smalltown-districts.geojson"),
+        "--level",
+        "district",
+        "--name-property",
+        "name",
+        "--code-property",
+        "code",
+    )
+    run(
+        app,
+        "geography",
+        "import",
+        str(DATA / "smalltown-neighbourhoods.geojson"),
+        "--level",
+        "neighbourhood",
+        "--name-property",
+        "name",
+        "--code-property",
+        "code",
+        "--parent-property",
+        "district",
+    )
     with app.app_context():
-        rumour = Rumour(slug="they-take-our-jobs", claim="They take our jobs.",
-                        theme="employment", status=RumourStatus.PUBLISHED)
+        rumour = Rumour(
+            slug="they-take-our-jobs",
+            claim="They take our jobs.",
+            theme="employment",
+            status=RumourStatus.PUBLISHED,
+        )
         db.session.add(rumour)
         db.session.flush()
-        db.session.add(Rebuttal(rumour_id=rumour.id, language="en", short_answer="No.",
-                                explanation="Because.", status=RebuttalStatus.PUBLISHED))
+        db.session.add(
+            Rebuttal(
+                rumour_id=rumour.id,
+                language="en",
+                short_answer="No.",
+                explanation="Because.",
+                status=RebuttalStatus.PUBLISHED,
+            )
+        )
         db.session.commit()
 
     # A volunteer signs up in Śródmieście.
@@ -93,24 +147,39 @@ def test_a_new_city_goes_from_an_empty_database_to_its_first_conversation(empty_
         neighbourhood = db.session.scalars(
             db.select(Neighbourhood).where(Neighbourhood.code == "N2")
         ).one()
-    signed = visitor.post("/auth/register", data={
-        "name": "Piotr Wiśniewski", "email": "piotr@lublin.example",
-        "password": AGENT_PASSWORD, "password_again": AGENT_PASSWORD, "languages": ["es"],
-        "district": str(district.id), "consent_processing": "y", "csrf_token": csrf_from(form),
-    })
+    signed = visitor.post(
+        "/auth/register",
+        data={
+            "name": "Piotr Wiśniewski",
+            "email": "piotr@lublin.example",
+            "password": AGENT_PASSWORD,
+            "password_again": AGENT_PASSWORD,
+            "languages": ["es"],
+            "district": str(district.id),
+            "consent_processing": "y",
+            "csrf_token": csrf_from(form),
+        },
+    )
     assert signed.status_code == 302
 
     # The coordinator approves and certifies them.
     coordinator = https_client(app)
     assert login(coordinator, "koordynator@lublin.example", PASSWORD).status_code == 302
     with app.app_context():
-        agent = db.session.scalars(db.select(User).where(User.email == "piotr@lublin.example")).one()
+        agent = db.session.scalars(
+            db.select(User).where(User.email == "piotr@lublin.example")
+        ).one()
         agent_id = agent.id
     for action in ("approve", "certify"):
         page = coordinator.get(f"/agents/{agent_id}")
-        done = coordinator.post(f"/agents/{agent_id}/status", data={
-            "action": action, "reason": "Trained at the Lublin kick-off", "csrf_token": csrf_from(page),
-        })
+        done = coordinator.post(
+            f"/agents/{agent_id}/status",
+            data={
+                "action": action,
+                "reason": "Trained at the Lublin kick-off",
+                "csrf_token": csrf_from(page),
+            },
+        )
         assert done.status_code == 302, done.get_data(as_text=True)[:500]
     with app.app_context():
         assert db.session.get(User, agent_id).agent_profile.status is AgentStatus.CERTIFIED
@@ -119,13 +188,20 @@ def test_a_new_city_goes_from_an_empty_database_to_its_first_conversation(empty_
     phone = https_client(app)
     login(phone, "piotr@lublin.example", AGENT_PASSWORD)
     token = csrf_from(phone.get("/encounters/new"))
-    saved = phone.post("/api/v1/encounters", headers={"X-CSRFToken": token}, json={
-        "client_uuid": str(uuid.uuid4()),
-        "occurred_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
-        "district": district.slug, "neighbourhood": neighbourhood.slug,
-        "setting": "market", "rumours": ["they-take-our-jobs"], "people_reached": 3,
-        "outcome": "doubt_sown",
-    })
+    saved = phone.post(
+        "/api/v1/encounters",
+        headers={"X-CSRFToken": token},
+        json={
+            "client_uuid": str(uuid.uuid4()),
+            "occurred_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+            "district": district.slug,
+            "neighbourhood": neighbourhood.slug,
+            "setting": "market",
+            "rumours": ["they-take-our-jobs"],
+            "people_reached": 3,
+            "outcome": "doubt_sown",
+        },
+    )
     assert saved.status_code == 201, saved.get_json()
 
     # The dashboard counts it and draws every district and neighbourhood from the shapes.

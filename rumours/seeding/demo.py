@@ -10,6 +10,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import DEMO_KEY, Encounter, SiteSetting
+from ..rules import city as city_rules
 from ..rules.city import city
 from .bulk import bulk_insert_encounters
 from .campaigns import seed_campaigns
@@ -39,6 +40,9 @@ def seed_demo_encounters(plan: DemoPlan) -> int:
     )
 
 
+DEMO_CITY = {"city.city": "Barcelona", "city.network_name": "Barcelona Anti-Rumours Network"}
+
+
 def seed_demo() -> None:
     """Load the Barcelona demo; safe to rerun (updates by natural key, never duplicates)."""
     if not current_app.config.get("DEMO_SEED_ALLOWED"):
@@ -58,6 +62,12 @@ def seed_demo() -> None:
     seed_campaigns(load_yaml("campaigns.yaml"))
     if db.session.get(SiteSetting, DEMO_KEY) is None:
         db.session.add(SiteSetting(key=DEMO_KEY, value="yes"))
+    # The demo is one city among others: its name is a setting, kept if a coordinator
+    # changed it.
+    for key, value in DEMO_CITY.items():
+        if db.session.get(SiteSetting, key) is None:
+            db.session.add(SiteSetting(key=key, value=value))
     db.session.commit()
+    city_rules.forget()
     seed_demo_encounters(plan)
     db.session.commit()
