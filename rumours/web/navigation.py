@@ -39,6 +39,7 @@ NAV_ITEMS = [
     NavItem("dashboard.index", _l("My figures"), (Role.AGENT,)),
     NavItem("encounters.review", _l("Encounters"), (Role.COORDINATOR,)),
     NavItem("exports.index", _l("Exports"), (Role.COORDINATOR, Role.MEMBER)),
+    NavItem("accounts.index", _l("Accounts"), (Role.COORDINATOR,)),
     NavItem("audit.index", _l("Audit log"), (Role.COORDINATOR,)),
     NavItem("settings.index", _l("Settings"), (Role.COORDINATOR,)),
 ]
