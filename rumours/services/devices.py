@@ -5,7 +5,6 @@ cannot lock the real user out; a device that fails too often loses that pass. Ca
 commit."""
 
 import hashlib
-import secrets
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -16,10 +15,6 @@ from ..models import TrustedDevice, User
 
 def _hash(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()
-
-
-def new_nonce() -> str:
-    return secrets.token_urlsafe(24)
 
 
 def trusted_device(user: User | None, nonce: str | None) -> TrustedDevice | None:
