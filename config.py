@@ -54,6 +54,27 @@ class Config:
     LOGIN_MAX_FAILURES_PER_HOUR = 100
     LOGIN_FREE_FAILURES = 5
     LOGIN_MAX_DELAY_SECONDS = 15 * 60
+    # Failed logins per client address, across accounts (against password spraying).
+    ADDRESS_FREE_FAILURES = 10
+    ADDRESS_MAX_DELAY_SECONDS = 15 * 60
+    ADDRESS_MAX_FAILURES_PER_HOUR = 100
+    # A browser that signed in to an account passes that account's limit (device cookie)
+    # until it has failed this many times itself.
+    DEVICE_COOKIE_NAME = "rumours_device"
+    DEVICE_COOKIE_DAYS = 180
+    DEVICE_MAX_FAILURES = 10
+    # Sessions end after this long whatever happens, and after the idle time per role
+    # (the Settings page changes the idle times; these are a new install's).
+    SESSION_ABSOLUTE_HOURS = 12
+    IDLE_MINUTES_COORDINATOR = 30
+    IDLE_MINUTES_MEMBER = 30
+    IDLE_MINUTES_AGENT = 8 * 60
+    REQUIRE_TWO_FACTOR_FOR_COORDINATORS = os.environ.get("REQUIRE_TWO_FACTOR", "") == "1"
+    # The site's own address (https://rumours.example.org): requests for any other host
+    # are refused with 400 and absolute links are built from it. TRUSTED_HOSTS may add
+    # other names (comma-separated). Unset: any host (local development).
+    SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+    EXTRA_TRUSTED_HOSTS = [h for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h]
     ARGON2_MEMORY_KIB = 19 * 1024
     ARGON2_TIME_COST = 2
     ARGON2_PARALLELISM = 1

@@ -9,7 +9,7 @@ from config import Config, config_from_environment
 from . import cli, summaries
 from .blueprints import register_all as register_blueprints
 from .extensions import babel, csrf, db, login_manager, migrate
-from .web import compression, errors, i18n, security, templating
+from .web import compression, errors, hosts, i18n, security, templating
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +27,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         raise RuntimeError("SECRET_KEY must be set in the environment for this configuration")
 
+    # The site's own address is checked inside ProxyFix, after a trusted proxy's headers.
+    hosts.init_app(app)
     if app.config.get("PROXY_HOPS"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

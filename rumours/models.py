@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Column,
     Date,
@@ -235,6 +236,11 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The second factor (RFC 6238 TOTP): the base32 secret once enrolment is confirmed,
+    # and the last time step accepted, so a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     agent_profile: Mapped[AgentProfile | None] = relationship(
         back_populates="user", uselist=False, foreign_keys="AgentProfile.user_id"
@@ -247,6 +253,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_secret is not None
 
 
 class AgentProfile(db.Model):
@@ -339,6 +349,69 @@ class LoginThrottle(db.Model):
     failures_in_window: Mapped[int] = mapped_column(default=0)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AddressThrottle(db.Model):
+    """Failed logins per client address, across accounts: the first layer against
+    password spraying (one address trying many accounts once each)."""
+
+    __tablename__ = "address_throttles"
+
+    address: Mapped[str] = mapped_column(String(45), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failures_in_window: Mapped[int] = mapped_column(default=0)
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TrustedDevice(db.Model):
+    """A browser that has signed in to an account (OWASP's device cookie): the cookie
+    holds a signed nonce, this row its hash; it lets that browser past the account's
+    login limit until it fails too often itself."""
+
+    __tablename__ = "trusted_devices"
+    __table_args__ = (UniqueConstraint("user_id", "nonce_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    nonce_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    failures: Mapped[int] = mapped_column(default=0)
+
+
+class RecoveryCode(db.Model):
+    """One single-use recovery code for the second factor, stored salted and hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(100))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SecurityEvent(db.Model):
+    """A security-relevant event (ASVS V16): failed or throttled logins, refusals,
+    password and second-factor changes, session ends, exports, account changes. Never
+    holds a password tried."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (Index("ix_security_events_kind_at", "kind", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # The account named, as typed (a failed login may name no existing account).
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()
 
 
 # ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from flask import Flask
 def register_all(app: Flask) -> None:
     """Register every area's blueprint (one module per area, each exposing `bp`)."""
     from . import (
+        accounts,
         agents,
         api,
         api_encounters,
@@ -28,9 +29,11 @@ def register_all(app: Flask) -> None:
         settings,
         shell,
         trainings,
+        two_factor,
     )
 
     for module in (main, auth, api, audit, rumours, catalogue, catalogue_import, encounters,
                    api_encounters, registration, agents, me, trainings, organisations, campaigns,
-                   dashboard, exports, geography, language, shell, settings, health):
+                   dashboard, exports, geography, language, shell, settings, health, two_factor,
+                   accounts):
         app.register_blueprint(module.bp)

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from .fields import CheckboxListField
@@ -36,6 +36,25 @@ class SettingsForm(FlaskForm):
         _l("Credit for the map's shapes"),
         validators=[Optional(), Length(max=300)],
         description=_l("Shown under every map, as the shapes' licence asks."),
+    )
+    require_two_factor_for_coordinators = BooleanField(
+        _l("Coordinators must use a second factor"),
+        description=_l("They set it up at their next sign-in and cannot go on without it."),
+    )
+    idle_minutes_coordinator = IntegerField(
+        _l("Coordinators are signed out after (idle minutes)"), validators=[Optional()]
+    )
+    idle_minutes_member = IntegerField(
+        _l("Organisation members are signed out after (idle minutes)"),
+        validators=[Optional()],
+    )
+    idle_minutes_agent = IntegerField(
+        _l("Agents are signed out after (idle minutes)"),
+        validators=[Optional()],
+        description=_l(
+            "Every session also ends 12 hours after sign-in. An agent's unsent "
+            "conversations stay on the phone and are sent after the next sign-in."
+        ),
     )
     submit = SubmitField(_l("Save settings"))
 

@@ -34,6 +34,15 @@ class CitySettings:
     certification_lapse_days: int
     # Shown under the maps: whose shapes they are, under which licence.
     map_attribution: str
+    # Security: coordinators must use a second factor; minutes without a request before
+    # a session ends, per role (agents on phones get longer).
+    require_two_factor_for_coordinators: bool = False
+    idle_minutes_coordinator: int = 30
+    idle_minutes_member: int = 30
+    idle_minutes_agent: int = 480
+
+    def idle_minutes(self, role) -> int:
+        return getattr(self, f"idle_minutes_{role.value}", self.idle_minutes_coordinator)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -52,12 +61,22 @@ def defaults() -> CitySettings:
         small_count_threshold=max(config["SMALL_COUNT_THRESHOLD"], MIN_SMALL_COUNT_THRESHOLD),
         certification_lapse_days=config["CERTIFICATION_LAPSE_DAYS"],
         map_attribution=config.get("MAP_ATTRIBUTION", ""),
+        require_two_factor_for_coordinators=bool(
+            config.get("REQUIRE_TWO_FACTOR_FOR_COORDINATORS", False)
+        ),
+        idle_minutes_coordinator=config.get("IDLE_MINUTES_COORDINATOR", 30),
+        idle_minutes_member=config.get("IDLE_MINUTES_MEMBER", 30),
+        idle_minutes_agent=config.get("IDLE_MINUTES_AGENT", 480),
     )
 
 
 def _parse(name: str, raw: str, default):
     if isinstance(default, tuple):
         return tuple(code for code in raw.split(",") if code)
+    if isinstance(default, bool):
+        if raw not in ("True", "False"):
+            raise ValueError(raw)
+        return raw == "True"
     if isinstance(default, int):
         return int(raw)
     return raw

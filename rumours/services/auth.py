@@ -1,17 +1,15 @@
-"""Logging in and changing a password, under the per-account login limit (kept in the
-database so every app server shares it). Callers own the transaction."""
+"""Logging in and changing a password, under the login limits per account and per client
+address (kept in the database so every app server shares them) with trusted devices
+passing the account's limit. Callers own the transaction."""
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import LoginThrottle, User
+from ..models import TrustedDevice, User
 from ..rules.accounts import end_all_sessions, normalise_email
 from ..rules.errors import DomainError
 from ..rules.passwords import (
@@ -21,7 +19,9 @@ from ..rules.passwords import (
     password_problem,
     verify_password,
 )
-from . import record_audit
+from . import record_audit, throttle
+from .devices import device_failed, trusted_device
+from .security_events import record_event
 
 
 class TooManyAttempts(DomainError):
@@ -39,105 +39,124 @@ class LoginFailed(DomainError):
         super().__init__(_("Wrong e-mail or password."), "password")
 
 
-@dataclass(frozen=True)
-class ThrottleState:
-    blocked: bool
-    retry_after_seconds: int = 0
-
-
-def login_blocked(email: str, now: datetime | None = None) -> ThrottleState:
+def login_blocked(email: str, now: datetime | None = None) -> throttle.ThrottleState:
     """Whether this account must wait before another login attempt."""
-    now = now or datetime.now(UTC)
-    row = db.session.get(LoginThrottle, normalise_email(email))
-    if row is None or row.blocked_until is None or row.blocked_until <= now:
-        return ThrottleState(blocked=False)
-    wait = int((row.blocked_until - now).total_seconds()) + 1
-    return ThrottleState(blocked=True, retry_after_seconds=wait)
+    return throttle.state(throttle.account_limit(current_app.config), normalise_email(email), now)
 
 
 def record_failed_login(email: str, now: datetime | None = None) -> None:
-    """Count a failure: a growing delay after a few, a hard stop at the hourly cap."""
-    now = now or datetime.now(UTC)
-    key = normalise_email(email)
-    config = current_app.config
-    row = db.session.get(LoginThrottle, key)
-    if row is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(LoginThrottle(email=key, window_started_at=now))
-        except IntegrityError:
-            pass  # another server created it first; update below
-    # Increment in SQL so concurrent failures on several servers all count.
-    window_start = now - timedelta(hours=1)
-    db.session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.email == key, LoginThrottle.window_started_at <= window_start)
-        .values(window_started_at=now, failures_in_window=0)
-    )
-    db.session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.email == key)
-        .values(
-            failures_in_window=LoginThrottle.failures_in_window + 1,
-            consecutive_failures=LoginThrottle.consecutive_failures + 1,
-        )
-    )
-    row = db.session.get(LoginThrottle, key)
-    db.session.refresh(row)
-    blocked_until = None
-    excess = row.consecutive_failures - config["LOGIN_FREE_FAILURES"]
-    if excess >= 0:
-        delay = min(2**excess, config["LOGIN_MAX_DELAY_SECONDS"])
-        blocked_until = now + timedelta(seconds=delay)
-    if row.failures_in_window >= config["LOGIN_MAX_FAILURES_PER_HOUR"]:
-        blocked_until = row.window_started_at + timedelta(hours=1)
-    row.blocked_until = blocked_until
+    """Count a failure against the account: a growing delay, a hard stop at the hourly cap."""
+    throttle.record_failure(throttle.account_limit(current_app.config), normalise_email(email), now)
 
 
 def record_successful_login(email: str) -> None:
-    """A success clears the growing delay (the hourly count stays)."""
-    db.session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.email == normalise_email(email))
-        .values(consecutive_failures=0, blocked_until=None)
+    """A success clears the account's growing delay (the hourly count stays)."""
+    throttle.record_success(throttle.account_limit(current_app.config), normalise_email(email))
+
+
+def guard(
+    email: str, *, address: str | None, device: TrustedDevice | None, now: datetime | None = None
+) -> None:
+    """Raise TooManyAttempts (and log it) while the client's address or, for a browser
+    that is not a trusted device of the account, the account itself must wait."""
+    if device is not None:
+        return
+    config = current_app.config
+    account = throttle.state(throttle.account_limit(config), email, now)
+    network = throttle.state(throttle.address_limit(config), address, now)
+    if not (account.blocked or network.blocked):
+        return
+    record_event(
+        "login.throttled",
+        email=email,
+        address=address,
+        details={"limit": "account" if account.blocked else "address"},
     )
-
-
-def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
-    """Anyone logging in: the active account with this e-mail and password, or None.
-
-    A failure counts towards the account's limit, so the caller commits either way; while
-    the account must wait, raises TooManyAttempts before looking at the password. An
-    unknown e-mail costs as long as a wrong password; a hash made with weaker parameters
-    is renewed."""
-    now = now or datetime.now(UTC)
-    email = normalise_email(email)
-    throttle = login_blocked(email, now)
-    if throttle.blocked:
-        minutes = max(1, -(-throttle.retry_after_seconds // 60))
+    if account.blocked:
         raise TooManyAttempts(
             ngettext(
                 "Too many failed attempts for this account. Try again in %(num)d minute.",
                 "Too many failed attempts for this account. Try again in %(num)d minutes.",
-                minutes,
+                account.minutes,
             ),
             "email",
         )
+    raise TooManyAttempts(
+        ngettext(
+            "Too many failed attempts from this network. Try again in %(num)d minute.",
+            "Too many failed attempts from this network. Try again in %(num)d minutes.",
+            network.minutes,
+        ),
+        "email",
+    )
+
+
+def count_failure(
+    email: str,
+    *,
+    address: str | None,
+    device: TrustedDevice | None,
+    kind: str = "login.failed",
+    user: User | None = None,
+    now: datetime | None = None,
+) -> None:
+    """A wrong password or code: counted against the account, the address and the device."""
+    config = current_app.config
+    throttle.record_failure(throttle.account_limit(config), email, now)
+    throttle.record_failure(throttle.address_limit(config), address, now)
+    device_failed(device)
+    record_event(kind, user=user, email=email, address=address)
+
+
+def count_success(email: str, *, address: str | None, device: TrustedDevice | None) -> None:
+    """A password or code that was right clears the growing delays. A trusted device's
+    success leaves the account's delay in place: the attacker's count is not reset."""
+    config = current_app.config
+    if device is None:
+        throttle.record_success(throttle.account_limit(config), email)
+    throttle.record_success(throttle.address_limit(config), address)
+
+
+def authenticate(
+    email: str,
+    password: str,
+    now: datetime | None = None,
+    *,
+    address: str | None = None,
+    device_nonce: str | None = None,
+) -> User | None:
+    """Anyone logging in: the active account with this e-mail and password, or None.
+
+    A failure counts towards the account's, the address's and the device's limits, so the
+    caller commits either way; while the address or the account must wait, raises
+    TooManyAttempts before looking at the password, except for a browser that is a trusted
+    device of the account (it passes both). An unknown e-mail costs as long as a wrong
+    password; a hash made with weaker parameters is renewed. The second factor, if the
+    account has one, is the caller's next step."""
+    now = now or datetime.now(UTC)
+    email = normalise_email(email)
     user = db.session.execute(db.select(User).where(User.email == email)).scalar_one_or_none()
+    device = trusted_device(user, device_nonce)
+    guard(email, address=address, device=device, now=now)
     if user is None:
         burn_time(password)
         ok = False
     else:
         ok = verify_password(user.password_hash, password) and user.active
     if not ok:
-        record_failed_login(email, now)
+        count_failure(email, address=address, device=device, user=user, now=now)
         return None
-    record_successful_login(email)
+    count_success(email, address=address, device=device)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = now
-    record_audit("login", "user", user.id, actor=user)
     return user
+
+
+def complete_login(user: User, now: datetime | None = None) -> None:
+    """The password (and the second factor, if any) were right: record the sign-in."""
+    user.last_login_at = now or datetime.now(UTC)
+    record_audit("login", "user", user.id, actor=user)
+    record_event("login.succeeded", user=user)
 
 
 def is_current_password(user: User, password: str, now: datetime | None = None) -> bool:
@@ -151,6 +170,7 @@ def is_current_password(user: User, password: str, now: datetime | None = None) 
     if verify_password(user.password_hash, password):
         return True
     record_failed_login(user.email, now)
+    record_event("login.failed", user=user, details={"step": "current password"})
     return False
 
 
@@ -163,3 +183,4 @@ def set_password(user: User, password: str, now: datetime | None = None) -> None
     user.password_changed_at = now or datetime.now(UTC)
     end_all_sessions(user)
     record_audit("change password", "user", user.id, actor=user)
+    record_event("password.changed", user=user)

@@ -18,6 +18,8 @@ from . import record_audit
 # Bounds a sane setting stays within (a lapse of a month to ten years).
 MAX_SMALL_COUNT_THRESHOLD = 1000
 LAPSE_DAYS = (30, 3650)
+# Idle minutes before a session ends: five minutes to the absolute limit (12 hours).
+IDLE_MINUTES = (5, 12 * 60)
 LENGTHS = {"network_name": 200, "city": 120, "map_attribution": 300}
 
 
@@ -69,7 +71,10 @@ def validate(values: dict) -> city_rules.CitySettings:
     """The settings `values` would make, merged over those in force; a DomainError naming
     every field to fix otherwise."""
     current = asdict(city_rules.city())
-    merged = {**current, **{k: v for k, v in values.items() if k in current}}
+    # An idle time left blank keeps the one in force.
+    given = {k: v for k, v in values.items() if k in current}
+    given = {k: v for k, v in given.items() if not (k.startswith("idle_") and v in (None, ""))}
+    merged = {**current, **given}
     errors = FieldErrors()
     merged["network_name"] = _text(errors, "network_name", merged["network_name"], True)
     merged["city"] = _text(errors, "city", merged["city"], False)
@@ -92,8 +97,16 @@ def validate(values: dict) -> city_rules.CitySettings:
     lapse = _number(
         errors, "certification_lapse_days", merged["certification_lapse_days"], *LAPSE_DAYS
     )
+    idle = {
+        name: _number(errors, name, merged[name], *IDLE_MINUTES)
+        for name in ("idle_minutes_coordinator", "idle_minutes_member", "idle_minutes_agent")
+    }
+    merged["require_two_factor_for_coordinators"] = bool(
+        merged["require_two_factor_for_coordinators"]
+    )
     if errors.fields:
         raise DomainError(_("Some settings need fixing."), errors.fields)
+    merged.update(idle)
     merged["small_count_threshold"], merged["certification_lapse_days"] = threshold, lapse
     return city_rules.CitySettings(**merged)
 

@@ -41,6 +41,7 @@ NAV_ITEMS = [
     NavItem("encounters.review", _l("Encounters"), (Role.COORDINATOR,)),
     NavItem("geography.index", _l("Districts"), (Role.COORDINATOR,)),
     NavItem("exports.index", _l("Exports"), (Role.COORDINATOR, Role.MEMBER)),
+    NavItem("accounts.index", _l("Accounts"), (Role.COORDINATOR,)),
     NavItem("audit.index", _l("Audit log"), (Role.COORDINATOR,)),
     NavItem("settings.index", _lp("the coordinators' page", "Settings"), (Role.COORDINATOR,)),
 ]
