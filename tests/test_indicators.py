@@ -220,3 +220,18 @@ def test_a_formula_in_a_name_stays_text_in_the_spreadsheet(app, client, demo):
     texts = [c for c in cells if isinstance(c, str)]
     assert any("HYPERLINK" in c for c in texts)
     assert not any(c.startswith("=") for c in texts)
+
+
+def test_an_organisation_sees_its_own_network_figures_however_small(app, demo):
+    # The demo's first organisation has 5 agents: its own workbook says 5, not "suppressed".
+    with app.test_request_context():
+        organisation = db.session.scalar(select(Organisation).order_by(Organisation.id))
+        _, report = report_for({"organisation": organisation.slug})
+        summary = {r["indicator"]: r["value"] for r in table(report, "summary")}
+        months = table(report, "by-month")
+    assert summary["agents"] == 5
+    for key in ("organisations", "agents_certified_now", "trainings_held",
+                "training_attendances", "agents_certified_in_period"):
+        assert summary[key] is not SUPPRESSED
+    assert all(m["agents_certified"] is not SUPPRESSED for m in months)
+    assert any("never suppressed" in note for note in report.notes)

@@ -124,3 +124,65 @@ def escape_formula(value):
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+# ---------------------------------------------------------------------------
+# Several tables about the same people, checked as one system of equations
+# ---------------------------------------------------------------------------
+
+# Exact linear algebra modulo a large prime: the figures' equations have coefficients
+# 0 and ±1, so a rank found modulo this prime is the rational one.
+_PRIME = 2**61 - 1
+Equation = Mapping[Hashable, int]
+
+
+def worked_out(equations: Iterable[Equation], hidden: set) -> set:
+    """The hidden figures that the published ones determine exactly: a hidden figure is
+    recoverable when the equations (each a {figure: coefficient} summing to zero), with
+    the published figures filled in, pin it down."""
+    order = {key: i for i, key in enumerate(sorted(hidden, key=repr))}
+    basis: dict[int, dict[int, int]] = {}  # pivot column -> row with that smallest column
+
+    def reduce(row: dict[int, int]) -> dict[int, int]:
+        while True:
+            pivots = [col for col in row if col in basis]
+            if not pivots:
+                return row
+            col = min(pivots)
+            factor = row[col]
+            for c, v in basis[col].items():
+                updated = (row.get(c, 0) - factor * v) % _PRIME
+                if updated:
+                    row[c] = updated
+                else:
+                    row.pop(c, None)
+
+    for equation in equations:
+        row = {order[k]: c % _PRIME for k, c in equation.items() if k in order and c % _PRIME}
+        row = reduce(row)
+        if row:
+            pivot = min(row)
+            inverse = pow(row[pivot], _PRIME - 2, _PRIME)
+            basis[pivot] = {c: v * inverse % _PRIME for c, v in row.items()}
+    return {key for key, i in order.items() if not reduce({i: 1})}
+
+
+def protect(values: Mapping[Hashable, int], equations: list[Equation], primary: Iterable,
+            cost) -> set:
+    """The figures to hide: `primary` and, one at a time, the cheapest further figure
+    (by `cost(key)`) that stops a hidden one being worked out, until none can be.
+    A figure is only chosen from an equation the recoverable one is in."""
+    hidden = {key for key in primary if values[key] > 0}
+    while leaks := sorted(worked_out(equations, hidden), key=repr):
+        leak = leaks[0]
+        near = sorted(
+            {k for eq in equations if leak in eq for k in eq if k not in hidden},
+            key=lambda k: (values[k] == 0, cost(k), repr(k)),
+        )
+        if not near:
+            break
+        stops = next(
+            (k for k in near if leak not in worked_out(equations, hidden | {k})), None
+        )
+        hidden.add(stops if stops is not None else near[0])
+    return hidden
