@@ -129,6 +129,7 @@ def test_cells_hidden_elsewhere_stay_hidden_and_protected(data, cells, threshold
 # The indicators report's tables checked together (rumours.reports.suppressed)
 # ---------------------------------------------------------------------------
 
+from rumours.exports.tables import SUPPRESSED  # noqa: E402
 from rumours.reports.stats import OUTCOME_KEYS, Figures  # noqa: E402
 from rumours.reports.suppressed import (  # noqa: E402
     TOTAL,
@@ -188,3 +189,29 @@ def test_worked_out_finds_a_cell_left_alone_on_a_line():
     assert worked_out(line, {"a"}) == {"a"}
     assert worked_out(line, {"a", "b"}) == set()
     assert worked_out(line + [{"a": 1, "b": -1}], {"a", "b"}) == {"a", "b"}
+
+
+def test_a_month_of_807_conversations_keeps_its_outcomes_when_a_smaller_month_can_protect():
+    # November's 3 hostile conversations must hide, and a second hostile count with them.
+    # October (807 conversations) has fewer hostile ones than September (300), but it is
+    # September, the smaller month, that gives up its cells: October's breakdown shows.
+    months = [
+        ("2026-09", _figures([80, 120, 60, 40])),
+        ("2026-10", _figures([250, 342, 200, 15])),
+        ("2026-11", _figures([20, 30, 25, 3])),
+    ]
+    totals = Figures()
+    for _key, figures in months:
+        totals.add(figures)
+    result = suppress_breakdowns(
+        {"month": months, "district": [("d0", _figures(list(totals.outcomes.values())))]},
+        totals,
+        10,
+    )
+    october = [result.get("month", "2026-10", f"outcome_{key}") for key in OUTCOME_KEYS]
+    assert october == [250, 342, 200, 15]
+    assert result.get("month", "2026-10", "conversations") == 807
+    assert result.get("month", "2026-11", "outcome_hostile") is SUPPRESSED
+    assert result.get("month", "2026-09", "outcome_hostile") is SUPPRESSED
+    # The period's totals stay published.
+    assert [result.get(TOTAL, f"outcome_{key}") for key in OUTCOME_KEYS] == [350, 492, 285, 58]

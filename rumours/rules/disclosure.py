@@ -67,15 +67,24 @@ def is_suppressed(name: str) -> bool:
 
 
 def disclosure_notes(titles: dict[str, str]) -> list[str]:
-    """One plain sentence per kind of figure (suppressed or not), naming the figures by
-    their titles (`titles`: figure name -> title, in the report's order)."""
+    """The About sheet's plain words: which figures are suppressed when small and why,
+    and which never are (`titles`: figure name -> title, in the report's order)."""
     from flask_babel import gettext as _
 
+    suppressed = [t for name, t in titles.items() if name in FIGURES and FIGURES[name].suppressed]
+    shown = [t for name, t in titles.items() if name in FIGURES and not FIGURES[name].suppressed]
     notes = []
-    for kind in (_PEOPLE_TALKED_TO, _NETWORK_SIZE):
-        named = [title for name, title in titles.items() if FIGURES.get(name) is kind]
-        if named:
-            notes.append(
-                _("%(figures)s: %(reason)s.", figures=", ".join(named), reason=kind.reason)
-            )
+    if suppressed:
+        notes.append(_(
+            "Suppressed when small: %(figures)s. These count the people agents talked to, "
+            "who must never be recognisable from a count; a second count is hidden too "
+            "wherever a hidden one could be worked out from a total or from another table.",
+            figures=", ".join(suppressed),
+        ))
+    if shown:
+        notes.append(_(
+            "Never suppressed: %(figures)s. These count the network's own members and "
+            "work, not the people agents talked to.",
+            figures=", ".join(shown),
+        ))
     return notes

@@ -3,8 +3,11 @@
 DESIGN.md: counts below a threshold (default 10, never below 5) are hidden, and a second
 cell is hidden wherever the first could be worked out from a published total. For a
 table with row and column totals that means: every row and every column whose total is
-published has either no hidden cell or at least two. Complementary cells are chosen
-smallest first, so the least information is lost.
+published has either no hidden cell or at least two. A complementary cell is taken from
+the smallest line first (so a month of 800 conversations keeps its breakdown when a
+month of 300 can protect the hidden cell instead), then the smallest value. Several
+tables about the same people are then checked together as one system of equations
+(`worked_out`, `protect`).
 """
 
 from collections.abc import Hashable, Iterable, Mapping
@@ -56,7 +59,8 @@ def suppress_table(
 ) -> SuppressedTable:
     """Hide small cells (and `also_hide`: cells another table already hides about the
     same people) and enough complementary cells that no hidden one can be recovered from
-    the published row, column or grand totals."""
+    the published row, column or grand totals. A complementary cell is taken from the
+smallest other line (by its total), then the smallest value."""
     check_threshold(threshold)
     rows = sorted({r for r, _ in cells}, key=repr)
     columns = sorted({c for _, c in cells}, key=repr)
@@ -74,17 +78,18 @@ def suppress_table(
     grand_hidden = is_small(grand, threshold)
 
     def lines():
+        # Each line with, for each of its cells, the total of the cell's other line.
         for r in rows:
             if r not in hidden_rows:
-                yield hidden_rows, r, [(r, c) for c in columns]
+                yield hidden_rows, r, [(r, c) for c in columns], lambda cell: column_total[cell[1]]
         for c in columns:
             if c not in hidden_columns:
-                yield hidden_columns, c, [(r, c) for r in rows]
+                yield hidden_columns, c, [(r, c) for r in rows], lambda cell: row_total[cell[0]]
 
     changed = True
     while changed:
         changed = False
-        for hidden_totals, key, line in lines():
+        for hidden_totals, key, line, other_line in lines():
             hidden_in_line = [cell for cell in line if cell in hidden]
             if len(hidden_in_line) != 1 or key in hidden_totals:
                 continue
@@ -94,7 +99,11 @@ def suppress_table(
                 hidden_totals.add(key)
                 changed = True
                 continue
-            hidden.add(min(candidates, key=lambda cell: (value[cell], repr(cell))))
+            # From the smallest other line first (a month or district with fewer
+            # conversations gives up a cell before a larger one), then the smallest cell.
+            hidden.add(
+                min(candidates, key=lambda cell: (other_line(cell), value[cell], repr(cell)))
+            )
             changed = True
         # The grand total with one hidden row or column total left would give it away.
         for group, totals, hidden_set in (
