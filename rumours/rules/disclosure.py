@@ -17,25 +17,26 @@ from flask_babel import lazy_gettext as _l
 
 @dataclass(frozen=True)
 class Disclosure:
-    """Whether a figure is suppressed when small, and the reason, in plain words."""
+    """Whether a figure is suppressed when small, and why: `note` is the plain sentence
+    the exports' notes print, with the figures' titles in `%(figures)s`."""
 
     suppressed: bool
-    reason: object  # a lazy string
+    note: object  # a lazy string
 
 
 _PEOPLE_TALKED_TO = Disclosure(
     True,
     _l(
-        "counts the people agents talked to, who must never be recognisable: small counts "
-        "are suppressed, and so is a second count wherever a suppressed one could be "
-        "worked out from a total or from another table"
+        "Suppressed when small: %(figures)s. These count the people agents talked to, "
+        "who must never be recognisable from a count; a second count is hidden too "
+        "wherever a hidden one could be worked out from a total or from another table."
     ),
 )
 _NETWORK_SIZE = Disclosure(
     False,
     _l(
-        "counts the network's own members and work, not the people agents talked to: "
-        "never suppressed"
+        "Never suppressed: %(figures)s. These count the network's own members and "
+        "work, not the people agents talked to."
     ),
 )
 
@@ -67,24 +68,11 @@ def is_suppressed(name: str) -> bool:
 
 
 def disclosure_notes(titles: dict[str, str]) -> list[str]:
-    """The About sheet's plain words: which figures are suppressed when small and why,
-    and which never are (`titles`: figure name -> title, in the report's order)."""
-    from flask_babel import gettext as _
-
-    suppressed = [t for name, t in titles.items() if name in FIGURES and FIGURES[name].suppressed]
-    shown = [t for name, t in titles.items() if name in FIGURES and not FIGURES[name].suppressed]
+    """The exports' notes in plain words: which figures are suppressed when small and
+    why, and which never are (`titles`: figure name -> title, in the report's order)."""
     notes = []
-    if suppressed:
-        notes.append(_(
-            "Suppressed when small: %(figures)s. These count the people agents talked to, "
-            "who must never be recognisable from a count; a second count is hidden too "
-            "wherever a hidden one could be worked out from a total or from another table.",
-            figures=", ".join(suppressed),
-        ))
-    if shown:
-        notes.append(_(
-            "Never suppressed: %(figures)s. These count the network's own members and "
-            "work, not the people agents talked to.",
-            figures=", ".join(shown),
-        ))
+    for kind in (_PEOPLE_TALKED_TO, _NETWORK_SIZE):
+        named = [title for name, title in titles.items() if FIGURES.get(name) is kind]
+        if named:
+            notes.append(str(kind.note) % {"figures": ", ".join(named)})
     return notes
