@@ -149,6 +149,11 @@ def test_each_role_sees_only_its_scope(app, client, demo):
     body = client.get("/api/v1/stats", query_string=period).get_json()
     assert body["filters"]["organisation"] == own_slug
     assert body["conversations"]["encounters"] == (own_count if own_count >= 10 else None)
+    # Their organisation's own size is published as it is, however small: it counts the
+    # network's members, not the people agents talked to (rules.disclosure).
+    assert body["network"]["agents_by_status"]
+    assert None not in body["network"]["agents_by_status"].values()
+    assert None not in body["training"].values()
     assert client.get("/api/v1/stats", query_string={"organisation": other_slug}).status_code == 403
     assert client.get("/dashboard/", query_string={"organisation": other_slug}).status_code == 403
     page = client.get("/dashboard/").get_data(as_text=True)

@@ -429,7 +429,9 @@ def test_coordinators_see_every_scope_and_the_raw_export(app, client, network):
     assert "Whole network" in html
     assert "Casal Gràcia" in html and "Another Association" in html
     assert "Raw conversations (CSV)" in html
-    assert "Counts from 1 to 9 are hidden" in html
+    # The page says what is hidden and what never is, before anything is downloaded.
+    assert "Conversations, people reached and outcomes from 1 to 9 are hidden" in html
+    assert "Organisations, agents, certifications, trainings and hours are shown" in html
     for fmt in ("xlsx", "json", "zip", "csv"):
         assert f'formaction="/exports/indicators.{fmt}"' in html
     assert 'formaction="/exports/encounters.csv"' in html

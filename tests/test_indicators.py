@@ -13,6 +13,7 @@ from rumours.models import Encounter, Organisation, Outcome
 from rumours.reports.filters import add_months, month_end, parse_filters
 from rumours.reports.indicators import indicator_report
 from rumours.rules.localtime import city_today
+from rumours.rules.suppression import worked_out
 
 OUTCOMES = [f"outcome_{o.value}" for o in Outcome]
 
@@ -56,6 +57,26 @@ def test_network_report_equals_counts_from_the_rows(app, demo):
             select(func.count()).select_from(Organisation).where(Organisation.active)
         )
         assert "suppressed" in report.notes[0]
+    assert worked_out(*published_equations(report)) == set()
+
+
+def published_equations(report) -> tuple[list[dict], set]:
+    """What a reader can add up from the report's tables exactly as they are published:
+    each row's conversations are its outcomes, each column of the month and district
+    tables adds up to the summary's figure, the outcomes add up to the conversations;
+    and the figures written "suppressed"."""
+    figures = ("conversations", "people_reached", *OUTCOMES)
+    summary = {r["indicator"]: r["value"] for r in table(report, "summary")}
+    values = {("total", f): summary[f] for f in figures}
+    found = [{("total", "conversations"): 1, **{("total", o): -1 for o in OUTCOMES}}]
+    for name in ("by-month", "by-district"):
+        rows = table(report, name)
+        for i, row in enumerate(rows):
+            values.update({(name, i, f): row[f] for f in figures})
+            found.append({(name, i, "conversations"): 1, **{(name, i, o): -1 for o in OUTCOMES}})
+        for f in figures:
+            found.append({("total", f): 1, **{(name, i, f): -1 for i in range(len(rows))}})
+    return found, {key for key, value in values.items() if value is SUPPRESSED}
 
 
 def test_no_suppressed_count_can_be_worked_out_from_the_totals(app, demo):
@@ -74,6 +95,8 @@ def check_suppression(app, threshold: int) -> int:
              "organisation": organisation},
             threshold,
         )
+    # Exactly: no suppressed figure follows from the published ones, all tables together.
+    assert worked_out(*published_equations(report)) == set()
     for name in ("by-month", "by-district"):
         rows = table(report, name)
         for row in rows:
@@ -160,6 +183,13 @@ def test_every_format_opens_in_its_own_reader_with_the_same_figures(app, client,
     response = client.get("/exports/indicators.xlsx", query_string=query)
     book = openpyxl.load_workbook(io.BytesIO(response.data))
     assert len(book.sheetnames) == 1 + len(report.tables)
+    # The About sheet says, in plain words, which figures are suppressed and why.
+    about = [c for row in book.worksheets[0].iter_rows(values_only=True) for c in row
+             if isinstance(c, str)]
+    assert any(c.startswith("Suppressed when small: Conversations, People reached")
+               for c in about)
+    assert any(c.startswith("Never suppressed: Organisations in the network, Agents")
+               for c in about)
     sheet = book.worksheets[1]
     values = {row[0]: row[2] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert values["conversations"] == expected["conversations"]
@@ -220,3 +250,18 @@ def test_a_formula_in_a_name_stays_text_in_the_spreadsheet(app, client, demo):
     texts = [c for c in cells if isinstance(c, str)]
     assert any("HYPERLINK" in c for c in texts)
     assert not any(c.startswith("=") for c in texts)
+
+
+def test_an_organisation_sees_its_own_network_figures_however_small(app, demo):
+    # The demo's first organisation has 5 agents: its own workbook says 5, not "suppressed".
+    with app.test_request_context():
+        organisation = db.session.scalar(select(Organisation).order_by(Organisation.id))
+        _, report = report_for({"organisation": organisation.slug})
+        summary = {r["indicator"]: r["value"] for r in table(report, "summary")}
+        months = table(report, "by-month")
+    assert summary["agents"] == 5
+    for key in ("organisations", "agents_certified_now", "trainings_held",
+                "training_attendances", "agents_certified_in_period"):
+        assert summary[key] is not SUPPRESSED
+    assert all(m["agents_certified"] is not SUPPRESSED for m in months)
+    assert any(note.startswith("Never suppressed: ") and "Agents" in note for note in report.notes)

@@ -3,8 +3,9 @@ city council (the Council of Europe's C4i indicators: organisations in the netwo
 agents trained, trainings held, people reached and shifts in attitude), for a period
 and for the whole network or one organisation, per month and per district.
 
-Counts come from the dashboard's reports, so a report and the dashboard agree; small
-counts are suppressed here, before the figures leave the app."""
+Counts come from the dashboard's reports, so a report and the dashboard agree; the
+conversation figures are suppressed here (`reports.suppressed`), before they leave the
+app; which figures are, and why, is `rules.disclosure`'s table."""
 
 from __future__ import annotations
 
@@ -16,19 +17,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..exports.tables import SUPPRESSED, Column, Report, Table
+from ..exports.tables import Column, Report, Table
 from ..extensions import db
 from ..models import AgentProfile
+from ..rules.disclosure import FIGURES, disclosure_notes
 from ..rules.localtime import city_timezone
-from ..rules.suppression import (
-    SuppressedTable,
-    check_threshold,
-    is_small,
-    suppress_table,
-)
+from ..rules.suppression import check_threshold
 from . import dashboard as reports
 from .filters import ParsedFilters
-from .stats import OUTCOME_KEYS
+from .stats import OUTCOME_KEYS, Figures
+from .suppressed import OUTCOMES, TOTAL, Breakdowns, suppress_breakdowns
 
 
 @dataclass(frozen=True)
@@ -63,10 +61,6 @@ def _table(info: TableInfo, columns: list[Column], rows: list[tuple]) -> Table:
     )
 
 
-def _hidden(value):
-    return SUPPRESSED if value is None else value
-
-
 def _certified_by_month(parsed: ParsedFilters) -> Counter:
     """Agents certified in the period, by city month (within the organisation, if any)."""
     f = parsed.filters
@@ -84,33 +78,11 @@ def _certified_by_month(parsed: ParsedFilters) -> Counter:
     return months
 
 
-def _one_way(counts: dict, threshold: int, also_hide=()) -> tuple[dict, int | None]:
-    """A list of counts and its total: the cells (None where hidden, and hidden wherever
-    `also_hide` says) and the total, or None when even the total would give a hidden
-    cell away."""
-    suppressed = suppress_table(
-        {(key, "n"): value for key, value in counts.items()},
-        threshold,
-        also_hide=[(key, "n") for key in also_hide],
-    )
-    return {key: suppressed.cells[(key, "n")] for key in counts}, suppressed.grand_total
-
-
-def _outcome_table(rows: dict, threshold: int) -> SuppressedTable:
-    """Outcome counts per row with row totals (conversations) and column totals."""
-    return suppress_table(
-        {(key, outcome): figures.outcomes[outcome] for key, figures in rows.items()
-         for outcome in OUTCOME_KEYS},
-        threshold,
-    )
-
-
-def _count_cells(key, outcomes: SuppressedTable, people: dict) -> tuple:
+def _count_cells(table: str, key, cells: Breakdowns) -> tuple:
     """One row's conversations, people reached and outcomes, hidden cells marked."""
-    return (
-        _hidden(outcomes.row_totals[key]),
-        _hidden(people[key]),
-        *(_hidden(outcomes.cells[(key, outcome)]) for outcome in OUTCOME_KEYS),
+    return tuple(
+        cells.get(table, key, name)
+        for name in ("conversations", "people_reached", *OUTCOMES)
     )
 
 
@@ -134,28 +106,26 @@ def _label(key: str) -> str:
     return label(key)
 
 
-@dataclass(frozen=True)
-class _Part:
-    """A month or district table and the totals the summary may publish from it."""
-
-    table: Table
-    outcomes: SuppressedTable
-    people_total: int | None
-
-
 def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
     """The C4i indicators for the view: a summary, month by month and district by
-    district, with small counts suppressed."""
+    district, with the conversation figures suppressed as `rules.disclosure` decides."""
     check_threshold(threshold)
     f = parsed.filters
-    board_training = reports.training(f)
-    network = reports.network(f)
     held = reports.trainings_held(f)
-    by_month, certified_total = _by_month(parsed, held, threshold)
-    by_district = _by_district(parsed, held, threshold)
-    summary = _summary(
-        network, board_training, certified_total, by_month, by_district, threshold
+    months = reports.series(f, "month")
+    districts = reports.by_district(f)
+    totals = Figures()
+    for _month, figures in months:
+        totals.add(figures)
+    cells = suppress_breakdowns(
+        {"month": months, "district": [(d.slug, v) for d, v in districts]}, totals, threshold
     )
+    certified = _certified_by_month(parsed)
+    tables = [
+        _summary(reports.network(f), reports.training(f), certified, cells),
+        _by_month(months, held, certified, cells),
+        _by_district(districts, held, cells),
+    ]
     scope = parsed.organisation.name if parsed.organisation else _("Whole network")
     return Report(
         title=_("Anti-rumours indicators: %(scope)s", scope=scope),
@@ -170,27 +140,15 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
         period_end=f.end,
         scope=scope,
         threshold=threshold,
-        notes=_notes(parsed, threshold),
-        tables=[summary, by_month.table, by_district.table],
+        notes=_notes(parsed, threshold, tables),
+        tables=tables,
     )
 
 
-def _by_month(parsed: ParsedFilters, held, threshold: int) -> tuple[_Part, int | None]:
-    """The month-by-month table, and the agents certified in the period (None if hidden)."""
-    months = reports.series(parsed.filters, "month")
-    outcomes = _outcome_table({m: figures for m, figures in months}, threshold)
-    # People reached are hidden wherever that row's conversations are.
-    people, people_total = _one_way(
-        {m: v.people for m, v in months},
-        threshold,
-        also_hide=[m for m, _v in months if outcomes.row_totals[m] is None],
-    )
-    certified = _certified_by_month(parsed)
-    month_certified, certified_total = _one_way(
-        {m: certified.get(m, 0) for m, _v in months}, threshold
-    )
+def _by_month(months, held, certified: Counter, cells: Breakdowns) -> Table:
+    """The month-by-month table."""
     sessions, hours = _trainings_by_month(held)
-    table = _table(
+    return _table(
         BY_MONTH,
         columns=[
             Column("month", _("Month"), "date", _("The first day of the month.")),
@@ -205,15 +163,14 @@ def _by_month(parsed: ParsedFilters, held, threshold: int) -> tuple[_Part, int |
         rows=[
             (
                 m,
-                *_count_cells(m, outcomes, people),
+                *_count_cells("month", m, cells),
                 sessions.get(m, 0),
                 round(hours.get(m, 0.0), 1),
-                _hidden(month_certified[m]),
+                certified.get(m, 0),
             )
             for m, _v in months
         ],
     )
-    return _Part(table, outcomes, people_total), certified_total
 
 
 def _trainings_by_month(held) -> tuple[Counter, Counter]:
@@ -228,17 +185,10 @@ def _trainings_by_month(held) -> tuple[Counter, Counter]:
     return sessions, hours
 
 
-def _by_district(parsed: ParsedFilters, held, threshold: int) -> _Part:
+def _by_district(districts, held, cells: Breakdowns) -> Table:
     """The district-by-district table."""
-    districts = reports.by_district(parsed.filters)
-    outcomes = _outcome_table({d.slug: figures for d, figures in districts}, threshold)
-    people, people_total = _one_way(
-        {d.slug: v.people for d, v in districts},
-        threshold,
-        also_hide=[d.slug for d, _v in districts if outcomes.row_totals[d.slug] is None],
-    )
     sessions = Counter(s.district_id for s in held)
-    table = _table(
+    return _table(
         BY_DISTRICT,
         columns=[
             Column("district", _("District"), "string", _("The district's official name.")),
@@ -247,42 +197,29 @@ def _by_district(parsed: ParsedFilters, held, threshold: int) -> _Part:
                    _("Training sessions held in the district.")),
         ],
         rows=[
-            (d.name, *_count_cells(d.slug, outcomes, people), sessions.get(d.id, 0))
+            (d.name, *_count_cells("district", d.slug, cells), sessions.get(d.id, 0))
             for d, _v in districts
         ],
     )
-    return _Part(table, outcomes, people_total)
 
 
-def _summary(network, board_training, certified_total, by_month: _Part,
-             by_district: _Part, threshold: int) -> Table:
-    """The headline figures; totals are the other tables' (see `_both`)."""
-
-    def person_count(value: int):
-        return SUPPRESSED if is_small(value, threshold) else value
-
-    months, districts = by_month.outcomes, by_district.outcomes
+def _summary(network, board_training, certified: Counter, cells: Breakdowns) -> Table:
+    """The headline figures: the network's size as it is, the conversation totals as
+    the suppression of all tables together left them."""
     rows = [
         ("organisations", _("Organisations in the network"), network.organisations),
-        ("agents", _("Agents"), person_count(network.agents)),
+        ("agents", _("Agents"), network.agents),
         ("agents_certified_now", _("Agents certified today"),
-         person_count(network.agents_by_status.get("certified", 0))),
+         network.agents_by_status.get("certified", 0)),
         ("agents_certified_in_period", _("Agents certified in the period"),
-         _hidden(certified_total)),
+         sum(certified.values())),
         ("trainings_held", _("Trainings held"), board_training.sessions),
         ("training_hours", _("Training hours"), board_training.hours),
-        ("training_attendances", _("Training attendances"),
-         person_count(board_training.attended)),
-        ("conversations", _("Conversations"), _both(months.grand_total, districts.grand_total)),
-        ("people_reached", _("People reached"),
-         _both(by_month.people_total, by_district.people_total)),
+        ("training_attendances", _("Training attendances"), board_training.attended),
+        ("conversations", _("Conversations"), cells.get(TOTAL, "conversations")),
+        ("people_reached", _("People reached"), cells.get(TOTAL, "people_reached")),
         *(
-            (f"outcome_{key}", _label(key),
-             _both(
-                 months.column_totals[key],
-                 # No districts yet: that table has no columns to hide.
-                 districts.column_totals.get(key, months.column_totals[key]),
-             ))
+            (f"outcome_{key}", _label(key), cells.get(TOTAL, f"outcome_{key}"))
             for key in OUTCOME_KEYS
         ),
     ]
@@ -297,14 +234,12 @@ def _summary(network, board_training, certified_total, by_month: _Part,
     )
 
 
-def _both(first, second):
-    """A total published in the summary is the month and district tables' total: shown
-    only when neither table had to hide it."""
-    return SUPPRESSED if first is None or second is None else first
-
-
-def _notes(parsed: ParsedFilters, threshold: int) -> list[str]:
-    """Why counts are hidden, and which rumour or campaign the conversations are limited to."""
+def _notes(parsed: ParsedFilters, threshold: int, tables: list[Table]) -> list[str]:
+    """Why counts are hidden and which figures may be (`rules.disclosure`), and which
+    rumour or campaign the conversations are limited to."""
+    titles = {row[0]: row[1] for row in tables[0].rows}
+    for table in tables[1:]:
+        titles.update((c.name, c.title) for c in table.columns if c.name in FIGURES)
     return [
         _(
             "Counts from 1 to %(below)s are suppressed to protect the people "
@@ -312,6 +247,7 @@ def _notes(parsed: ParsedFilters, threshold: int) -> list[str]:
             "be worked out from a total.",
             below=threshold - 1,
         ),
+        *disclosure_notes(titles),
         *(
             [_("Conversations about the rumour “%(claim)s” only.", claim=parsed.rumour.claim)]
             if parsed.rumour

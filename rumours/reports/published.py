@@ -43,7 +43,8 @@ def stats_json(parsed: ParsedFilters, board: Dashboard, threshold: int) -> dict:
     weeks = suppress_counts(
         {monday.isoformat(): figures.encounters for monday, figures in board.trend}, threshold
     )
-    agents = suppress_counts(board.network.agents_by_status, threshold)
+    # Counts of the network's own size are never suppressed (rules.disclosure).
+    agents = dict(board.network.agents_by_status)
     rebuttal_cells = suppress_table(
         {
             (i, key): r.figures.outcomes[key]
@@ -119,7 +120,8 @@ def stats_json(parsed: ParsedFilters, board: Dashboard, threshold: int) -> dict:
                 "to": p.campaign.ends_on.isoformat(),
                 "progress": {
                     key: {
-                        "value": value if key == "trainings_held" else _single(value, threshold),
+                        "value": _single(value, threshold)
+                        if key in ("encounters", "people_reached") else value,
                         "target": target,
                     }
                     for key, value, target in p.items()
@@ -134,11 +136,11 @@ def stats_json(parsed: ParsedFilters, board: Dashboard, threshold: int) -> dict:
         "training": {
             "sessions": training.sessions,
             "hours": training.hours,
-            "places_taken": _single(training.places_taken, threshold),
-            "attended": _single(training.attended, threshold),
-            "signed_up": _single(training.signed_up, threshold),
-            "trained": _single(training.trained, threshold),
-            "certified": _single(training.certified, threshold),
-            "active_last_30_days": _single(training.active, threshold),
+            "places_taken": training.places_taken,
+            "attended": training.attended,
+            "signed_up": training.signed_up,
+            "trained": training.trained,
+            "certified": training.certified,
+            "active_last_30_days": training.active,
         },
     }

@@ -3,8 +3,11 @@
 DESIGN.md: counts below a threshold (default 10, never below 5) are hidden, and a second
 cell is hidden wherever the first could be worked out from a published total. For a
 table with row and column totals that means: every row and every column whose total is
-published has either no hidden cell or at least two. Complementary cells are chosen
-smallest first, so the least information is lost.
+published has either no hidden cell or at least two. A complementary cell is taken from
+the smallest line first (so a month of 800 conversations keeps its breakdown when a
+month of 300 can protect the hidden cell instead), then the smallest value. Several
+tables about the same people are then checked together as one system of equations
+(`worked_out`, `protect`).
 """
 
 from collections.abc import Hashable, Iterable, Mapping
@@ -56,7 +59,8 @@ def suppress_table(
 ) -> SuppressedTable:
     """Hide small cells (and `also_hide`: cells another table already hides about the
     same people) and enough complementary cells that no hidden one can be recovered from
-    the published row, column or grand totals."""
+    the published row, column or grand totals. A complementary cell is taken from the
+smallest other line (by its total), then the smallest value."""
     check_threshold(threshold)
     rows = sorted({r for r, _ in cells}, key=repr)
     columns = sorted({c for _, c in cells}, key=repr)
@@ -74,17 +78,18 @@ def suppress_table(
     grand_hidden = is_small(grand, threshold)
 
     def lines():
+        # Each line with, for each of its cells, the total of the cell's other line.
         for r in rows:
             if r not in hidden_rows:
-                yield hidden_rows, r, [(r, c) for c in columns]
+                yield hidden_rows, r, [(r, c) for c in columns], lambda cell: column_total[cell[1]]
         for c in columns:
             if c not in hidden_columns:
-                yield hidden_columns, c, [(r, c) for r in rows]
+                yield hidden_columns, c, [(r, c) for r in rows], lambda cell: row_total[cell[0]]
 
     changed = True
     while changed:
         changed = False
-        for hidden_totals, key, line in lines():
+        for hidden_totals, key, line, other_line in lines():
             hidden_in_line = [cell for cell in line if cell in hidden]
             if len(hidden_in_line) != 1 or key in hidden_totals:
                 continue
@@ -94,7 +99,11 @@ def suppress_table(
                 hidden_totals.add(key)
                 changed = True
                 continue
-            hidden.add(min(candidates, key=lambda cell: (value[cell], repr(cell))))
+            # From the smallest other line first (a month or district with fewer
+            # conversations gives up a cell before a larger one), then the smallest cell.
+            hidden.add(
+                min(candidates, key=lambda cell: (other_line(cell), value[cell], repr(cell)))
+            )
             changed = True
         # The grand total with one hidden row or column total left would give it away.
         for group, totals, hidden_set in (
@@ -124,3 +133,65 @@ def escape_formula(value):
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+# ---------------------------------------------------------------------------
+# Several tables about the same people, checked as one system of equations
+# ---------------------------------------------------------------------------
+
+# Exact linear algebra modulo a large prime: the figures' equations have coefficients
+# 0 and ±1, so a rank found modulo this prime is the rational one.
+_PRIME = 2**61 - 1
+Equation = Mapping[Hashable, int]
+
+
+def worked_out(equations: Iterable[Equation], hidden: set) -> set:
+    """The hidden figures that the published ones determine exactly: a hidden figure is
+    recoverable when the equations (each a {figure: coefficient} summing to zero), with
+    the published figures filled in, pin it down."""
+    order = {key: i for i, key in enumerate(sorted(hidden, key=repr))}
+    basis: dict[int, dict[int, int]] = {}  # pivot column -> row with that smallest column
+
+    def reduce(row: dict[int, int]) -> dict[int, int]:
+        while True:
+            pivots = [col for col in row if col in basis]
+            if not pivots:
+                return row
+            col = min(pivots)
+            factor = row[col]
+            for c, v in basis[col].items():
+                updated = (row.get(c, 0) - factor * v) % _PRIME
+                if updated:
+                    row[c] = updated
+                else:
+                    row.pop(c, None)
+
+    for equation in equations:
+        row = {order[k]: c % _PRIME for k, c in equation.items() if k in order and c % _PRIME}
+        row = reduce(row)
+        if row:
+            pivot = min(row)
+            inverse = pow(row[pivot], _PRIME - 2, _PRIME)
+            basis[pivot] = {c: v * inverse % _PRIME for c, v in row.items()}
+    return {key for key, i in order.items() if not reduce({i: 1})}
+
+
+def protect(values: Mapping[Hashable, int], equations: list[Equation], primary: Iterable,
+            cost) -> set:
+    """The figures to hide: `primary` and, one at a time, the cheapest further figure
+    (by `cost(key)`) that stops a hidden one being worked out, until none can be.
+    A figure is only chosen from an equation the recoverable one is in."""
+    hidden = {key for key in primary if values[key] > 0}
+    while leaks := sorted(worked_out(equations, hidden), key=repr):
+        leak = leaks[0]
+        near = sorted(
+            {k for eq in equations if leak in eq for k in eq if k not in hidden},
+            key=lambda k: (values[k] == 0, cost(k), repr(k)),
+        )
+        if not near:
+            break
+        stops = next(
+            (k for k in near if leak not in worked_out(equations, hidden | {k})), None
+        )
+        hidden.add(stops if stops is not None else near[0])
+    return hidden
