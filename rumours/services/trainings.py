@@ -21,6 +21,7 @@ from ..models import (
 from ..reports.agents import certification_due
 from ..rules.certification import attendance_certifies
 from ..rules.errors import DomainError
+from ..rules.inputs import check_dates
 from . import record_audit
 from .agents import change_status
 
@@ -86,6 +87,7 @@ def promote_waiting(session: TrainingSession, *, actor: User | None) -> list[Enr
 
 def create_session(data: SessionData, *, actor: User) -> TrainingSession:
     """Coordinators: schedule a training session."""
+    check_dates(starts_at=data.starts_at, ends_at=data.ends_at)
     if data.ends_at <= data.starts_at:
         raise DomainError(_("The end must be after the start."), "ends_at")
     session = TrainingSession(**vars(data))
@@ -98,6 +100,7 @@ def create_session(data: SessionData, *, actor: User) -> TrainingSession:
 def update_session(session: TrainingSession, data: SessionData, *, actor: User) -> None:
     """Coordinators: change a session; capacity may not drop below the enrolled agents."""
     session = _lock(session)
+    check_dates(starts_at=data.starts_at, ends_at=data.ends_at)
     if data.ends_at <= data.starts_at:
         raise DomainError(_("The end must be after the start."), "ends_at")
     enrolled = enrolled_count(session)
