@@ -43,7 +43,15 @@ class SessionData:
 
 
 def _lock(session: TrainingSession) -> TrainingSession:
-    """Serialise enrolments per session on PostgreSQL (SQLite serialises writers anyway)."""
+    """Serialise enrolments per session: the row lock on PostgreSQL; on SQLite, where
+    FOR UPDATE does nothing, the database's write lock taken before the count is read
+    (BEGIN IMMEDIATE), so two enrolments cannot both see the last free place."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        # The sqlite3 module opens a transaction only at the first write; a reader's
+        # snapshot would go stale while it waits, so take the lock before any read.
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
     return db.session.execute(
         db.select(TrainingSession).where(TrainingSession.id == session.id).with_for_update()
     ).scalar_one()
