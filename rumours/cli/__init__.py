@@ -2,10 +2,10 @@
 
 from flask import Flask
 
-from . import accounts
+from . import accounts, backup
 
 
 def init_app(app: Flask) -> None:
-    for module in (accounts,):
+    for module in (accounts, backup):
         for command in module.COMMANDS:
             app.cli.add_command(command)
