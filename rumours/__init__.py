@@ -9,7 +9,7 @@ from config import Config, config_from_environment
 from . import cli, summaries
 from .blueprints import register_all as register_blueprints
 from .extensions import babel, csrf, db, login_manager, migrate
-from .web import compression, errors, hosts, i18n, security, templating
+from .web import compression, errors, hosts, i18n, inputs, security, templating
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +44,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone
     )
 
+    # The input layer first: converters must be in place before any route is added.
+    inputs.init_app(app)
     summaries.init_app(app)
     security.init_app(app)
     compression.init_app(app)

@@ -319,3 +319,19 @@ def test_service_refuses_publication_without_sources(app, create_user):
             publish_service(rumour, "en", RebuttalInput("Short", "Long", None, []), actor=user)
         assert "sources" in error.value.fields
         db.session.rollback()
+
+
+def test_the_coordinators_list_pages_past_twenty_five_rumours(app, coordinator):
+    with app.app_context():
+        db.session.add_all(
+            Rumour(slug=f"claim-{n}", claim=f"Claim number {n}.", theme="welfare")
+            for n in range(26)
+        )
+        db.session.commit()
+    first = coordinator.get("/catalogue/?theme=welfare")
+    assert first.status_code == 200
+    assert "page=2" in first.get_data(as_text=True)
+    second = coordinator.get("/catalogue/?theme=welfare&page=2")
+    assert second.status_code == 200
+    body = second.get_data(as_text=True)
+    assert "Page 2 of 2" in body and "page=1" in body

@@ -112,7 +112,8 @@ BAD_FILTERS = [
     ({"district": "atlantis"}, "district"),
     ({"campaign": "no-such-campaign"}, "campaign"),
     ({"rumour": "<script>"}, "rumour"),
-    ({"from": "1990-01-01", "to": "2026-01-01"}, "to"),
+    ({"from": "2001-01-01", "to": "2026-01-01"}, "to"),
+    ({"from": "1990-01-01"}, "from"),
 ]
 
 

@@ -28,6 +28,7 @@ from ..forms.fields import options
 from ..models import AgentStatus, Role, User
 from ..permissions import can_view_agent, organisation_ids, role_required
 from ..reports import agents as reports
+from ..rules.inputs import integer_problem
 from ..rules.labels import AGENT_LANGUAGES, label
 from ..services import record_audit
 from ..services.agents import apply_action, create_invitation
@@ -50,7 +51,7 @@ def agent_or_404(agent_id: int) -> User:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return int(value) if value and value.isdigit() and not integer_problem(int(value)) else None
 
 
 @bp.get("/")

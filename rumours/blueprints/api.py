@@ -12,6 +12,7 @@ from ..reports.filters import FilterError, parse_filters
 from ..reports.published import stats_json
 from ..rules.city import city
 from ..rules.localtime import city_today
+from ..web.openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -30,6 +31,12 @@ def index():
             ),
         }
     )
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """Anyone: the OpenAPI 3.1 description of this API."""
+    return jsonify(document())
 
 
 @bp.get("/csrf-token")

@@ -31,6 +31,7 @@ from ..reports.encounters import (
 )
 from ..rules.city import city
 from ..rules.encounters import EDIT_WINDOW, can_change_encounter, is_certified_agent
+from ..rules.inputs import date_problem
 from ..services.encounters import delete_encounter, log_encounter, update_encounter
 from ..web.binding import form_status, refused
 
@@ -163,9 +164,10 @@ def _review_filters() -> ReviewFilters:
 
     def day(name: str):
         try:
-            return datetime.strptime(args.get(name, ""), "%Y-%m-%d").date()
+            parsed = datetime.strptime(args.get(name, ""), "%Y-%m-%d").date()
         except ValueError:
             return None
+        return None if date_problem(parsed) else parsed  # ignored, like a malformed one
 
     return ReviewFilters(
         campaign=args.get("campaign") or None,

@@ -33,6 +33,7 @@ from ..reports import trainings as reports
 from ..reports.geography import active_districts
 from ..rules.city import catalogue_languages, city
 from ..rules.errors import DomainError
+from ..rules.inputs import integer_problem
 from ..services.trainings import (
     SessionData,
     cancel_session,
@@ -206,7 +207,7 @@ def attendance(session_id: int):
     if form.validate_on_submit():
         values = request.form.getlist("attended")
         with refused(form):
-            if not all(v.isdigit() for v in values):
+            if not all(v.isdigit() and not integer_problem(int(v)) for v in values):
                 raise DomainError(
                     _("Attendance can only be taken for agents enrolled in this session.")
                 )

@@ -2,10 +2,10 @@
 
 from flask import Flask
 
-from . import accounts, catalogue, city, geography
+from . import accounts, backup, catalogue, city, geography
 
 
 def init_app(app: Flask) -> None:
-    for module in (accounts, catalogue, city, geography):
+    for module in (accounts, backup, catalogue, city, geography):
         for command in module.COMMANDS:
             app.cli.add_command(command)

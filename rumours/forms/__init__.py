@@ -5,6 +5,11 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from . import inputs
+
+# Every FlaskForm field, in this package or elsewhere, checks its value is storable.
+inputs.install()
+
 
 class LoginForm(FlaskForm):
     email = EmailField(

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Campaign, District, Organisation, Rumour, RumourStatus
+from ..rules.inputs import date_problem
 
 # Longest period a view may ask for: ten years keeps every query bounded.
 MAX_PERIOD_DAYS = 3660
@@ -101,11 +102,17 @@ class ParsedFilters:
         return args
 
 
-def _parse_date(value: str) -> date | None:
+def _parse_date(value: str, errors: dict, key: str, message) -> date | None:
+    """The ISO day in `value`; a message under `key` when it is none or out of the window."""
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
+        errors[key] = [message]
         return None
+    if problem := date_problem(day):
+        errors[key] = [problem]
+        return None
+    return day
 
 
 def parse_filters(args: Mapping[str, str], *, today: date) -> ParsedFilters:
@@ -129,12 +136,13 @@ def parse_filters(args: Mapping[str, str], *, today: date) -> ParsedFilters:
     rumour = lookup("rumour", Rumour)
 
     start_text, end_text = (args.get("from") or "").strip(), (args.get("to") or "").strip()
-    start = _parse_date(start_text) if start_text else None
-    end = _parse_date(end_text) if end_text else None
-    if start_text and start is None:
-        errors["from"] = [_l("Give the first day as a date (YYYY-MM-DD).")]
-    if end_text and end is None:
-        errors["to"] = [_l("Give the last day as a date (YYYY-MM-DD).")]
+    start = end = None
+    if start_text:
+        start = _parse_date(
+            start_text, errors, "from", _l("Give the first day as a date (YYYY-MM-DD).")
+        )
+    if end_text:
+        end = _parse_date(end_text, errors, "to", _l("Give the last day as a date (YYYY-MM-DD)."))
     if campaign is not None:
         start = start or campaign.starts_on
         end = end or campaign.ends_on

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from ..models import AgentStatus, Encounter, Outcome, Role, Setting, User
 from .errors import DomainError, FieldErrors
+from .inputs import date_problem
 
 # Rules an entry must keep; the form and the API say the same thing.
 MAX_PEOPLE_REACHED = 500
@@ -108,11 +109,11 @@ def parse_occurred_at(value: str) -> datetime | None:
     """An ISO 8601 time with its UTC offset ('Z' accepted), or None when it is not one."""
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
+        if parsed.tzinfo is None or date_problem(parsed):
+            return None
+        return parsed.astimezone(UTC)
+    except (ValueError, AttributeError, OverflowError):  # year 1 minus an offset overflows
         return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed.astimezone(UTC)
 
 
 def encounter_from_json(payload) -> tuple[uuid.UUID, EncounterData]:

@@ -8,7 +8,10 @@ import re
 
 from flask_babel import lazy_gettext as _l
 
-EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]{2,}")
+# The lookbehind starts a match only where a run of non-space text begins (or after an
+# @), so the search is linear: without it every position of a long word starts a scan
+# to its end (a 15 KB note cost 0.75 s). It finds an address wherever the old one did.
+EMAIL = re.compile(r"(?<![^\s@])[^\s@]+@[^\s@]+\.[^\s@]{2,}")
 # Seven or more digits, allowing spaces, dots, dashes and brackets between them,
 # optionally after a +: Spanish mobiles (612 345 678), landlines and international numbers.
 PHONE = re.compile(r"(?:\+|00)?\d(?:[\s.\-()]*\d){6,}")

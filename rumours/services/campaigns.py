@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import Campaign, Encounter, Organisation, Rumour, User
 from ..rules.errors import DomainError
+from ..rules.inputs import check_dates
 from . import free_slug, record_audit
 
 TARGETS = (
@@ -39,6 +40,7 @@ def _check(name: str, starts_on: date, ends_on: date, targets: dict) -> None:
         raise DomainError(_("Give the campaign a name."), "name")
     if starts_on is None or ends_on is None:
         raise DomainError(_("Give the first and the last day."), "starts_on")
+    check_dates(starts_on=starts_on, ends_on=ends_on)
     if ends_on < starts_on:
         raise DomainError(_("The campaign cannot end before it starts."), "ends_on")
     for key, value in targets.items():

@@ -115,10 +115,11 @@ def _resolve(data: EncounterData, now: datetime) -> _Resolved:
         )
 
     if data.notes:
-        if len(data.notes) > MAX_NOTES:
+        if len(data.notes) > MAX_NOTES:  # refused on its length alone: no scan of 15 KB
             errors.add("notes", _("Keep notes under %(n)d characters.", n=MAX_NOTES))
-        for reason in identifying_reasons(data.notes):
-            errors.add("notes", reason)
+        else:
+            for reason in identifying_reasons(data.notes):
+                errors.add("notes", reason)
 
     campaign = None
     if data.campaign:

@@ -9,6 +9,7 @@ from ..extensions import db
 from ..models import Membership, Organisation, OrganisationType, User
 from ..rules.accounts import normalise_email
 from ..rules.errors import DomainError
+from ..rules.inputs import check_dates
 from . import free_slug, record_audit
 
 
@@ -25,6 +26,7 @@ class OrganisationData:
 
 def create_organisation(data: OrganisationData, *, actor: User) -> Organisation:
     """Coordinators: add an organisation to the network."""
+    check_dates(joined_on=data.joined_on)
     organisation = Organisation(
         slug=free_slug(Organisation, data.name, fallback="organisation"), **vars(data)
     )
@@ -36,6 +38,7 @@ def create_organisation(data: OrganisationData, *, actor: User) -> Organisation:
 
 def update_organisation(organisation: Organisation, data: OrganisationData, *, actor: User) -> None:
     """Coordinators: change an organisation's details."""
+    check_dates(joined_on=data.joined_on)
     for key, value in vars(data).items():
         setattr(organisation, key, value)
     record_audit("organisation.update", "organisation", organisation.id, actor=actor)

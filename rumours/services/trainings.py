@@ -21,6 +21,7 @@ from ..models import (
 from ..reports.agents import certification_due
 from ..rules.certification import attendance_certifies
 from ..rules.errors import DomainError
+from ..rules.inputs import check_dates
 from . import record_audit
 from .agents import change_status
 
@@ -42,7 +43,15 @@ class SessionData:
 
 
 def _lock(session: TrainingSession) -> TrainingSession:
-    """Serialise enrolments per session on PostgreSQL (SQLite serialises writers anyway)."""
+    """Serialise enrolments per session: the row lock on PostgreSQL; on SQLite, where
+    FOR UPDATE does nothing, the database's write lock taken before the count is read
+    (BEGIN IMMEDIATE), so two enrolments cannot both see the last free place."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        # The sqlite3 module opens a transaction only at the first write; a reader's
+        # snapshot would go stale while it waits, so take the lock before any read.
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
     return db.session.execute(
         db.select(TrainingSession).where(TrainingSession.id == session.id).with_for_update()
     ).scalar_one()
@@ -86,6 +95,7 @@ def promote_waiting(session: TrainingSession, *, actor: User | None) -> list[Enr
 
 def create_session(data: SessionData, *, actor: User) -> TrainingSession:
     """Coordinators: schedule a training session."""
+    check_dates(starts_at=data.starts_at, ends_at=data.ends_at)
     if data.ends_at <= data.starts_at:
         raise DomainError(_("The end must be after the start."), "ends_at")
     session = TrainingSession(**vars(data))
@@ -98,6 +108,7 @@ def create_session(data: SessionData, *, actor: User) -> TrainingSession:
 def update_session(session: TrainingSession, data: SessionData, *, actor: User) -> None:
     """Coordinators: change a session; capacity may not drop below the enrolled agents."""
     session = _lock(session)
+    check_dates(starts_at=data.starts_at, ends_at=data.ends_at)
     if data.ends_at <= data.starts_at:
         raise DomainError(_("The end must be after the start."), "ends_at")
     enrolled = enrolled_count(session)

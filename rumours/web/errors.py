@@ -71,6 +71,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
+        fields = getattr(error, "fields", None)
+        if fields is not None:  # the input layer's refusal: say why, name the fields
+            if wants_json():
+                return jsonify({"error": error.description, "fields": fields}), code
+            return render_error(code, error.description)
         # Werkzeug's default descriptions are English-only; keep our translated ones.
         return render_error(code)
 
