@@ -175,7 +175,8 @@ def test_every_format_opens_in_its_own_reader_with_the_same_figures(app, client,
     response = client.get("/exports/indicators.csv", query_string={**query, "table": "summary"})
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert response.data.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark, for Excel
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert int(rows[[r["indicator"] for r in rows].index("conversations")]["value"]) == (
         expected["conversations"]
     )

@@ -28,6 +28,12 @@ def text_cell(value) -> str:
     return escape_formula(str(value))
 
 
+# A CSV downloaded on its own starts with the UTF-8 byte-order mark: without it Excel on
+# Windows reads the file in the machine's code page and breaks every accent ("GrÃ cia").
+# The Data Package's CSVs go without it: its datapackage.json declares UTF-8.
+BYTE_ORDER_MARK = "\ufeff"
+
+
 def csv_text(rows: Iterable[Iterable]) -> str:
     """Rows as CSV text, lines ended by CRLF."""
     buffer = io.StringIO()
@@ -46,7 +52,7 @@ def report_csv(report: Report, table_name: str | None = None) -> str:
     """One table of the report (the first unless named) as plain CSV: a header of column
     names, one line per row, suppressed counts written as `suppressed`. A CSV holds one
     table and no metadata; the JSON, XLSX and Data Package carry the notes."""
-    return table_csv(report.table(table_name))
+    return BYTE_ORDER_MARK + table_csv(report.table(table_name))
 
 
 # ---------------------------------------------------------------------------
@@ -102,7 +108,7 @@ def encounters_csv(batches: Iterable[list[tuple]]) -> Iterator[str]:
     reached and outcome, the (rumour slug, rebuttal version or None) pairs it mentions,
     then the campaign, organisation and agent pseudonym; None where there is none.
     Mentions are written sorted, rumours and rebuttal versions each joined by ";"."""
-    yield csv_text([RAW_ENCOUNTER_COLUMNS])
+    yield BYTE_ORDER_MARK + csv_text([RAW_ENCOUNTER_COLUMNS])
     safe = _SafeText()
     text = safe.__getitem__
     safe_link = _SafeLink(safe).__getitem__
