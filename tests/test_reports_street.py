@@ -3,13 +3,20 @@ as the phone's outbox does, privacy-checked like notes, stored as a report."""
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from rumours.extensions import db
 from rumours.models import Encounter, Report, ReportSource, ReportStatus
 
 from .helpers import csrf_from
-from .test_api_encounters import catalogue, logged_in_agent, payload, post  # noqa: F401
+from .test_api_encounters import add_catalogue, logged_in_agent, payload, post
+
+
+@pytest.fixture
+def catalogue(app):
+    with app.app_context():
+        add_catalogue()
 
 
 def reports(app) -> list[tuple[str, str, int | None]]:
@@ -22,7 +29,7 @@ def test_api_takes_an_unlisted_rumour_instead_of_a_listed_one_and_a_replay_keeps
     app,
     client,
     create_user,
-    catalogue,  # noqa: F811
+    catalogue,
 ):
     token = logged_in_agent(client, create_user)
     body = payload(rumours=[], unlisted_rumour="Diuen que als nouvinguts els paguen el lloguer")
@@ -46,7 +53,7 @@ def test_api_needs_a_listed_or_an_unlisted_rumour_and_refuses_personal_data(
     app,
     client,
     create_user,
-    catalogue,  # noqa: F811
+    catalogue,
 ):
     token = logged_in_agent(client, create_user)
     neither = post(client, token, payload(rumours=[]))
@@ -65,7 +72,7 @@ def test_api_needs_a_listed_or_an_unlisted_rumour_and_refuses_personal_data(
     assert reports(app) == []
 
 
-def test_both_listed_and_unlisted_are_kept(app, client, create_user, catalogue):  # noqa: F811
+def test_both_listed_and_unlisted_are_kept(app, client, create_user, catalogue):
     token = logged_in_agent(client, create_user)
     answer = post(client, token, payload(unlisted_rumour="They get free flats"))
     assert answer.status_code == 201
@@ -77,7 +84,7 @@ def test_the_form_takes_an_unlisted_rumour_and_the_correction_follows(
     app,
     client,
     create_user,
-    catalogue,  # noqa: F811
+    catalogue,
 ):
     logged_in_agent(client, create_user)
     page = client.get("/encounters/new")

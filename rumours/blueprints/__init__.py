@@ -21,6 +21,7 @@ def register_all(app: Flask) -> None:
         main,
         me,
         organisations,
+        public_reports,
         registration,
         rumours,
         settings,
@@ -28,7 +29,8 @@ def register_all(app: Flask) -> None:
         trainings,
     )
 
-    for module in (main, auth, api, audit, rumours, catalogue, encounters, api_encounters,
+    for module in (main, auth, api, audit, public_reports, rumours, catalogue, encounters,
+                   api_encounters,
                    registration, agents, me, trainings, organisations, campaigns,
                    dashboard, exports, language, shell, settings,
                    health):
