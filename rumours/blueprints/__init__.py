@@ -27,11 +27,12 @@ def register_all(app: Flask) -> None:
         settings,
         shell,
         trainings,
+        triage,
     )
 
     for module in (main, auth, api, audit, public_reports, rumours, catalogue, encounters,
                    api_encounters,
                    registration, agents, me, trainings, organisations, campaigns,
                    dashboard, exports, language, shell, settings,
-                   health):
+                   health, triage):
         app.register_blueprint(module.bp)

@@ -36,12 +36,12 @@ class PublicReportForm(FlaskForm):
         ]
 
 
-class LinkReportForm(FlaskForm):
-    rumour = SelectField(_l("Rumour"), validators=[DataRequired()])
+class TriageForm(FlaskForm):
+    """One decision on one report or a group of similar ones (report ids in the form)."""
+
+    rumour = SelectField(_l("It is this rumour"), validators=[Optional()])
     add_wording = BooleanField(_l("Add its wording to \u201calso heard as\u201d"))
-
-
-class DismissReportForm(FlaskForm):
+    theme = SelectField(_l("Theme of the new draft"), validators=[Optional()])
     reason = SelectField(
         _l("Reason"),
         choices=lambda: [
@@ -49,5 +49,9 @@ class DismissReportForm(FlaskForm):
             SelectChoice(DismissReason.ABUSIVE.value, _l("Abusive")),
             SelectChoice(DismissReason.UNCLEAR.value, _l("Unclear")),
         ],
-        validators=[DataRequired()],
+        validators=[Optional()],
     )
+
+    def set_choices(self, rumours, themes) -> None:
+        self.rumour.choices = [SelectChoice(str(r.id), r.claim) for r in rumours]
+        self.theme.choices = [SelectChoice(t.slug, str(t)) for t in themes]

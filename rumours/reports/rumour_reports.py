@@ -104,3 +104,18 @@ def report_districts() -> list:
             .order_by(District.position, District.code)
         )
     )
+
+
+def similar_groups(rows: list[TriageRow]) -> list[list[TriageRow]]:
+    """Untriaged reports that say the same thing (two or more), for one decision each."""
+    from ..rules.matching import clusters
+
+    untriaged = [r for r in rows if r.report.status is ReportStatus.UNTRIAGED]
+    by_id = {r.report.id: r for r in untriaged}
+    groups = clusters((r.report.id, r.report.claim) for r in untriaged)
+    return [[by_id[i] for i in group] for group in groups if len(group) > 1]
+
+
+def triage_rumours() -> list[Rumour]:
+    """Every rumour a report may be linked to (not archived), by claim."""
+    return sorted(_rumours(published_only=False), key=lambda r: r.claim.casefold())

@@ -72,3 +72,22 @@ def rank(report: str, candidates: Iterable[tuple[int, list[str]]], limit: int = 
             scored.append(Match(rumour_id, round(best, 1)))
     scored.sort(key=lambda m: (-m.score, m.rumour_id))
     return scored[:limit]
+
+
+# Two reports this alike are taken to say the same thing (for bulk triage and clusters).
+SAME_CLAIM = 70.0
+
+
+def clusters(texts: Iterable[tuple[int, str]], threshold: float = SAME_CLAIM) -> list[list[int]]:
+    """Group (id, text) pairs that say the same thing: each joins the first group whose
+    first text it resembles at `threshold` or more. Groups in order of their first id."""
+    groups: list[tuple[str, list[int]]] = []
+    for item_id, text in texts:
+        words = key_words(text)
+        for seed, members in groups:
+            if similarity(words, seed) >= threshold:
+                members.append(item_id)
+                break
+        else:
+            groups.append((words, [item_id]))
+    return [members for _, members in groups]

@@ -164,3 +164,42 @@ def dismiss_report(report: Report, *, actor: User, reason: DismissReason) -> Non
     record_audit(
         "dismiss report", "report", report.id, actor=actor, details={"reason": reason.value}
     )
+
+
+def triage_reports(
+    reports: list[Report],
+    action: str,
+    *,
+    actor: User,
+    rumour: Rumour | None = None,
+    add_wording: bool = False,
+    theme: str | None = None,
+    reason: str | None = None,
+) -> Rumour | None:
+    """Coordinators: one triage decision for one or several similar reports. Promoting
+    several makes one draft from the first and links the others to it."""
+    _coordinator(actor)
+    if not reports:
+        raise DomainError(_("Choose at least one report."))
+    if action == "link":
+        if rumour is None:
+            raise DomainError(_("Choose the rumour it is."), "rumour")
+        for report in reports:
+            link_report(report, rumour, actor=actor, add_wording=add_wording)
+        return rumour
+    if action == "promote":
+        if not theme:
+            raise DomainError(_("Choose a theme for the new rumour."), "theme")
+        draft = promote_report(reports[0], actor=actor, theme=theme)
+        for report in reports[1:]:
+            link_report(report, draft, actor=actor, add_wording=False)
+        return draft
+    if action == "dismiss":
+        try:
+            why = DismissReason(reason or "")
+        except ValueError:
+            raise DomainError(_("Choose why it is dismissed."), "reason") from None
+        for report in reports:
+            dismiss_report(report, actor=actor, reason=why)
+        return None
+    raise DomainError(_("Unknown action."))
