@@ -13,6 +13,8 @@ from .catalogue import pick_rebuttal
 
 # An untriaged report older than this is flagged for the catalogue team.
 TRIAGE_DUE = timedelta(days=7)
+# The public page shows the runners-up only when they score this close to the best.
+CLOSE_TO_BEST = 10.0
 
 
 def _rumours(published_only: bool) -> list[Rumour]:
@@ -46,7 +48,10 @@ def similar_published(text: str, language: str | None, limit: int = 3) -> list[S
     rumours = _rumours(published_only=True)
     by_id = {r.id: r for r in rumours}
     found = []
-    for match in rank(text, candidates(rumours), limit=limit):
+    matches = rank(text, candidates(rumours), limit=limit)
+    # A reader wants the answer that fits, not the runners-up far behind it.
+    close = [m for m in matches if m.score >= matches[0].score - CLOSE_TO_BEST] if matches else []
+    for match in close:
         rumour = by_id[match.rumour_id]
         rebuttal: Rebuttal | None = pick_rebuttal(rumour, language)
         found.append(
