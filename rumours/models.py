@@ -170,6 +170,24 @@ class ConsentPurpose(enum.StrEnum):
     CONTACT = "contact"
 
 
+class ReportSource(enum.StrEnum):
+    AGENT = "agent"
+    PUBLIC = "public"
+
+
+class ReportStatus(enum.StrEnum):
+    UNTRIAGED = "untriaged"
+    LINKED = "linked"
+    PROMOTED = "promoted"
+    DISMISSED = "dismissed"
+
+
+class DismissReason(enum.StrEnum):
+    OFF_TOPIC = "off_topic"
+    ABUSIVE = "abusive"
+    UNCLEAR = "unclear"
+
+
 # ---------------------------------------------------------------------------
 # Geography
 # ---------------------------------------------------------------------------
@@ -727,6 +745,10 @@ class Encounter(db.Model):
     rumour_links: Mapped[list[EncounterRumour]] = relationship(
         back_populates="encounter", cascade="all, delete-orphan"
     )
+    # The rumour the agent heard that is not in the catalogue (a report), if any.
+    unlisted_report: Mapped[Report | None] = relationship(
+        back_populates="encounter", cascade="all, delete-orphan", lazy="selectin"
+    )
 
 
 class EncounterRumour(db.Model):
@@ -744,6 +766,56 @@ class EncounterRumour(db.Model):
     encounter: Mapped[Encounter] = relationship(back_populates="rumour_links")
     rumour: Mapped[Rumour] = relationship()
     rebuttal: Mapped[Rebuttal | None] = relationship()
+
+
+# ---------------------------------------------------------------------------
+# Reports: rumours heard that may not be in the catalogue yet
+# ---------------------------------------------------------------------------
+
+
+class Report(db.Model):
+    """A rumour someone heard, in their words: from an agent (with an encounter) or
+    from the public. Never shown publicly; nothing in it identifies anyone."""
+
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[ReportSource] = mapped_column(str_enum(ReportSource, "report_source"))
+    claim: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str | None] = mapped_column(String(8))
+    district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("districts.id", ondelete="SET NULL")
+    )
+    setting: Mapped[Setting | None] = mapped_column(str_enum(Setting, "setting"))
+    encounter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("encounters.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    status: Mapped[ReportStatus] = mapped_column(
+        str_enum(ReportStatus, "report_status"), default=ReportStatus.UNTRIAGED
+    )
+    rumour_id: Mapped[int | None] = mapped_column(ForeignKey("rumours.id", ondelete="SET NULL"))
+    dismiss_reason: Mapped[DismissReason | None] = mapped_column(
+        str_enum(DismissReason, "dismiss_reason")
+    )
+    triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    triaged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    district: Mapped[District | None] = relationship()
+    encounter: Mapped[Encounter | None] = relationship(back_populates="unlisted_report")
+    rumour: Mapped[Rumour | None] = relationship()
+
+
+class ReportLimit(db.Model):
+    """Public reports per address and hour: a keyed hash of the address (never the
+    address), the hour, a count. Rows older than the hour are deleted."""
+
+    __tablename__ = "report_limits"
+
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hour_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
 
 
 # ---------------------------------------------------------------------------

@@ -147,7 +147,8 @@ def test_the_form_refuses_identifying_notes_and_names_the_field(
     missing = client.post("/encounters/new", data=form_data(token, rumours=[], outcome=""))
     assert missing.status_code == 422
     text = missing.get_data(as_text=True)
-    assert "Choose at least one rumour." in text and "Choose how it went." in text
+    assert "Choose at least one rumour, or write the one you heard." in text
+    assert "Choose how it went." in text
     assert count(app) == 0
 
 

@@ -24,16 +24,18 @@ def register_all(app: Flask) -> None:
         main,
         me,
         organisations,
+        public_reports,
         registration,
         rumours,
         settings,
         shell,
         trainings,
+        triage,
         two_factor,
     )
 
-    for module in (main, auth, api, audit, rumours, catalogue, catalogue_import, encounters,
-                   api_encounters, registration, agents, me, trainings, organisations, campaigns,
-                   dashboard, exports, geography, language, shell, settings, health, two_factor,
-                   accounts):
+    for module in (main, auth, api, audit, public_reports, rumours, catalogue, catalogue_import,
+                   encounters, api_encounters, registration, agents, me, trainings,
+                   organisations, campaigns, dashboard, exports, geography, language, shell,
+                   settings, health, triage, two_factor, accounts):
         app.register_blueprint(module.bp)

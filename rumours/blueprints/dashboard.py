@@ -34,6 +34,7 @@ from ..extensions import db
 from ..models import Campaign, Role, Rumour
 from ..permissions import organisation_ids, statistics_scope
 from ..reports import dashboard as reports
+from ..reports.emerging import emerging
 from ..reports.filters import (
     FilterChoices,
     FilterError,
@@ -81,6 +82,7 @@ def index():
         board=board,
         charts=_charts(board, parsed),
         share_url=url_for(".index", **parsed.query_args(), _external=True),
+        emerging=emerging() if current_user.role is Role.COORDINATOR else None,
     )
 
 

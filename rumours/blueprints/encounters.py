@@ -130,6 +130,8 @@ def edit(encounter_id: int):
         form.rumours.data = [link.rumour.slug for link in encounter.rumour_links]
         form.people_reached.data = encounter.people_reached
         form.notes.data = encounter.notes or ""
+        report = encounter.unlisted_report
+        form.unlisted_rumour.data = report.claim if report else ""
         form.campaign.data = encounter.campaign.slug if encounter.campaign else ""
     elif form.validate_on_submit():
         with refused(form):

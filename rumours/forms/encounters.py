@@ -19,7 +19,7 @@ from wtforms.validators import UUID, DataRequired, InputRequired, Length, Number
 
 from ..models import Outcome, Setting
 from ..rules.city import city
-from ..rules.encounters import MAX_NOTES, MAX_PEOPLE_REACHED, EncounterData
+from ..rules.encounters import MAX_NOTES, MAX_PEOPLE_REACHED, MAX_UNLISTED, EncounterData
 from ..rules.labels import label
 
 
@@ -36,9 +36,12 @@ class EncounterForm(FlaskForm):
         choices=lambda: [SelectChoice(s.value, label(s)) for s in Setting],
         validators=[InputRequired(_l("Choose where the conversation was."))],
     )
-    rumours = SelectMultipleField(
-        _l("Which rumours came up?"),
-        validators=[DataRequired(_l("Choose at least one rumour."))],
+    # At least one listed rumour or an unlisted one: the service checks that rule.
+    rumours = SelectMultipleField(_l("Which rumours came up?"), validators=[Optional()])
+    unlisted_rumour = TextAreaField(
+        _l("Not in the list? Write it in a few words"),
+        validators=[Optional(), Length(max=MAX_UNLISTED)],
+        render_kw={"maxlength": MAX_UNLISTED, "rows": 2},
     )
     outcome = RadioField(
         _l("How did it go?"),
@@ -82,4 +85,5 @@ class EncounterForm(FlaskForm):
             outcome=self.outcome.data,
             notes=(self.notes.data or "").strip() or None,
             campaign=self.campaign.data or None,
+            unlisted_rumour=(self.unlisted_rumour.data or "").strip() or None,
         )

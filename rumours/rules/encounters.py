@@ -17,6 +17,8 @@ from .inputs import date_problem
 # Rules an entry must keep; the form and the API say the same thing.
 MAX_PEOPLE_REACHED = 500
 MAX_NOTES = 280
+# A rumour heard that is not in the catalogue, in a few words (checked like notes).
+MAX_UNLISTED = 280
 MAX_RUMOURS = 5
 # A phone may hold an entry in its outbox for a while, but not for months.
 MAX_AGE = timedelta(days=30)
@@ -36,9 +38,11 @@ def encounter_content_hash(
     outcome: str,
     notes: str | None,
     campaign: str | None,
+    unlisted_rumour: str | None = None,
 ) -> str:
     """SHA-256 of an encounter's content in a canonical form: what a replay of the
-    same client_uuid must match. Time is compared in UTC to the second."""
+    same client_uuid must match. Time is compared in UTC to the second. An unlisted
+    rumour is appended only when there is one, so older entries keep their hash."""
     if isinstance(occurred_at, datetime):
         occurred_at = occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     canonical = "\x1f".join(
@@ -54,6 +58,8 @@ def encounter_content_hash(
             campaign or "",
         )
     )
+    if unlisted_rumour and unlisted_rumour.strip():
+        canonical += "\x1f" + unlisted_rumour.strip()
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -81,6 +87,7 @@ class EncounterData:
     neighbourhood: str | None = None
     notes: str | None = None
     campaign: str | None = None
+    unlisted_rumour: str | None = None
 
     def content_hash(self) -> str:
         return encounter_content_hash(
@@ -93,6 +100,7 @@ class EncounterData:
             self.outcome,
             self.notes,
             self.campaign,
+            self.unlisted_rumour,
         )
 
 
@@ -158,9 +166,11 @@ def encounter_from_json(payload) -> tuple[uuid.UUID, EncounterData]:
     if "outcome" in texts and texts["outcome"] not in {o.value for o in Outcome}:
         errors.add("outcome", _("Unknown outcome: choose one of the listed ones."))
 
+    unlisted = _optional_text(payload.get("unlisted_rumour"), "unlisted_rumour", errors)
     rumours = payload.get("rumours")
     if rumours in (None, "", []):
-        errors.add("rumours", _("Choose at least one rumour."))
+        if not unlisted:
+            errors.add("rumours", _("Choose at least one rumour, or write the one you heard."))
         rumours = []
     elif not isinstance(rumours, list) or not all(isinstance(r, str) for r in rumours):
         errors.add("rumours", _("Must be a list of rumour slugs."))
@@ -185,6 +195,7 @@ def encounter_from_json(payload) -> tuple[uuid.UUID, EncounterData]:
         neighbourhood=neighbourhood,
         notes=notes,
         campaign=campaign,
+        unlisted_rumour=unlisted,
     )
 
 

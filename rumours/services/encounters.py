@@ -20,6 +20,9 @@ from ..models import (
     Outcome,
     Rebuttal,
     RebuttalStatus,
+    Report,
+    ReportSource,
+    ReportStatus,
     Rumour,
     RumourStatus,
     Setting,
@@ -31,6 +34,7 @@ from ..rules.encounters import (
     MAX_NOTES,
     MAX_PEOPLE_REACHED,
     MAX_RUMOURS,
+    MAX_UNLISTED,
     EncounterConflict,
     EncounterData,
     can_change_encounter,
@@ -88,7 +92,8 @@ def _resolve(data: EncounterData, now: datetime) -> _Resolved:
     slugs = list(dict.fromkeys(data.rumours))
     rumours: list[Rumour] = []
     if not slugs:
-        errors.add("rumours", _("Choose at least one rumour."))
+        if not data.unlisted_rumour:
+            errors.add("rumours", _("Choose at least one rumour, or write the one you heard."))
     elif len(slugs) > MAX_RUMOURS:
         errors.add("rumours", _("Choose at most %(n)d rumours.", n=MAX_RUMOURS))
     else:
@@ -120,6 +125,14 @@ def _resolve(data: EncounterData, now: datetime) -> _Resolved:
         else:
             for reason in identifying_reasons(data.notes):
                 errors.add("notes", reason)
+
+    if data.unlisted_rumour:
+        if len(data.unlisted_rumour) > MAX_UNLISTED:
+            errors.add(
+                "unlisted_rumour", _("Keep it under %(n)d characters.", n=MAX_UNLISTED)
+            )
+        for reason in identifying_reasons(data.unlisted_rumour):
+            errors.add("unlisted_rumour", reason)
 
     campaign = None
     if data.campaign:
@@ -176,6 +189,29 @@ def _apply(encounter: Encounter, data: EncounterData, resolved: _Resolved, actor
         keep.get(r.id) or EncounterRumour(rumour=r, rebuttal_id=rebuttals.get(r.id))
         for r in resolved.rumours
     ]
+    _apply_unlisted(encounter, data.unlisted_rumour, language)
+
+
+def _apply_unlisted(encounter: Encounter, text: str | None, language: str) -> None:
+    """The encounter's report of an unlisted rumour follows the form; one already
+    triaged is kept as the coordinators left it."""
+    report = encounter.unlisted_report
+    if report is not None and report.status is not ReportStatus.UNTRIAGED:
+        return
+    if not text:
+        encounter.unlisted_report = None
+    elif report is None:
+        encounter.unlisted_report = Report(
+            source=ReportSource.AGENT,
+            claim=text,
+            language=language or None,
+            district=encounter.district,
+            setting=encounter.setting,
+        )
+    else:
+        report.claim = text
+        report.district = encounter.district
+        report.setting = encounter.setting
 
 
 # ---------------------------------------------------------------------------
@@ -266,6 +302,7 @@ def encounter_as_dict(encounter: Encounter) -> dict:
         "outcome": encounter.outcome.value,
         "notes": encounter.notes or "",
         "campaign": encounter.campaign.slug if encounter.campaign else None,
+        "unlisted_rumour": report.claim if (report := encounter.unlisted_report) else "",
         "created_at": iso(encounter.created_at),
         "updated_at": iso(encounter.updated_at),
     }

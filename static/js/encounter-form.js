@@ -125,7 +125,8 @@
   function checkLocally() {
     var fields = {};
     var data = new FormData(form);
-    if (!data.getAll('rumours').length) { fields.rumours = [messages.needRumour]; }
+    var unlisted = (data.get('unlisted_rumour') || '').trim();
+    if (!data.getAll('rumours').length && !unlisted) { fields.rumours = [messages.needRumour]; }
     if (!data.get('setting')) { fields.setting = [messages.needSetting]; }
     if (!data.get('outcome')) { fields.outcome = [messages.needOutcome]; }
     var n = Number(data.get('people_reached'));
@@ -133,6 +134,7 @@
     var notes = (data.get('notes') || '').trim();
     PRIVACY.forEach(function (pair) {
       if (pair[0].test(notes)) { fields.notes = [messages['privacy' + pair[1].replace('-', '')]]; }
+      if (pair[0].test(unlisted)) { fields.unlisted_rumour = [messages['privacy' + pair[1].replace('-', '')]]; }
     });
     if (!data.get('occurred_at')) { fields.occurred_at = [messages.needTime]; }
     return fields;
@@ -150,6 +152,7 @@
       people_reached: Number(data.get('people_reached')),
       outcome: data.get('outcome'),
       notes: (data.get('notes') || '').trim(),
+      unlisted_rumour: (data.get('unlisted_rumour') || '').trim(),
       campaign: data.get('campaign') || null
     };
   }
