@@ -6,6 +6,7 @@ from ..forms.security import SecurityLogFilterForm
 from ..models import Role
 from ..permissions import role_required
 from ..reports.security import LogFilters, filtered_audit_page, security_events_page
+from ..rules.labels import label
 from ..services.security_events import KINDS
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -17,7 +18,7 @@ def index():
     """Coordinators: security events filtered by kind, account and period, and the audit
     entries of the same account and period, each newest first and paged."""
     form = SecurityLogFilterForm(request.args)
-    form.kind.choices = [("", "—")] + [(kind, kind) for kind in KINDS]
+    form.kind.choices = [("", "—")] + [(kind, label(kind)) for kind in KINDS]
     valid = form.validate()
     filters = LogFilters(
         kind=form.kind.data or None,

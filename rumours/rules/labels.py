@@ -70,9 +70,33 @@ LABELS = {
 }
 
 
+# Security events, as the audit page names them (the stored kinds stay stable codes).
+SECURITY_EVENT_LABELS = {
+    "login.succeeded": _l("Signed in"),
+    "login.failed": _l("Failed sign-in"),
+    "login.throttled": _l("Sign-in slowed down"),
+    "two_factor.failed": _l("Wrong second-factor code"),
+    "two_factor.enabled": _l("Second factor turned on"),
+    "two_factor.disabled": _l("Second factor turned off"),
+    "two_factor.reset": _l("Second factor reset"),
+    "recovery_code.used": _l("Recovery code used"),
+    "password.changed": _l("Password changed"),
+    "session.logout": _l("Logged out"),
+    "session.expired": _l("Session timed out"),
+    "access.denied": _l("Access refused (403)"),
+    "host.refused": _l("Foreign host refused"),
+    "export": _l("Download"),
+    "account.deactivated": _l("Account deactivated"),
+    "account.reactivated": _l("Account reactivated"),
+}
+
+
 def label(value) -> str:
-    """The label of an enum member, or the value itself."""
-    return str(LABELS.get(value, value))
+    """The label of an enum member or a security event kind, or the value itself."""
+    found = LABELS.get(value)
+    if found is None and isinstance(value, str):
+        found = SECURITY_EVENT_LABELS.get(value)
+    return str(found if found is not None else value)
 
 
 # Languages an agent can hold a conversation in (BCP 47 primary tags).
