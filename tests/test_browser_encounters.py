@@ -213,3 +213,38 @@ def test_the_forms_first_load_is_light_and_same_origin(browser, live_server):
         assert total <= 60 * 1024
     finally:
         context.close()
+
+
+def test_every_error_on_the_phone_form_comes_into_view(page_at, live_server):
+    page = page_at(PHONE)
+    log_in(page, "agent@example.org")
+    page.wait_for_url(f"{live_server}/")
+    page.goto("/encounters/new")
+
+    # An empty save: the first error is on screen, above the sticky Save bar, its field
+    # has the focus and the messages are announced.
+    page.get_by_role("button", name="Save").click()
+    error = page.locator("#rumours-errors")
+    expect(error).to_be_visible()
+    box = error.bounding_box()
+    bar = page.locator(".save-bar").bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= bar["y"], (box, bar)
+    assert page.evaluate("document.activeElement.name") == "rumours"
+    expect(page.locator("#form-announce")).to_contain_text("Choose")
+    shoot(page, "encounter-errors-phone")
+
+    # An error inside the collapsed "When and where" opens it and comes into view.
+    page.locator(".pick").first.click()
+    page.locator(".tile", has_text="Market").click()
+    page.locator(".tile", has_text="Doubt sown").click()
+    page.locator("#occurred_at").evaluate("(input) => { input.value = '2001-01-01T10:00'; }")
+    page.get_by_role("button", name="Save").click()
+    when = page.locator("#occurred_at-errors")
+    expect(when).to_be_visible()
+    assert page.locator("details#context").evaluate("(d) => d.open")
+    box = when.bounding_box()
+    assert (
+        box["y"] >= 0 and box["y"] + box["height"] <= page.locator(".save-bar").bounding_box()["y"]
+    )
+    assert page.locator("#occurred_at").get_attribute("aria-invalid") == "true"
+    shoot(page, "encounter-error-in-context-phone")

@@ -100,7 +100,37 @@
   $('#campaign').addEventListener('change', summarise);
   $('#occurred_at').addEventListener('change', function () { timeEdited = true; summarise(); });
 
-  /* Errors shown next to their field. */
+  /* Errors shown next to their field: every section holding one is opened, the first
+     error is scrolled clear of the sticky Save bar, its field takes the focus, and the
+     messages are announced to screen readers. */
+  function markFields(list, invalid) {
+    form.querySelectorAll('[name="' + list.dataset.errorsFor + '"]').forEach(function (input) {
+      if (invalid) {
+        input.setAttribute('aria-invalid', 'true');
+        input.setAttribute('aria-describedby', list.id);
+      } else {
+        input.removeAttribute('aria-invalid');
+      }
+    });
+  }
+  function revealErrors() {
+    var shown = Array.prototype.filter.call(
+      form.querySelectorAll('[data-errors-for]'), function (list) { return !list.hidden; });
+    shown.forEach(function (list) {
+      var section = list.closest('details');
+      if (section) { section.open = true; }
+      markFields(list, true);
+    });
+    if (!shown.length) { return; }
+    var first = shown[0];
+    var input = form.querySelector('[name="' + first.dataset.errorsFor + '"]');
+    if (input) { input.focus({ preventScroll: true }); }
+    first.scrollIntoView({ block: 'center' });
+    var announce = $('#form-announce');
+    if (announce) {
+      announce.textContent = shown.map(function (list) { return list.textContent; }).join(' ');
+    }
+  }
   function showErrors(fields) {
     form.querySelectorAll('[data-errors-for]').forEach(function (list) {
       var messages = fields[list.dataset.errorsFor] || [];
@@ -111,15 +141,15 @@
         list.appendChild(item);
       });
       list.hidden = messages.length === 0;
+      markFields(list, messages.length > 0);
       var group = list.closest('.group');
       if (group) { group.classList.toggle('group-invalid', messages.length > 0); }
     });
-    var first = form.querySelector('.group-invalid');
-    if (first) {
-      if (first.tagName === 'DETAILS') { first.open = true; }
-      first.scrollIntoView({ block: 'center' });
-    }
+    revealErrors();
   }
+  // A form the server sent back with errors (no JavaScript needed to see them) gets the
+  // same treatment once the page is loaded.
+  revealErrors();
 
   var messages = form.dataset;
   function checkLocally() {

@@ -2,7 +2,7 @@
    load without a connection after the first visit. Writes are never cached here:
    the page's outbox (IndexedDB) keeps unsent conversations. */
 'use strict';
-var VERSION = 'v3';
+var VERSION = 'v4';
 var SHELL = 'rumours-shell-' + VERSION;
 var PAGES = 'rumours-pages-' + VERSION;
 var SHELL_FILES = [
