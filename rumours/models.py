@@ -737,6 +737,11 @@ class Encounter(db.Model):
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Data quality: a coordinator checked a flagged entry (its flags no longer count), or
+    # excluded it from every statistic with a reason (reinstating clears both fields).
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    excluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    excluded_reason: Mapped[str | None] = mapped_column(String(300))
 
     agent: Mapped[User | None] = relationship()
     district: Mapped[District] = relationship()

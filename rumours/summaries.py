@@ -157,7 +157,9 @@ def _aggregate(summary: Summary, where: ColumnElement, sign: int):
     return (
         select(*keys, *measure_columns(sign))
         .select_from(encounter_rows(summary.per_rumour))
-        .where(where)
+        # An entry a coordinator excluded counts nowhere; reinstated, it counts again
+        # (the flush subtracts its old contribution and adds its new one).
+        .where(where, Encounter.__table__.c.excluded_at.is_(None))
         .group_by(*keys)
         # A fixed order of row locks: concurrent writers never deadlock on PostgreSQL.
         .order_by(*keys)

@@ -94,8 +94,11 @@ def test_filter_dates_outside_the_window_are_refused_with_the_window(coordinator
     assert coordinator.get("/exports/?to=9999-12-31").status_code == 400
     api = coordinator.get("/api/v1/stats?from=0001-01-01")
     assert api.status_code == 400 and api.get_json()["fields"] == {"from": [WINDOW]}
-    # The review list ignores a date it cannot read, and so one outside the window.
-    assert coordinator.get("/encounters/review?end=9999-12-31").status_code == 200
+    # The review list says so next to the date, as the dashboard does.
+    review = coordinator.get("/encounters/review?end=9999-12-31")
+    assert review.status_code == 400
+    assert 'id="filter-end-errors"' in review.get_data(as_text=True)
+    assert WINDOW in review.get_data(as_text=True)
 
 
 # Forms ----------------------------------------------------------------------------------

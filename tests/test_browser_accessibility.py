@@ -28,6 +28,7 @@ PAGES = {
         "/auth/register",
         "/account/language",
         "/offline",
+        "/rumours/report",
     ],
     "agent@example.org": [
         "/",
@@ -40,6 +41,7 @@ PAGES = {
         "first:.list a[href^='/campaigns/']",
         "/dashboard/",
         "/auth/password",
+        "/auth/two-factor/",
     ],
     "member@example.org": [
         "/",
@@ -70,6 +72,11 @@ PAGES = {
         "/exports/",
         "/audit/",
         "/settings/",
+        "/geography/",
+        "/catalogue/reports",
+        "/catalogue/import/",
+        "/accounts/",
+        "/auth/two-factor/",
     ],
 }
 CHECKED: set[str] = set()

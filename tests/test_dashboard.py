@@ -338,4 +338,5 @@ def test_a_new_network_with_no_data_yet_gets_calm_empty_pages(app, client, creat
     assert client.get("/exports/").status_code == 200
     for fmt in ("csv", "xlsx", "json", "zip"):
         assert client.get(f"/exports/indicators.{fmt}").status_code == 200, fmt
-    assert client.get("/exports/encounters.csv").get_data(as_text=True).startswith("encounter,")
+    raw = client.get("/exports/encounters.csv").get_data(as_text=True)
+    assert raw.startswith("\ufeffencounter,")

@@ -117,3 +117,15 @@ def test_production_cookies_are_secure():
 
     assert ProductionConfig.SESSION_COOKIE_SECURE is True
     assert ProductionConfig.DEMO_SEED_ALLOWED is False
+
+
+def test_a_background_fetch_never_rewrites_the_session_cookie(client):
+    """The service worker caches pages in the background with a cookie that may be stale
+    (sent while its owner logs in): its answer must not replace the session, or the
+    fresh login would be lost. A normal request still sets the cookie."""
+    normal = client.get("/encounters/new")  # redirected to the login, with a flash message
+    assert normal.status_code == 302
+    assert any("rumours_session" in c for c in normal.headers.getlist("Set-Cookie"))
+    background = client.get("/encounters/new", headers={"X-Rumours-Background": "1"})
+    assert background.status_code == 302
+    assert not any("rumours_session" in c for c in background.headers.getlist("Set-Cookie"))

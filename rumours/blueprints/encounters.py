@@ -4,6 +4,7 @@ in blueprints.shell)."""
 
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode
 
 from flask import (
     Blueprint,
@@ -19,12 +20,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from ..extensions import db
-from ..forms.encounters import EncounterForm
+from ..forms.encounters import EncounterForm, ReviewActionForm
 from ..models import Encounter, Role
 from ..permissions import role_required
 from ..reports.encounters import (
     ReviewFilters,
     all_campaigns,
+    flag_rules,
     form_choices,
     own_encounters_page,
     review_page,
@@ -32,6 +34,7 @@ from ..reports.encounters import (
 from ..rules.city import city
 from ..rules.encounters import EDIT_WINDOW, can_change_encounter, is_certified_agent
 from ..rules.inputs import date_problem
+from ..services import review as review_service
 from ..services.encounters import delete_encounter, log_encounter, update_encounter
 from ..web.binding import form_status, refused
 
@@ -161,15 +164,26 @@ def delete(encounter_id: int):
     return redirect(url_for(".index"))
 
 
-def _review_filters() -> ReviewFilters:
+def _review_filters(errors: dict | None = None) -> ReviewFilters:
+    """The list's filters from the query string; a date that cannot be used is left out
+    and its message put in `errors`, to show next to the field."""
     args = request.args
+    errors = {} if errors is None else errors
 
     def day(name: str):
-        try:
-            parsed = datetime.strptime(args.get(name, ""), "%Y-%m-%d").date()
-        except ValueError:
+        text = args.get(name, "")
+        if not text:
             return None
-        return None if date_problem(parsed) else parsed  # ignored, like a malformed one
+        try:
+            parsed = datetime.strptime(text, "%Y-%m-%d").date()
+        except ValueError:
+            errors[name] = _("Give a date as YYYY-MM-DD.")
+            return None
+        problem = date_problem(parsed)
+        if problem:
+            errors[name] = problem
+            return None
+        return parsed
 
     return ReviewFilters(
         campaign=args.get("campaign") or None,
@@ -188,7 +202,8 @@ def _review_filters() -> ReviewFilters:
 @role_required(Role.COORDINATOR)
 def review():
     """Coordinators: every encounter, filtered, with flags on implausible patterns."""
-    filters = _review_filters()
+    errors: dict[str, str] = {}
+    filters = _review_filters(errors)
     page = max(request.args.get("page", 1, type=int), 1)
     result = review_page(filters, page=page)
     choices = form_choices(current_user)
@@ -200,4 +215,38 @@ def review():
         choices=choices,
         campaigns=all_campaigns(),
         args=args,
-    )
+        errors=errors,
+        action_form=ReviewActionForm(),
+        query=request.query_string.decode("utf-8", "replace"),
+        flag_rules=flag_rules(),
+    ), (400 if errors else 200)
+
+
+@bp.post("/encounters/<int:encounter_id>/review")
+@role_required(Role.COORDINATOR)
+def review_action(encounter_id: int):
+    """Coordinators: mark a flagged entry as checked, exclude it from the statistics with a
+    reason, or reinstate it; back to the same filtered list."""
+    encounter = db.get_or_404(Encounter, encounter_id)
+    form = ReviewActionForm()
+    action = review_service.ACTIONS.get(form.action.data or "")
+    if not form.validate_on_submit() or action is None:
+        abort(400)
+    with refused() as refusal:
+        if action is review_service.exclude:
+            action(encounter, actor=current_user, reason=form.reason.data or "")
+        else:
+            action(encounter, actor=current_user)
+        db.session.commit()
+    if refusal.error is None:
+        flash(REVIEW_DONE[form.action.data](), "success")
+    # Only the list's own filters come back: a query string cannot lead off the site.
+    query = urlencode(parse_qsl(form.next.data or "")[:20])
+    return redirect(url_for(".review") + (f"?{query}" if query else "") + f"#e{encounter.id}")
+
+
+REVIEW_DONE = {
+    "checked": lambda: _("Marked as checked: its flags no longer count."),
+    "exclude": lambda: _("Excluded from the statistics; the audit log keeps the reason."),
+    "reinstate": lambda: _("Reinstated: it counts in the statistics again."),
+}

@@ -12,6 +12,7 @@ from wtforms import (
     SelectChoice,
     SelectField,
     SelectMultipleField,
+    StringField,
     SubmitField,
     TextAreaField,
 )
@@ -87,3 +88,13 @@ class EncounterForm(FlaskForm):
             campaign=self.campaign.data or None,
             unlisted_rumour=(self.unlisted_rumour.data or "").strip() or None,
         )
+
+
+class ReviewActionForm(FlaskForm):
+    """One data-quality decision on a conversation: checked, exclude (with a reason) or
+    reinstate; `next` brings the coordinator back to the filtered list."""
+
+    action = HiddenField(validators=[DataRequired()])
+    reason = StringField(_l("Why exclude it"), validators=[Optional(), Length(max=300)])
+    # The review list's query string, to come back to the same filters.
+    next = HiddenField()

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import DateTime, Interval, and_, case, false, func, literal, or_, type_coerce
 from sqlalchemy.orm import aliased, selectinload
 
@@ -34,6 +35,24 @@ BURST_WINDOW = timedelta(minutes=5)
 # and at least PEOPLE_FLOOR (a school talk of 25 is normal; a market chat of 40 is not).
 PEOPLE_FACTOR = 4
 PEOPLE_FLOOR = 12
+
+
+def flag_rules() -> dict[str, str]:
+    """Why each flag is raised, in the reader's language (shown beside the flag)."""
+    return {
+        "burst": _(
+            "%(count)d or more conversations by the same agent within %(minutes)d minutes "
+            "of each other: more than one person can hold.",
+            count=BURST_COUNT,
+            minutes=int(BURST_WINDOW.total_seconds() // 60),
+        ),
+        "crowd": _(
+            "More than %(factor)d times the usual number of people for this setting, "
+            "and at least %(floor)d.",
+            factor=PEOPLE_FACTOR,
+            floor=PEOPLE_FLOOR,
+        ),
+    }
 
 
 @dataclass(frozen=True)
@@ -174,6 +193,12 @@ class ReviewRow:
     def flags(self) -> list[str]:
         return [name for name, on in (("burst", self.burst), ("crowd", self.crowd)) if on]
 
+    @property
+    def needs_review(self) -> bool:
+        """Flagged, and no coordinator has checked or excluded it yet."""
+        e = self.encounter
+        return bool(self.flags) and e.checked_at is None and e.excluded_at is None
+
 
 @dataclass
 class ReviewPage:
@@ -259,13 +284,17 @@ def _filtered(filters: ReviewFilters):
 def review_page(filters: ReviewFilters, page: int = 1) -> ReviewPage:
     """Coordinators: all encounters matching the filters with their flags, newest first."""
     burst, crowd = _flag_columns()
+    # A flag counts until a coordinator checked the entry or excluded it.
+    pending = and_(
+        or_(burst, crowd), Encounter.checked_at.is_(None), Encounter.excluded_at.is_(None)
+    )
     conditions = _filtered(filters)
     if filters.flagged:
-        conditions.append(or_(burst, crowd))
+        conditions.append(pending)
     total, flagged = db.session.execute(
         db.select(
             func.count(),
-            func.coalesce(func.sum(case((or_(burst, crowd), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((pending, 1), else_=0)), 0),
         )
         .select_from(Encounter)
         .where(*conditions)

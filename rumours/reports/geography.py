@@ -80,7 +80,7 @@ def by_neighbourhood(filters: StatsFilter) -> list[tuple[Neighbourhood, int]]:
     counts = dict(
         db.session.execute(
             select(e.neighbourhood_id, func.count())
-            .where(e.neighbourhood_id.is_not(None), *_conditions(filters))
+            .where(e.neighbourhood_id.is_not(None), e.excluded_at.is_(None), *_conditions(filters))
             .group_by(e.neighbourhood_id)
         ).all()
     )

@@ -1,6 +1,7 @@
 """Response headers and the user loader (Flask-Login's alternative-token pattern)."""
 
 from flask import Flask, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db, login_manager
@@ -12,8 +13,23 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+# Requests the phone's service worker makes in the background (caching pages for offline
+# use) say so in this header. They may carry a cookie that is already stale (sent while
+# the person was logging in), so their answer never writes the session: otherwise an
+# anonymous answer arriving after the login would replace the new session and log out.
+BACKGROUND_HEADER = "X-Rumours-Background"
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    def should_set_cookie(self, app, session) -> bool:
+        if request.headers.get(BACKGROUND_HEADER):
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def init_app(app: Flask) -> None:
     """Register the security headers and configure Flask-Login."""
+    app.session_interface = SessionInterface()
     app.after_request(set_security_headers)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")

@@ -2,7 +2,7 @@
    load without a connection after the first visit. Writes are never cached here:
    the page's outbox (IndexedDB) keeps unsent conversations. */
 'use strict';
-var VERSION = 'v4';
+var VERSION = 'v5';
 var SHELL = 'rumours-shell-' + VERSION;
 var PAGES = 'rumours-pages-' + VERSION;
 var SHELL_FILES = [
@@ -28,7 +28,8 @@ self.addEventListener('install', function (event) {
       .then(function () { return caches.open(PAGES); })
       .then(function (cache) {
         return Promise.all(OFFLINE_PAGES.map(function (url) {
-          return fetch(url, { credentials: 'same-origin' })
+          // Marked as background: its answer never rewrites the session cookie.
+          return fetch(url, { credentials: 'same-origin', headers: { 'X-Rumours-Background': '1' } })
             .then(function (response) { return keep(cache, url, response); })
             .catch(function () {});
         }));
@@ -67,7 +68,7 @@ function keepOfflinePageIn(response) {
   if (!language || language === offlineLanguage) { return Promise.resolve(); }
   offlineLanguage = language;
   return caches.open(PAGES).then(function (cache) {
-    return fetch('/offline', { credentials: 'same-origin' })
+    return fetch('/offline', { credentials: 'same-origin', headers: { 'X-Rumours-Background': '1' } })
       .then(function (fresh) { return keep(cache, '/offline', fresh); });
   }).catch(function () { offlineLanguage = null; });
 }
