@@ -216,7 +216,6 @@ def review():
         campaigns=all_campaigns(),
         args=args,
         errors=errors,
-        action_form=ReviewActionForm(),
         query=request.query_string.decode("utf-8", "replace"),
         flag_rules=flag_rules(),
     ), (400 if errors else 200)

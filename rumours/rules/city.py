@@ -70,7 +70,7 @@ def defaults() -> CitySettings:
     )
 
 
-def _parse(name: str, raw: str, default):
+def _parse(raw: str, default):
     if isinstance(default, tuple):
         return tuple(code for code in raw.split(",") if code)
     if isinstance(default, bool):
@@ -105,7 +105,7 @@ def _load() -> CitySettings:
         default = getattr(base, field.name)
         raw = stored.get(field.name)
         try:
-            values[field.name] = default if raw is None else _parse(field.name, raw, default)
+            values[field.name] = default if raw is None else _parse(raw, default)
         except ValueError:
             values[field.name] = default  # a hand-edited row never takes pages down
     values["small_count_threshold"] = max(
