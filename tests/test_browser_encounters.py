@@ -101,6 +101,8 @@ def test_coordinator_reviews_encounters_with_flags(page_at, live_server, size, v
     assert page.get_by_role("heading", level=1).inner_text() == "Encounters"
     page.get_by_label("Only flagged for review").check()
     page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**flagged=1*")
+    page.wait_for_load_state()  # the URL changes before the new list is on the page
     assert "flagged=1" in page.url
     assert page.locator(".review-table tbody tr").count() >= 1
     shoot(page, f"encounter-review-{size}")
