@@ -3,10 +3,14 @@ public's reports per rumour, in /api/v1/stats and the indicators report, small c
 suppressed like every other statistic and never a report's own words; in an
 organisation's view, nothing about reports at all. And beside "heard" on the dashboard."""
 
+import io
 import json
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from frictionless import Package
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from rumours.extensions import db
@@ -134,3 +138,18 @@ def test_the_dashboard_shows_the_publics_reports_beside_heard(app, client, creat
     assert "Reported by the public" in section and "Heard by agents" in section
     jobs = section[section.index("They take our jobs") :]
     assert '<td class="num">11</td><td class="num">0</td>' in jobs
+
+
+def test_the_reports_tables_are_valid_in_the_data_package_and_the_workbook(
+    app, client, create_user, reports, tmp_path
+):
+    login(client, create_user(Role.COORDINATOR).email)
+    package = client.get("/exports/indicators.zip")
+    assert package.status_code == 200
+    zipfile.ZipFile(io.BytesIO(package.data)).extractall(tmp_path)
+    readme = (tmp_path / "README.md").read_text()
+    assert "people who told the network a rumour they heard" in readme
+    result = Package("datapackage.json", basepath=str(tmp_path)).validate()
+    assert result.valid, result.flatten(["rowNumber", "fieldName", "type", "note"])
+    book = load_workbook(io.BytesIO(client.get("/exports/indicators.xlsx").data))
+    assert {"reports-by-week", "public-reports-by-rumour"} <= set(book.sheetnames)
