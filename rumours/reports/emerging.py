@@ -1,6 +1,7 @@
 """What rises: reports (from agents and the public) per week and district, and clusters
-of similar untriaged reports, for the dashboard's "emerging" panel. Plain queries on
-the reports table (the encounter summaries are not involved)."""
+of similar untriaged reports, for the dashboard's "emerging" panel, and the same
+counts as they may leave the app (suppressed; docs/reports.md). Plain queries on the
+reports table."""
 
 from collections import Counter
 from dataclasses import dataclass
