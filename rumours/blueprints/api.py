@@ -8,6 +8,7 @@ from flask_wtf.csrf import generate_csrf
 from ..permissions import statistics_scope
 from ..reports import catalogue
 from ..reports.dashboard import dashboard
+from ..reports.emerging import emerging_json
 from ..reports.filters import FilterError, parse_filters
 from ..reports.published import stats_json
 from ..rules.city import city
@@ -57,7 +58,9 @@ def rumours():
 @bp.get("/stats")
 def stats():
     """Coordinators (any view) and organisation members (their organisation's): the
-    dashboard's figures as JSON, with the dashboard's filters; small counts hidden."""
+    dashboard's figures as JSON, with the dashboard's filters, and (in a network-wide
+    view) the reports received per week and district and the public's reports per
+    rumour; small counts hidden."""
     if not current_user.is_authenticated:
         return jsonify({"error": _("Please log in.")}), 401
     try:
@@ -67,4 +70,7 @@ def stats():
         return jsonify({"error": _("Some filters are not valid."), "fields": fields}), 400
     parsed = statistics_scope(current_user, parsed)
     board = dashboard(parsed.filters)
-    return jsonify(stats_json(parsed, board, city().small_count_threshold))
+    threshold = city().small_count_threshold
+    body = stats_json(parsed, board, threshold)
+    body.update(emerging_json(parsed.filters, threshold))
+    return jsonify(body)

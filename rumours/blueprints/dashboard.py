@@ -8,7 +8,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -34,7 +34,7 @@ from ..extensions import db
 from ..models import Campaign, Role, Rumour
 from ..permissions import organisation_ids, statistics_scope
 from ..reports import dashboard as reports
-from ..reports.emerging import emerging
+from ..reports.emerging import emerging, public_report_rows, public_reports_by_rumour
 from ..reports.filters import (
     FilterChoices,
     FilterError,
@@ -73,6 +73,8 @@ def index():
             args=request.args, board=None, charts=None,
         ), 400
     board = reports.dashboard(parsed.filters)
+    coordinator = current_user.role is Role.COORDINATOR
+    public = public_reports_by_rumour(parsed.filters) if coordinator else None
     return render_template(
         "dashboard/index.html",
         parsed=parsed,
@@ -80,9 +82,10 @@ def index():
         choices=choices,
         args=request.args,
         board=board,
-        charts=_charts(board, parsed),
+        charts=_charts(board, parsed, public or {}),
         share_url=url_for(".index", **parsed.query_args(), _external=True),
-        emerging=emerging() if current_user.role is Role.COORDINATOR else None,
+        emerging=emerging() if coordinator else None,
+        public_reports=public_report_rows(public, parsed.filters) if public is not None else None,
     )
 
 
@@ -182,8 +185,21 @@ class AgentCharts:
     trend: TrendLine
 
 
-def _charts(board: reports.Dashboard, parsed: ParsedFilters) -> DashboardCharts:
-    """Dashboard figures shaped for the chart macros (labels, values, links)."""
+def _rumour_note(count: reports.RumourCount, reported: int) -> str:
+    opened = _("%(share)s open or doubting", share=percent(count.figures.opened_share))
+    if not reported:
+        return opened
+    return opened + " · " + ngettext(
+        "%(num)d reported by the public", "%(num)d reported by the public", reported
+    )
+
+
+def _charts(
+    board: reports.Dashboard, parsed: ParsedFilters, public: dict[int, int] | None = None
+) -> DashboardCharts:
+    """Dashboard figures shaped for the chart macros (labels, values, links); `public`:
+    the public's reports per rumour id, noted beside each rumour heard (coordinators)."""
+    public = public or {}
     totals = board.totals
     training = board.training
     return DashboardCharts(
@@ -215,7 +231,7 @@ def _charts(board: reports.Dashboard, parsed: ParsedFilters) -> DashboardCharts:
                 r.rumour.claim,
                 r.figures.encounters,
                 href=_link(parsed, rumour=r.rumour.slug),
-                note=_("%(share)s open or doubting", share=percent(r.figures.opened_share)),
+                note=_rumour_note(r, public.get(r.rumour.id, 0)),
             )
             for r in board.rumours
         ),

@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import Role
 from ..permissions import organisation_ids, role_required, statistics_scope
 from ..reports.filters import FilterError, ParsedFilters, filter_choices, parse_filters
-from ..reports.indicators import INDICATOR_TABLES, indicator_report
+from ..reports.indicators import indicator_report, indicator_tables
 from ..reports.raw import raw_encounters_csv
 from ..rules.city import city
 from ..rules.localtime import city_today
@@ -48,7 +48,9 @@ def index():
         parsed = statistics_scope(current_user, parse_filters(request.args, today=city_today()))
     except FilterError as error:
         return _form_with_errors(error)
-    return render_template("exports/index.html", **_page(parsed, {}), tables=INDICATOR_TABLES)
+    return render_template(
+        "exports/index.html", **_page(parsed, {}), tables=indicator_tables(parsed)
+    )
 
 
 @bp.get("/indicators.<fmt>")
@@ -121,7 +123,7 @@ def _form_with_errors(error: FilterError):
     """The export form again with each bad value's message next to its field (400)."""
     fallback = statistics_scope(current_user, parse_filters({}, today=city_today()))
     return render_template(
-        "exports/index.html", **_page(fallback, error.fields), tables=INDICATOR_TABLES
+        "exports/index.html", **_page(fallback, error.fields), tables=indicator_tables(fallback)
     ), 400
 
 

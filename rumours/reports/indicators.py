@@ -24,6 +24,7 @@ from ..rules.disclosure import FIGURES, disclosure_notes
 from ..rules.localtime import city_timezone
 from ..rules.suppression import check_threshold
 from . import dashboard as reports
+from .emerging import PUBLIC_REPORTS, REPORTS_BY_WEEK, report_tables
 from .filters import ParsedFilters
 from .stats import OUTCOME_KEYS, Figures
 from .suppressed import OUTCOMES, TOTAL, Breakdowns, suppress_breakdowns
@@ -49,6 +50,16 @@ BY_DISTRICT = TableInfo(
 )
 # In the order the report holds them.
 INDICATOR_TABLES = (SUMMARY, BY_MONTH, BY_DISTRICT)
+
+
+def indicator_tables(parsed: ParsedFilters) -> tuple[TableInfo, ...]:
+    """The tables the view's report holds: the indicators, and in a network-wide view
+    the reports received (not in a rumour's view) and the public's per rumour."""
+    f = parsed.filters
+    if f.organisation_id is not None or f.campaign_id is not None:
+        return INDICATOR_TABLES
+    extra = [PUBLIC_REPORTS] if f.rumour_id is not None else [REPORTS_BY_WEEK, PUBLIC_REPORTS]
+    return INDICATOR_TABLES + tuple(TableInfo(*info) for info in extra)
 
 
 def _table(info: TableInfo, columns: list[Column], rows: list[tuple]) -> Table:
@@ -125,6 +136,8 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
         _summary(reports.network(f), reports.training(f), certified, cells),
         _by_month(months, held, certified, cells),
         _by_district(districts, held, cells),
+        # Reports (rumours heard, from agents and the public): network-wide views only.
+        *report_tables(f, threshold),
     ]
     scope = parsed.organisation.name if parsed.organisation else _("Whole network")
     return Report(

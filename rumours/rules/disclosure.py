@@ -39,6 +39,14 @@ _NETWORK_SIZE = Disclosure(
         "work, not the people agents talked to."
     ),
 )
+_REPORTERS = Disclosure(
+    True,
+    _l(
+        "Suppressed when small: %(figures)s. These count people who told the network "
+        "a rumour they heard; a second count is hidden too wherever a hidden one could "
+        "be worked out from a total. What they wrote never leaves the app."
+    ),
+)
 
 # By figure name: a column of the month and district tables, or an indicator of the
 # summary (they share names). Every figure an export publishes is listed here.
@@ -58,6 +66,7 @@ FIGURES: dict[str, Disclosure] = {
     "trainings_held": _NETWORK_SIZE,
     "training_hours": _NETWORK_SIZE,
     "training_attendances": _NETWORK_SIZE,
+    "reports": _REPORTERS,
 }
 
 
@@ -71,7 +80,7 @@ def disclosure_notes(titles: dict[str, str]) -> list[str]:
     """The exports' notes in plain words: which figures are suppressed when small and
     why, and which never are (`titles`: figure name -> title, in the report's order)."""
     notes = []
-    for kind in (_PEOPLE_TALKED_TO, _NETWORK_SIZE):
+    for kind in (_PEOPLE_TALKED_TO, _REPORTERS, _NETWORK_SIZE):
         named = [title for name, title in titles.items() if FIGURES.get(name) is kind]
         if named:
             notes.append(str(kind.note) % {"figures": ", ".join(named)})

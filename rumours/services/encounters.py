@@ -182,14 +182,27 @@ def _apply(encounter: Encounter, data: EncounterData, resolved: _Resolved, actor
     encounter.notes = data.notes or None
     encounter.campaign = resolved.campaign
     keep = {link.rumour_id: link for link in encounter.rumour_links}
-    new_ids = [r.id for r in resolved.rumours if r.id not in keep]
+    heard = [*resolved.rumours, *_triaged_rumour(encounter, resolved.rumours)]
+    new_ids = [r.id for r in heard if r.id not in keep]
     language = actor.preferred_language or str(get_locale() or "")
     rebuttals = _current_rebuttals(new_ids, language) if new_ids else {}
     encounter.rumour_links = [
         keep.get(r.id) or EncounterRumour(rumour=r, rebuttal_id=rebuttals.get(r.id))
-        for r in resolved.rumours
+        for r in heard
     ]
     _apply_unlisted(encounter, data.unlisted_rumour, language)
+
+
+def _triaged_rumour(encounter: Encounter, listed: list[Rumour]) -> list[Rumour]:
+    """The rumour coordinators linked the encounter's unlisted report to: a correction
+    keeps it heard, whatever the form's list says (triage decided it)."""
+    report = encounter.unlisted_report
+    if report is None or report.rumour is None or report.status not in (
+        ReportStatus.LINKED,
+        ReportStatus.PROMOTED,
+    ):
+        return []
+    return [] if any(r.id == report.rumour_id for r in listed) else [report.rumour]
 
 
 def _apply_unlisted(encounter: Encounter, text: str | None, language: str) -> None:

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import (
     DismissReason,
     District,
+    EncounterRumour,
     Report,
     ReportLimit,
     ReportSource,
@@ -122,12 +123,27 @@ def _coordinator(actor: User) -> None:
         raise NotAllowed(_("Only coordinators triage reports."))
 
 
+def count_as_heard(report: Report, rumour: Rumour) -> None:
+    """An agent's report, once triaged into `rumour`, makes its encounter one in which
+    that rumour came up: the link row every statistic reads (no rebuttal: the agent had
+    none on screen). Added through the ORM, so the summary tables follow on the same
+    flush. A public report has no encounter: it is counted apart (reports.rumour_reports)."""
+    encounter = report.encounter
+    if encounter is None:
+        return
+    if any(link.rumour_id == rumour.id for link in encounter.rumour_links if rumour.id):
+        return  # the agent also ticked it in the list
+    encounter.rumour_links.append(EncounterRumour(rumour=rumour, rebuttal_id=None))
+
+
 def link_report(report: Report, rumour: Rumour, *, actor: User, add_wording: bool) -> None:
-    """Coordinators: the report is this rumour heard; optionally keep its wording in the
-    rumour's "also heard as" (when it fits)."""
+    """Coordinators: the report is this rumour heard (an agent's encounter then counts
+    it as heard everywhere); optionally keep its wording in the rumour's "also heard as"
+    (when it fits)."""
     _coordinator(actor)
     _triaged(report, actor, ReportStatus.LINKED)
     report.rumour = rumour
+    count_as_heard(report, rumour)
     if add_wording:
         known = [w.strip() for w in (rumour.also_heard_as or "").split("/") if w.strip()]
         if report.claim not in known:
@@ -145,11 +161,13 @@ def link_report(report: Report, rumour: Rumour, *, actor: User, add_wording: boo
 
 
 def promote_report(report: Report, *, actor: User, theme: str) -> Rumour:
-    """Coordinators: the report becomes a new draft rumour, its wording the claim."""
+    """Coordinators: the report becomes a new draft rumour, its wording the claim (an
+    agent's encounter then counts that rumour as heard)."""
     _coordinator(actor)
     _triaged(report, actor, ReportStatus.PROMOTED)
     rumour = create_rumour(actor=actor, claim=report.claim, theme=theme)
     report.rumour = rumour
+    count_as_heard(report, rumour)
     record_audit(
         "promote report", "report", report.id, actor=actor, details={"rumour": rumour.slug}
     )

@@ -35,6 +35,47 @@ NEW_ENCOUNTER = {
     },
 }
 OBJECT = {"type": "object"}
+# A count that may leave the app: null where small-count suppression hides it.
+COUNT = {"type": ["integer", "null"], "minimum": 0}
+COUNTS = {"type": "object", "additionalProperties": COUNT}
+# The parts of /api/v1/stats about reports (docs/reports.md); the rest is the dashboard's.
+STATS = {
+    "type": "object",
+    "properties": {
+        "emerging": {
+            "description": "Reports received (agents' unlisted rumours and the public's) "
+            "per week and district slug (\"none\": no district), small counts hidden; "
+            "null in a view limited to an organisation, campaign or rumour.",
+            "type": ["object", "null"],
+            "required": ["weeks", "districts", "reports"],
+            "properties": {
+                "weeks": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["week", "reports", "districts"],
+                    "properties": {"week": {"type": "string", "format": "date"},
+                                   "reports": COUNT, "districts": COUNTS},
+                }},
+                "districts": COUNTS,
+                "reports": COUNT,
+            },
+        },
+        "reported_by_public": {
+            "description": "Public reports triaged into each published or archived "
+            "rumour, small counts hidden; null in a view limited to an organisation or "
+            "campaign.",
+            "type": ["object", "null"],
+            "required": ["rumours"],
+            "properties": {
+                "rumours": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["rumour", "claim", "reports"],
+                    "properties": {"rumour": {"type": "string"}, "claim": {"type": "string"},
+                                   "reports": COUNT},
+                }},
+            },
+        },
+    },
+}
 
 
 def _answer(description: str, schema: dict = OBJECT) -> dict:
@@ -66,7 +107,7 @@ def document() -> dict:
             "/api/v1/stats": {
                 "get": {
                     "parameters": stats_filters,
-                    "responses": {"200": _answer("The dashboard's figures"),
+                    "responses": {"200": _answer("The dashboard's figures", STATS),
                                   **_errors(400, 401)},
                 }
             },
