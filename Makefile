@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app rumours
 
-.PHONY: run test install translations db seed lint messages bench-seed clean
+.PHONY: run test fuzz install translations db seed lint messages bench-seed clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ run: seed
 # Two workers (the suite's files are shared out whole, so each keeps its module fixtures).
 test: translations
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The fuzzers with ten times the cases `make test` gives them, printing their counts.
+fuzz: translations
+	FUZZ_EXAMPLES=300 FUZZ_FORM_EXAMPLES=40 FUZZ_MAX_PAGES=200 $(BIN)/python -m pytest -s tests/test_fuzz_api.py tests/test_fuzz_forms.py
 
 lint: install
 	$(BIN)/ruff check rumours tests bench config.py

@@ -88,16 +88,27 @@ def _errors(*codes: int) -> dict:
 
 def document() -> dict:
     """The API's OpenAPI 3.1 document."""
+    paths = _paths()
+    # The input layer answers every route: 400 for a parameter it refuses (control
+    # characters, numbers or dates out of range) whatever the operation.
+    for operations in paths.values():
+        for operation in operations.values():
+            operation["responses"].setdefault("400", _errors(400)["400"])
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Rumours API", "version": "1"},
+        "components": {"schemas": {"Error": ERROR, "NewEncounter": NEW_ENCOUNTER}},
+        "paths": paths,
+    }
+
+
+def _paths() -> dict:
     page = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}]
     stats_filters = [
         {"name": name, "in": "query", "schema": {"type": "string"}}
         for name in ("campaign", "from", "to", "district", "organisation", "rumour")
     ]
     return {
-        "openapi": "3.1.0",
-        "info": {"title": "Rumours API", "version": "1"},
-        "components": {"schemas": {"Error": ERROR, "NewEncounter": NEW_ENCOUNTER}},
-        "paths": {
             "/api/v1/": {"get": {"responses": {"200": _answer("The API and the caller")}}},
             "/api/v1/csrf-token": {"get": {"responses": {"200": _answer("A fresh CSRF token")}}},
             "/api/v1/openapi.json": {"get": {"responses": {"200": _answer("This document")}}},
@@ -129,5 +140,4 @@ def document() -> dict:
                     },
                 },
             },
-        },
     }
