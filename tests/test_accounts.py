@@ -119,3 +119,81 @@ def test_the_security_log_is_paged(app, create_user):
     assert "Page 1 of 2" in first and "p59@example.org" in first and "p00@example.org" not in first
     second = client.get("/audit/?kind=login.failed&page=2").get_data(as_text=True)
     assert "p00@example.org" in second
+
+
+def _change_role(lead, user_id: int, role: str, reason: str):
+    page = lead.get(f"/accounts/{user_id}")
+    return lead.post(
+        f"/accounts/{user_id}/role",
+        data={"change-role": role, "change-reason": reason, "csrf_token": csrf_from(page)},
+    )
+
+
+def test_a_coordinator_changes_a_role_with_a_reason_and_the_sessions_end(app, create_user):
+    member = create_user(Role.MEMBER, email="member@example.org")
+    phone = app.test_client()
+    login(phone, member.email)
+    assert phone.get("/account/language").status_code == 200
+    lead = coordinator_client(app, create_user)
+
+    blank = _change_role(lead, member.id, "agent", "")
+    assert blank.status_code == 422
+    assert "This field is required." in blank.get_data(as_text=True)
+    changed = _change_role(lead, member.id, "agent", "Trained in March")
+    assert changed.status_code == 302
+    assert "is now Agent" in lead.get(changed.location).get_data(as_text=True)
+    # The old session ends; the next sign-in carries the new role.
+    assert phone.get("/account/language").status_code == 302
+    with app.app_context():
+        user = db.session.get(User, member.id)
+        assert user.role is Role.AGENT and user.agent_profile.status.value == "applicant"
+        event = db.session.scalars(
+            db.select(SecurityEvent).where(SecurityEvent.kind == "account.role_changed")
+        ).one()
+        assert event.details == {"by": "lead@example.org", "from": "member", "to": "agent",
+                                 "reason": "Trained in March"}
+    log = lead.get("/audit/?kind=account.role_changed").get_data(as_text=True)
+    assert "Role changed" in log
+
+
+def test_role_changes_refused_with_a_message_and_nothing_changed(app, create_user):
+    agent = create_user(Role.AGENT, email="agent@example.org")
+    lead = coordinator_client(app, create_user)
+    with app.app_context():
+        lead_id = db.session.scalars(
+            db.select(User.id).where(User.email == "lead@example.org")
+        ).one()
+    # A member speaks for an organisation: an agent without one cannot become a member.
+    no_organisation = _change_role(lead, agent.id, "member", "Joined the board")
+    assert no_organisation.status_code == 422
+    assert "add this account to one first" in no_organisation.get_data(as_text=True)
+    same = _change_role(lead, agent.id, "agent", "Nothing")
+    assert "already has that role" in same.get_data(as_text=True)
+    unknown = _change_role(lead, agent.id, "admin", "Promote")
+    assert unknown.status_code == 422
+    # Nobody changes their own role (the form is not even offered on one's own page).
+    assert 'action="/accounts/%d/role"' % lead_id not in lead.get(
+        f"/accounts/{lead_id}").get_data(as_text=True)
+    own = lead.post(f"/accounts/{lead_id}/role", data={
+        "change-role": "agent", "change-reason": "x",
+        "csrf_token": csrf_from(lead.get(f"/accounts/{agent.id}"))})
+    assert own.status_code == 422
+    with app.app_context():
+        assert db.session.get(User, agent.id).role is Role.AGENT
+        assert db.session.get(User, lead_id).role is Role.COORDINATOR
+        assert not db.session.scalars(
+            db.select(SecurityEvent).where(SecurityEvent.kind == "account.role_changed")
+        ).all()
+
+
+def test_only_coordinators_change_roles(app, create_user):
+    target = create_user(Role.AGENT, email="target@example.org")
+    for role in (Role.AGENT, Role.MEMBER):
+        client = app.test_client()
+        login(client, create_user(role).email)
+        answer = client.post(f"/accounts/{target.id}/role", data={
+            "change-role": "coordinator", "change-reason": "me",
+            "csrf_token": csrf_from(client.get("/"))})
+        assert answer.status_code == 403
+    with app.app_context():
+        assert db.session.get(User, target.id).role is Role.AGENT

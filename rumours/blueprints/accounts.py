@@ -6,10 +6,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
-from ..forms.security import ReasonForm
+from ..forms.security import ReasonForm, RoleForm
 from ..models import Role, User
 from ..permissions import role_required
 from ..reports.security import LogFilters, accounts_page, security_events_page
+from ..rules.labels import label
 from ..services import accounts as services
 from ..services import two_factor
 from ..web.binding import refused
@@ -25,10 +26,25 @@ def index():
     return render_template("accounts/index.html", page=page)
 
 
-def account_page(account: User, form: ReasonForm | None = None, status: int = 200):
+def role_form(account: User, form: RoleForm | None = None) -> RoleForm:
+    form = form or RoleForm(prefix="change", role=account.role.value)
+    form.role.choices = [(role.value, label(role)) for role in Role]
+    return form
+
+
+def account_page(
+    account: User,
+    form: ReasonForm | None = None,
+    status: int = 200,
+    roles: RoleForm | None = None,
+):
     events = security_events_page(LogFilters(account=account.email), 1, per_page=10)
     return render_template(
-        "accounts/show.html", account=account, form=form or ReasonForm(), events=events.items
+        "accounts/show.html",
+        account=account,
+        form=form or ReasonForm(),
+        role_form=role_form(account, roles),
+        events=events.items,
     ), status
 
 
@@ -65,3 +81,23 @@ def change(user_id: int, action: str):
         flash(message, "success")
         return redirect(url_for("accounts.show", user_id=account.id))
     return account_page(account, form, refusal.status)
+
+
+@bp.post("/<int:user_id>/role")
+@role_required(Role.COORDINATOR)
+def change_role(user_id: int):
+    """Coordinators: another account's new role, with a reason; its sessions end."""
+    account = db.get_or_404(User, user_id)
+    form = role_form(account, RoleForm(prefix="change"))
+    if not form.validate_on_submit():
+        return account_page(account, status=422, roles=form)
+    with refused(form, default="reason") as refusal:
+        services.change_role(
+            account, form.role.data, actor=current_user._get_current_object(),
+            reason=form.reason.data,
+        )
+        db.session.commit()
+        flash(_("%(name)s is now %(role)s; their sessions have ended.", name=account.name,
+                role=label(account.role)), "success")
+        return redirect(url_for("accounts.show", user_id=account.id))
+    return account_page(account, status=refusal.status, roles=form)

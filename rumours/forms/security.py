@@ -42,6 +42,14 @@ class ReasonForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
 
 
+class RoleForm(FlaskForm):
+    """A coordinator changing an account's role: the reason goes to the security log."""
+
+    role = SelectField(_l("New role"), validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Change the role"))
+
+
 class SecurityLogFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter, shared in the URL

@@ -88,6 +88,7 @@ SECURITY_EVENT_LABELS = {
     "export": _l("Download"),
     "account.deactivated": _l("Account deactivated"),
     "account.reactivated": _l("Account reactivated"),
+    "account.role_changed": _l("Role changed"),
 }
 
 

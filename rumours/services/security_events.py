@@ -24,6 +24,7 @@ KINDS = (
     "export",
     "account.deactivated",
     "account.reactivated",
+    "account.role_changed",
 )
 USER_AGENT_LENGTH = 300
 
