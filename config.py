@@ -82,6 +82,10 @@ class Config:
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers are
     # trusted (0: the app faces clients directly; 1: one nginx or load balancer).
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
+    # Each app process keeps the city's settings this many seconds before reading them
+    # again: a change on the Settings page applies at once on the server that made it and
+    # within this time on the others sharing the database (0: read on every request).
+    SETTINGS_CACHE_SECONDS = float(os.environ.get("SETTINGS_CACHE_SECONDS", "5"))
     # The city's name on a new install (the Settings page changes it).
     CITY_NAME = os.environ.get("CITY_NAME", "")
     # Agents and trainings: invitation links expire; certification lapses without a refresher.
@@ -105,6 +109,9 @@ class TestConfig(DevelopmentConfig):
     NAME = "test"
     TESTING = True
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    # Tests write settings rows behind the app's back; tests/test_city_settings.py turns
+    # the process cache on to check it.
+    SETTINGS_CACHE_SECONDS = 0
 
 
 class ProductionConfig(Config):

@@ -172,3 +172,32 @@ def test_city_init_refuses_bad_values_naming_the_field(app, runner, args, words)
     assert words in result.output
     with app.app_context():
         assert city().network_name != "X"
+
+
+def test_each_process_keeps_the_settings_a_few_seconds_and_its_own_change_at_once(
+    app, client, coordinator, monkeypatch
+):
+    """Two app servers on one database: the one that saves sees the change at once; the
+    other keeps its copy for SETTINGS_CACHE_SECONDS, then reads the new values."""
+    from rumours.models import SiteSetting
+    from rumours.rules import city as city_rules
+
+    app.config["SETTINGS_CACHE_SECONDS"] = 5
+    clock = [1000.0]
+    monkeypatch.setattr(city_rules, "monotonic", lambda: clock[0])
+    name = "Barcelona Anti-Rumours Network"
+    with app.app_context():
+        first = city().network_name
+    # This server saves on the Settings page: its next request shows the new name.
+    assert post_settings(client).status_code == 302
+    assert "Xarxa Antirumors de Sabadell" in client.get("/settings/").get_data(as_text=True)
+    # Another server's write (straight to the database, as a second process would).
+    with app.app_context():
+        row = db.session.get(SiteSetting, "city.network_name")
+        row.value = name
+        db.session.commit()
+        assert city().network_name == "Xarxa Antirumors de Sabadell"  # still its copy
+    clock[0] += 5.1
+    with app.app_context():
+        assert city().network_name == name
+    assert first != "Xarxa Antirumors de Sabadell"

@@ -1,12 +1,14 @@
 """The city's settings: kept in the database (site_settings rows named `city.*`), edited
 on the Settings page or by `flask city init`, with config.py's values as the defaults of
-a new install. Read once per app context; `forget()` after a change."""
+a new install. Kept per process for SETTINGS_CACHE_SECONDS and per app context;
+`forget()` after a change."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
+from time import monotonic
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
@@ -88,7 +90,11 @@ def serialise(value) -> str:
     return str(value)
 
 
-def _load() -> CitySettings:
+_CACHE_KEY = "rumours.city_settings"
+
+
+def _load() -> tuple[CitySettings, bool]:
+    """The stored settings over the defaults, and whether the database answered."""
     base = defaults()
     try:
         rows = db.session.execute(
@@ -98,7 +104,7 @@ def _load() -> CitySettings:
         # No schema yet (before `flask db upgrade`) or no database: the defaults, so that
         # /healthz and the error pages can still say so.
         db.session.rollback()
-        return base
+        return base, False
     stored = {key.removeprefix(PREFIX): value for key, value in rows}
     values = {}
     for field in fields(CitySettings):
@@ -111,23 +117,36 @@ def _load() -> CitySettings:
     values["small_count_threshold"] = max(
         values["small_count_threshold"], MIN_SMALL_COUNT_THRESHOLD
     )
-    return CitySettings(**values)
+    return CitySettings(**values), True
 
 
 def city() -> CitySettings:
-    """The settings in force, read once per app context (or the defaults outside one)."""
+    """The settings in force: this process's copy while it is younger than
+    SETTINGS_CACHE_SECONDS, else read again (one small query); the same copy for the
+    whole of an app context."""
     if not has_app_context():
         raise RuntimeError("city settings need an app context")
     settings = g.get("_city_settings")
     if settings is None:
-        settings = _load()
+        ttl = current_app.config.get("SETTINGS_CACHE_SECONDS", 0)
+        kept = current_app.extensions.get(_CACHE_KEY)
+        now = monotonic()
+        if ttl > 0 and kept is not None and now < kept[0]:
+            settings = kept[1]
+        else:
+            settings, read = _load()
+            if ttl > 0 and read:
+                current_app.extensions[_CACHE_KEY] = (now + ttl, settings)
         g._city_settings = settings
     return settings
 
 
 def forget() -> None:
-    """Drop this context's copy after the settings changed."""
+    """Drop this context's and this process's copy after the settings changed (other
+    processes read them again within SETTINGS_CACHE_SECONDS)."""
     g.pop("_city_settings", None)
+    if has_app_context():
+        current_app.extensions.pop(_CACHE_KEY, None)
 
 
 def catalogue_languages() -> dict[str, str]:
