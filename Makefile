@@ -34,7 +34,8 @@ run: seed
 test: translations
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-# The fuzzers with ten times the cases `make test` gives them, printing their counts.
+# The fuzzers with ten times the cases `make test` gives them, printing their counts
+# (well over an hour on two cores).
 fuzz: translations
 	FUZZ_EXAMPLES=300 FUZZ_FORM_EXAMPLES=40 FUZZ_MAX_PAGES=200 $(BIN)/python -m pytest -s tests/test_fuzz_api.py tests/test_fuzz_forms.py
 
