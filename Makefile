@@ -37,7 +37,7 @@ test: translations
 # The fuzzers with ten times the cases `make test` gives them, printing their counts
 # (well over an hour on two cores).
 fuzz: translations
-	FUZZ_EXAMPLES=300 FUZZ_FORM_EXAMPLES=40 FUZZ_MAX_PAGES=200 $(BIN)/python -m pytest -s tests/test_fuzz_api.py tests/test_fuzz_forms.py
+	FUZZ_RANDOM=1 FUZZ_EXAMPLES=300 FUZZ_FORM_EXAMPLES=40 FUZZ_MAX_PAGES=200 $(BIN)/python -m pytest -s tests/test_fuzz_api.py tests/test_fuzz_forms.py
 
 lint: install
 	$(BIN)/ruff check rumours tests bench config.py

@@ -82,7 +82,7 @@ def index():
         choices=choices,
         args=request.args,
         board=board,
-        charts=_charts(board, parsed, public or {}),
+        charts=_charts(board, parsed, public),
         share_url=url_for(".index", **parsed.query_args(), _external=True),
         emerging=emerging() if coordinator else None,
         public_reports=public_report_rows(public, parsed.filters) if public is not None else None,

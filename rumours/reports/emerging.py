@@ -20,7 +20,7 @@ from ..rules.matching import clusters
 from ..rules.suppression import SuppressedTable, is_small, suppress_table
 from .filters import StatsFilter
 from .people import city_midnight
-from .stats import figures
+from .stats import bucket_of, figures
 
 WEEKS = 8
 # Three or more untriaged reports saying the same thing within two weeks are flagged.
@@ -96,6 +96,23 @@ def _network_wide(filters: StatsFilter) -> bool:
     return filters.organisation_id is None and filters.campaign_id is None
 
 
+def _weeks_apply(filters: StatsFilter) -> bool:
+    """Reports per week: network-wide and not limited to one rumour."""
+    return _network_wide(filters) and filters.rumour_id is None
+
+
+def report_table_infos(filters: StatsFilter) -> list[tuple]:
+    """(name, title, description) of the report tables this view's exports hold."""
+    return [
+        info
+        for info, applies in (
+            (REPORTS_BY_WEEK, _weeks_apply(filters)),
+            (PUBLIC_REPORTS, _network_wide(filters)),
+        )
+        if applies
+    ]
+
+
 def _in_period(filters: StatsFilter) -> list:
     return [
         Report.created_at >= city_midnight(filters.start),
@@ -118,10 +135,10 @@ def reports_by_week(filters: StatsFilter) -> ReportWeeks | None:
     """Coordinators' view of the network: every report received (from agents and the
     public, whatever its triage) per week and district; None for a view limited to an
     organisation, a campaign or a rumour (reports belong to none of them)."""
-    if not _network_wide(filters) or filters.rumour_id is not None:
+    if not _weeks_apply(filters):
         return None
     weeks = []
-    monday = filters.start - timedelta(days=filters.start.weekday())
+    monday = bucket_of(filters.start, "week")
     while monday <= filters.end:
         weeks.append(monday)
         monday += timedelta(days=7)

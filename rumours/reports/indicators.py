@@ -24,7 +24,7 @@ from ..rules.disclosure import FIGURES, disclosure_notes
 from ..rules.localtime import city_timezone
 from ..rules.suppression import check_threshold
 from . import dashboard as reports
-from .emerging import PUBLIC_REPORTS, REPORTS_BY_WEEK, report_tables
+from .emerging import report_table_infos, report_tables
 from .filters import ParsedFilters
 from .stats import OUTCOME_KEYS, Figures
 from .suppressed import OUTCOMES, TOTAL, Breakdowns, suppress_breakdowns
@@ -55,10 +55,7 @@ INDICATOR_TABLES = (SUMMARY, BY_MONTH, BY_DISTRICT)
 def indicator_tables(parsed: ParsedFilters) -> tuple[TableInfo, ...]:
     """The tables the view's report holds: the indicators, and in a network-wide view
     the reports received (not in a rumour's view) and the public's per rumour."""
-    f = parsed.filters
-    if f.organisation_id is not None or f.campaign_id is not None:
-        return INDICATOR_TABLES
-    extra = [PUBLIC_REPORTS] if f.rumour_id is not None else [REPORTS_BY_WEEK, PUBLIC_REPORTS]
+    extra = report_table_infos(parsed.filters)
     return INDICATOR_TABLES + tuple(TableInfo(*info) for info in extra)
 
 
