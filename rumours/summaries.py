@@ -5,6 +5,12 @@ tables instead. They are kept equal to the raw rows in the same transaction as e
 write: a flush that changes encounters first subtracts their old contribution, then
 adds the new one (an upsert that adds to the counts, safe with several app servers).
 Bulk loads call `add_encounters` or `rebuild`; `flask stats rebuild` recomputes them.
+
+A new encounter (the common write: a POST from a phone) is counted from the values
+already in memory: its contribution to each table is worked out in Python and sent as
+one prepared upsert per table (`INSERT ... VALUES ... ON CONFLICT DO UPDATE`), instead of
+nine `INSERT ... SELECT`s that read the rows just written back. Changes to existing
+encounters (corrections, deletions, exclusions) subtract and add through SQL.
 """
 
 from __future__ import annotations
@@ -259,6 +265,103 @@ def rebuild(connection) -> None:
 
 
 # ---------------------------------------------------------------------------
+# New encounters, counted from memory
+# ---------------------------------------------------------------------------
+
+_OUTCOMES = tuple(o.value for o in Outcome)
+_SETTINGS = tuple(s.value for s in Setting)
+
+
+def _value(member) -> str:
+    return getattr(member, "value", member)
+
+
+def _measures(people: int, outcome: str, setting: str) -> tuple[int, ...]:
+    """One encounter's measures, in SUMMARY_MEASURES order."""
+    return (
+        1,
+        people,
+        *(int(outcome == o) for o in _OUTCOMES),
+        *(int(setting == s) for s in _SETTINGS),
+    )
+
+
+def contributions(encounters: Iterable[tuple]) -> dict[Summary, list[tuple]]:
+    """What new encounters add to each summary table, as (key..., measure...) rows in key
+    order (a fixed order of row locks: concurrent writers never deadlock on PostgreSQL).
+
+    Each encounter is (local_day, district_id, organisation_id, campaign_id,
+    people_reached, outcome, setting, [(rumour_id, rebuttal_id), ...])."""
+    totals: dict[Summary, dict[tuple, list[int]]] = {s: {} for s in SUMMARIES}
+    floors = {grain: {} for grain in GRAINS}
+    for day, district, organisation, campaign, people, outcome, setting, links in encounters:
+        measures = _measures(people, _value(outcome), _value(setting))
+        values = {"district": district, "organisation": organisation or 0,
+                  "campaign": campaign or 0}
+        rumour_rows = [{**values, "rumour": r, "rebuttal": b or 0} for r, b in links]
+        for summary in SUMMARIES:
+            period = floors[summary.grain].get(day)
+            if period is None:
+                period = floors[summary.grain][day] = _floor(day, summary.grain)
+            rows = rumour_rows if summary.per_rumour else (values,)
+            table = totals[summary]
+            for row in rows:
+                key = (period, *(row[d] for d in summary.dimensions))
+                total = table.get(key)
+                if total is None:
+                    table[key] = list(measures)
+                else:
+                    for i, m in enumerate(measures):
+                        total[i] += m
+    return {
+        summary: [(*key, *totals[summary][key]) for key in sorted(totals[summary])]
+        for summary in SUMMARIES
+        if totals[summary]
+    }
+
+
+@cache
+def _add_sql(dialect: str, summary: Summary) -> str:
+    """The upsert adding one row of counts to `summary`, as the driver's SQL."""
+    columns = [*_key_names(summary), *SUMMARY_MEASURES]
+    marker = "?" if dialect == "sqlite" else "%s"
+    name = summary.table.name
+    return (
+        f"INSERT INTO {name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(marker for _ in columns)}) "
+        f"ON CONFLICT ({', '.join(_key_names(summary))}) DO UPDATE SET "
+        + ", ".join(f"{m} = {name}.{m} + excluded.{m}" for m in SUMMARY_MEASURES)
+    )
+
+
+def add_contributions(connection, encounters: Iterable[tuple]) -> None:
+    """Add new encounters (see `contributions`) to every summary table: one prepared
+    upsert per table, all of the flush's rows at once."""
+    dialect = connection.dialect.name
+    for summary, rows in contributions(encounters).items():
+        connection.exec_driver_sql(_add_sql(dialect, summary), rows)
+
+
+def _inserted(session: Session) -> list[tuple]:
+    """The encounters this flush inserted, with their rumour links, as `contributions`
+    takes them. Every link of a new encounter is new in the same flush (it needs the
+    encounter's id), so the session holds them all."""
+    links: dict[int, list[tuple[int, int | None]]] = {}
+    for obj in session.new:
+        if isinstance(obj, EncounterRumour):
+            links.setdefault(obj.encounter_id, []).append((obj.rumour_id, obj.rebuttal_id))
+    return [
+        (
+            e.local_day, e.district_id, e.organisation_id, e.campaign_id,
+            e.people_reached, e.outcome, e.setting, links.get(e.id, ()),
+        )
+        for e in session.new
+        # An entry excluded from the start counts nowhere.
+        if isinstance(e, Encounter) and e.id is not None and e.excluded_at is None
+    ]
+
+
+# ---------------------------------------------------------------------------
 # Keeping them equal on every ORM write
 # ---------------------------------------------------------------------------
 
@@ -301,6 +404,7 @@ def _after_flush(session: Session, flush_context) -> None:
     old = session.info.pop(_PENDING, None)
     if old is None:
         return
+    inserted = {o.id for o in session.new if isinstance(o, Encounter)}
     new = set(old)
     for obj in [*session.new, *session.dirty]:
         if isinstance(obj, Encounter) and obj.id is not None:
@@ -308,6 +412,10 @@ def _after_flush(session: Session, flush_context) -> None:
         elif isinstance(obj, EncounterRumour) and obj.encounter_id is not None:
             new.add(obj.encounter_id)
     new -= {o.id for o in session.deleted if isinstance(o, Encounter)}
+    # Encounters inserted by this flush are counted from memory; the rest from the rows.
+    if inserted:
+        add_contributions(session.connection(), _inserted(session))
+    new -= inserted
     if new:
         apply_delta(session.connection(), new, 1)
 

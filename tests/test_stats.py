@@ -15,6 +15,7 @@ from rumours.models import (
     Campaign,
     District,
     Encounter,
+    EncounterRumour,
     Organisation,
     Rumour,
     RumourStatus,
@@ -245,3 +246,57 @@ def test_figures_equal_counts_from_the_raw_rows_for_random_filters(app, runner, 
     assert {k: v.as_list() for k, v in got.items() if v.encounters} == {
         k: v.as_list() for k, v in expected.items()
     }
+
+
+def test_many_new_encounters_in_one_flush_are_counted_from_memory_exactly(app, runner):
+    """A bulk of ORM inserts (several per key, across a month's edge, with and without an
+    organisation, campaign or rebuttal, one excluded from the start, one rolled back in
+    its savepoint) leaves the summaries equal to a fresh count of the rows."""
+    seed(runner)
+    with app.app_context():
+        districts = list(db.session.scalars(select(District.id).limit(2)))
+        rumour_ids = list(
+            db.session.scalars(
+                select(Rumour.id).where(Rumour.status == RumourStatus.PUBLISHED).limit(3)
+            )
+        )
+        organisation = db.session.scalar(select(Organisation.id).limit(1))
+        campaign = db.session.scalar(select(Campaign.id).limit(1))
+        before = total(year_filter()).encounters
+        month_edge = datetime.now(UTC).replace(day=1, hour=9, minute=0, second=0, microsecond=0)
+        for i in range(24):
+            encounter = Encounter(
+                client_uuid=uuid.uuid4(),
+                content_hash="0" * 64,
+                occurred_at=month_edge - timedelta(days=i % 3, hours=i),
+                district_id=districts[i % 2],
+                organisation_id=organisation if i % 3 else None,
+                campaign_id=campaign if i % 4 else None,
+                setting=["street", "market", "bar", "online"][i % 4],
+                people_reached=1 + i % 5,
+                outcome=["open", "doubt_sown", "unchanged", "hostile"][i % 4],
+                excluded_at=month_edge if i == 7 else None,
+            )
+            encounter.rumour_links = [
+                EncounterRumour(rumour_id=r, rebuttal_id=None) for r in rumour_ids[: 1 + i % 3]
+            ]
+            db.session.add(encounter)
+        db.session.flush()
+        assert no_mismatches() == {}
+        with db.session.begin_nested() as savepoint:
+            db.session.add(
+                Encounter(
+                    client_uuid=uuid.uuid4(),
+                    content_hash="1" * 64,
+                    occurred_at=month_edge,
+                    district_id=districts[0],
+                    setting="street",
+                    people_reached=3,
+                    outcome="open",
+                )
+            )
+            db.session.flush()
+            savepoint.rollback()
+        db.session.commit()
+        assert no_mismatches() == {}
+        assert total(year_filter()).encounters == before + 23
