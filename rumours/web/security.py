@@ -3,6 +3,7 @@
 from flask import Flask, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db, login_manager
 from ..models import User
@@ -56,8 +57,11 @@ def set_security_headers(response):
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
     """Find the user whose current session token is in the cookie (alternative-token pattern)."""
+    # The agent profile comes in the same statement: most requests ask for it.
     user = db.session.execute(
-        db.select(User).where(User.session_token == session_token)
+        db.select(User)
+        .where(User.session_token == session_token)
+        .options(joinedload(User.agent_profile))
     ).scalar_one_or_none()
     if user is None or not user.active:
         return None
