@@ -261,6 +261,9 @@ def start_gunicorn(url: str, workers: int, port: int) -> subprocess.Popen:
         ],
         cwd=ROOT,
         env=env,
+        # gunicorn.conf.py (read from the working folder, as in production) logs every
+        # request to stdout: kept, but not printed here.
+        stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -1,8 +1,11 @@
 """Response headers and the user loader (Flask-Login's alternative-token pattern)."""
 
+from functools import cache
+
 from flask import Flask, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db, login_manager
@@ -54,14 +57,22 @@ def set_security_headers(response):
     return response
 
 
+@cache
+def _user_by_token():
+    # Built once per process (every request runs it); the agent profile comes in the same
+    # statement, since most requests ask for it.
+    return (
+        select(User)
+        .where(User.session_token == bindparam("session_token"))
+        .options(joinedload(User.agent_profile))
+    )
+
+
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
     """Find the user whose current session token is in the cookie (alternative-token pattern)."""
-    # The agent profile comes in the same statement: most requests ask for it.
     user = db.session.execute(
-        db.select(User)
-        .where(User.session_token == session_token)
-        .options(joinedload(User.agent_profile))
+        _user_by_token(), {"session_token": session_token}
     ).scalar_one_or_none()
     if user is None or not user.active:
         return None
