@@ -169,19 +169,12 @@ def prepare(url: str, agents: int) -> None:
     from rumours import create_app
     from rumours.extensions import db
     from rumours.models import (
-        AgentProfile,
-        AgentStatus,
-        Campaign,
         District,
         Neighbourhood,
-        Role,
         Rumour,
         RumourStatus,
         Theme,
-        User,
     )
-    from rumours.rules.accounts import new_session_token
-    from rumours.rules.passwords import hash_password
 
     app = create_app(type("Prep", (DevelopmentConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
     with app.app_context():
@@ -198,19 +191,41 @@ def prepare(url: str, agents: int) -> None:
                 status=RumourStatus.PUBLISHED,
             )
         )
+        db.session.commit()
+    prepare_agents(app, agents)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def prepare_agents(app, agents: int) -> None:
+    """The bench campaign and `agents` certified agents (agent0@bench.example.org ...),
+    in a database that has the district the encounters name; reruns add nothing."""
+    from sqlalchemy import select
+
+    from rumours.extensions import db
+    from rumours.models import AgentProfile, AgentStatus, Campaign, District, Role, User
+    from rumours.rules.accounts import new_session_token
+    from rumours.rules.passwords import hash_password
+
+    with app.app_context():
         today = date.today()
-        db.session.add(
-            Campaign(
-                slug="bench",
-                name="Bench",
-                starts_on=today - timedelta(days=60),
-                ends_on=today + timedelta(days=60),
+        if db.session.scalar(select(Campaign.id).where(Campaign.slug == "bench")) is None:
+            db.session.add(
+                Campaign(
+                    slug="bench",
+                    name="Bench",
+                    starts_on=today - timedelta(days=60),
+                    ends_on=today + timedelta(days=60),
+                )
             )
-        )
+        district_id = db.session.scalar(select(District.id).where(District.slug == "ciutat-vella"))
         hashed = hash_password(PASSWORD)
         for i in range(agents):
+            email = f"agent{i}@bench.example.org"
+            if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+                continue
             user = User(
-                email=f"agent{i}@bench.example.org",
+                email=email,
                 name=f"Agent {i}",
                 role=Role.AGENT,
                 password_hash=hashed,
@@ -223,11 +238,10 @@ def prepare(url: str, agents: int) -> None:
                     user_id=user.id,
                     status=AgentStatus.CERTIFIED,
                     pseudonym=f"bench{i:04d}",
-                    district_id=1,
+                    district_id=district_id,
                 )
             )
         db.session.commit()
-        db.engine.dispose()
 
 
 def count_rows(url: str) -> int:

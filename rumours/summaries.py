@@ -436,7 +436,17 @@ def add_contributions(connection, encounters: Iterable[tuple]) -> None:
     """Add new encounters (see `contributions`) to every summary table: one prepared
     upsert per table, all of the flush's rows at once."""
     dialect = connection.dialect.name
-    for summary, rows in contributions(encounters).items():
+    changes = contributions(encounters)
+    if dialect == "postgresql":
+        # One round trip for all nine tables (psycopg's pipeline mode): the summary rows
+        # stay locked until the commit, so every round trip here is time another
+        # request's same-day write waits. The server runs them in the order sent.
+        raw = connection.connection.driver_connection
+        with raw.pipeline(), raw.cursor() as cursor:
+            for summary, rows in changes.items():
+                cursor.executemany(_add_sql(dialect, summary), rows)
+        return
+    for summary, rows in changes.items():
         connection.exec_driver_sql(_add_sql(dialect, summary), rows)
 
 

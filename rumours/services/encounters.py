@@ -376,14 +376,6 @@ def log_encounter(
     ]
     if links:
         connection.execute(insert(EncounterRumour.__table__), links)
-    summaries.add_contributions(
-        connection,
-        [(
-            row["local_day"], row["district_id"], row["organisation_id"], row["campaign_id"],
-            row["people_reached"], row["outcome"], row["setting"],
-            [(link["rumour_id"], link["rebuttal_id"]) for link in links],
-        )],
-    )
     report = None
     if data.unlisted_rumour:
         report = Report(
@@ -412,6 +404,16 @@ def log_encounter(
     )
     for link in rumour_links:
         set_committed_value(link, "encounter", encounter)
+    # Last, so the summary rows every same-day write updates stay locked for as short a
+    # time as possible before the caller commits.
+    summaries.add_contributions(
+        connection,
+        [(
+            row["local_day"], row["district_id"], row["organisation_id"], row["campaign_id"],
+            row["people_reached"], row["outcome"], row["setting"],
+            [(link["rumour_id"], link["rebuttal_id"]) for link in links],
+        )],
+    )
     return encounter, True
 
 
