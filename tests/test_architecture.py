@@ -32,7 +32,8 @@ ALLOWED = {
     "rumours.permissions": {"rules", "models", "extensions"},
     "rumours.seeding": {"services", "summaries", "rules", "models", "extensions"},
     # A write may read (services -> reports); a read never writes.
-    "rumours.services": {"reports", "rules", "models", "extensions"},
+    # A write keeps the summary tables in step in its own transaction.
+    "rumours.services": {"reports", "summaries", "rules", "models", "extensions"},
     "rumours.reports": {"exports", "summaries", "charts", "rules", "models", "extensions"},
     # Rows in, files out: exports never touch the session.
     "rumours.exports": {"rules", "models"},

@@ -1,0 +1,216 @@
+"""The rules of an encounter that need the database: the district, neighbourhood,
+campaign and rumours it names, looked up by slug in two statements built once per
+process, and the rebuttal then current for each rumour."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, bindparam, literal, select
+from sqlalchemy.orm import defer, lazyload
+
+from ..extensions import db
+from ..models import (
+    Campaign,
+    District,
+    Membership,
+    Neighbourhood,
+    Outcome,
+    Rebuttal,
+    RebuttalStatus,
+    Rumour,
+    RumourStatus,
+    Setting,
+    User,
+)
+from ..rules.encounters import (
+    CLOCK_SKEW,
+    MAX_AGE,
+    MAX_NOTES,
+    MAX_PEOPLE_REACHED,
+    MAX_RUMOURS,
+    MAX_UNLISTED,
+    EncounterData,
+)
+from ..rules.errors import FieldErrors
+from ..rules.privacy import identifying_reasons
+
+
+@dataclass
+class Resolved:
+    district: District
+    neighbourhood: Neighbourhood | None
+    campaign: Campaign | None
+    rumours: list[Rumour]
+    # The published rebuttal then current for each rumour, in the agent's language first.
+    rebuttals: dict[int, int]
+    organisation_id: int | None
+
+
+@cache
+def _references_statement():
+    # Built once per process: building a statement costs more than running it here.
+    base = select(literal(1).label("one")).subquery("one")
+    organisation = (
+        select(Membership.organisation_id)
+        .where(Membership.user_id == bindparam("agent_id"))
+        .order_by(Membership.since, Membership.organisation_id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(District, Neighbourhood, Campaign, organisation)
+        .select_from(base)
+        .outerjoin(District, District.slug == bindparam("district"))
+        .outerjoin(Neighbourhood, Neighbourhood.slug == bindparam("neighbourhood"))
+        .outerjoin(Campaign, Campaign.slug == bindparam("campaign"))
+        # The shapes are for maps, a few kilobytes each.
+        .options(defer(District.geometry), defer(Neighbourhood.geometry))
+    )
+
+
+def _references(data: EncounterData, actor: User):
+    """The district, neighbourhood and campaign named by slug, and the organisation the
+    agent logs for, in one statement (a one-row base with outer joins, so every unknown
+    slug still gets its own message)."""
+    return db.session.execute(
+        _references_statement(),
+        {
+            "agent_id": actor.id,
+            "district": data.district,
+            "neighbourhood": data.neighbourhood or "",
+            "campaign": data.campaign or "",
+        },
+    ).one()
+
+
+@cache
+def _rumours_statement():
+    return (
+        select(Rumour, Rebuttal.id, Rebuttal.language)
+        .outerjoin(
+            Rebuttal,
+            and_(Rebuttal.rumour_id == Rumour.id, Rebuttal.status == RebuttalStatus.PUBLISHED),
+        )
+        .where(
+            Rumour.slug.in_(bindparam("slugs", expanding=True)),
+            Rumour.status == RumourStatus.PUBLISHED,
+        )
+        # The claim's translations are not needed to log a conversation.
+        .options(lazyload(Rumour.translations))
+        .order_by(Rebuttal.id)
+    )
+
+
+def _published_rumours(slugs: list[str], language: str) -> tuple[dict[str, Rumour], dict]:
+    """The published rumours among `slugs` and each one's current rebuttal, in one
+    statement."""
+    rows = db.session.execute(_rumours_statement(), {"slugs": slugs}).all()
+    found = {rumour.slug: rumour for rumour, _id, _language in rows}
+    published = [(r.id, rebuttal_id, lang) for r, rebuttal_id, lang in rows if rebuttal_id]
+    return found, _pick_rebuttals(published, language)
+
+
+def _pick_rebuttals(rows, language: str) -> dict[int, int]:
+    """From (rumour_id, rebuttal_id, language) rows in id order: each rumour's newest
+    published rebuttal in `language`, else its newest in any language."""
+    current: dict[int, tuple[bool, int]] = {}
+    for rumour_id, rebuttal_id, rebuttal_language in rows:
+        key = (rebuttal_language == language, rebuttal_id)
+        if rumour_id not in current or key > current[rumour_id]:
+            current[rumour_id] = key
+    return {rumour_id: key[1] for rumour_id, key in current.items()}
+
+
+def agent_language(actor: User) -> str:
+    return actor.preferred_language or str(get_locale() or "")
+
+
+def resolve(data: EncounterData, now: datetime, actor: User) -> Resolved:
+    """Check the rules that need the database and the clock; raise naming each bad field."""
+    errors = FieldErrors()
+    if data.occurred_at > now + CLOCK_SKEW:
+        errors.add("occurred_at", _("This time is in the future."))
+    elif data.occurred_at < now - MAX_AGE:
+        errors.add("occurred_at", _("This is more than 30 days ago: too old to log."))
+
+    district, neighbourhood, campaign, organisation_id = _references(data, actor)
+    if district is None:
+        errors.add("district", _("Unknown district."))
+    elif district.retired:
+        errors.add("district", _("This district is no longer in use: choose another one."))
+
+    if data.neighbourhood:
+        if neighbourhood is None:
+            errors.add("neighbourhood", _("Unknown neighbourhood."))
+        elif neighbourhood.retired:
+            errors.add("neighbourhood", _("This neighbourhood is no longer in use."))
+        elif district is not None and neighbourhood.district_id != district.id:
+            errors.add("neighbourhood", _("This neighbourhood is not in the chosen district."))
+
+    if data.setting not in {s.value for s in Setting}:
+        errors.add("setting", _("Unknown setting: choose one of the listed ones."))
+    if data.outcome not in {o.value for o in Outcome}:
+        errors.add("outcome", _("Unknown outcome: choose one of the listed ones."))
+
+    slugs = list(dict.fromkeys(data.rumours))
+    rumours: list[Rumour] = []
+    rebuttals: dict[int, int] = {}
+    if not slugs:
+        if not data.unlisted_rumour:
+            errors.add("rumours", _("Choose at least one rumour, or write the one you heard."))
+    elif len(slugs) > MAX_RUMOURS:
+        errors.add("rumours", _("Choose at most %(n)d rumours.", n=MAX_RUMOURS))
+    else:
+        found, rebuttals = _published_rumours(slugs, agent_language(actor))
+        unknown = [s for s in slugs if s not in found]
+        if unknown:
+            errors.add(
+                "rumours",
+                _("Unknown or unpublished rumour: %(slugs)s.", slugs=", ".join(unknown)),
+            )
+        rumours = [found[s] for s in slugs if s in found]
+
+    if not 1 <= data.people_reached <= MAX_PEOPLE_REACHED:
+        errors.add(
+            "people_reached",
+            _("Must be between 1 and %(max)d.", max=MAX_PEOPLE_REACHED),
+        )
+
+    if data.notes:
+        if len(data.notes) > MAX_NOTES:  # refused on its length alone: no scan of 15 KB
+            errors.add("notes", _("Keep notes under %(n)d characters.", n=MAX_NOTES))
+        else:
+            for reason in identifying_reasons(data.notes):
+                errors.add("notes", reason)
+
+    if data.unlisted_rumour:
+        if len(data.unlisted_rumour) > MAX_UNLISTED:
+            errors.add(
+                "unlisted_rumour", _("Keep it under %(n)d characters.", n=MAX_UNLISTED)
+            )
+        for reason in identifying_reasons(data.unlisted_rumour):
+            errors.add("unlisted_rumour", reason)
+
+    if data.campaign:
+        if campaign is None:
+            errors.add("campaign", _("Unknown campaign."))
+        elif not campaign.starts_on <= data.occurred_at.date() <= campaign.ends_on:
+            errors.add("campaign", _("This campaign was not running on that date."))
+    else:
+        campaign = None
+    errors.raise_if_any()
+    return Resolved(district, neighbourhood, campaign, rumours, rebuttals, organisation_id)
+
+
+def current_rebuttals(rumour_ids: list[int], language: str) -> dict[int, int]:
+    """The published rebuttal of each rumour, in the agent's language when there is one."""
+    rows = db.session.execute(
+        db.select(Rebuttal.rumour_id, Rebuttal.id, Rebuttal.language)
+        .where(Rebuttal.rumour_id.in_(rumour_ids), Rebuttal.status == RebuttalStatus.PUBLISHED)
+        .order_by(Rebuttal.id)
+    ).all()
+    return _pick_rebuttals(rows, language)
+

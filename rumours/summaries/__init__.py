@@ -1,0 +1,46 @@
+"""Summary tables: encounter counts per period and dimensions, shaped for the dashboard.
+
+A million encounters take a second or more to GROUP BY; the dashboard reads these
+tables instead. They are kept equal to the raw rows in the same transaction as every
+write: a flush that changes encounters first subtracts their old contribution, then
+adds the new one (an upsert that adds to the counts, safe with several app servers).
+Bulk loads call `add_encounters` or `rebuild`; `flask stats rebuild` recomputes them.
+
+A new encounter (the common write: a POST from a phone) is counted from the values
+already in memory: its contribution to each table is worked out in Python and sent as
+one prepared upsert per table (`INSERT ... VALUES ... ON CONFLICT DO UPDATE`), instead of
+nine `INSERT ... SELECT`s that read the rows just written back. Changes to existing
+encounters (corrections, deletions, exclusions) subtract and add through SQL.
+"""
+
+from .bulk import add_encounters, mismatches, rebuild
+from .deltas import add_contributions, apply_delta, contributions
+from .listeners import init_app
+from .tables import (
+    GRAINS,
+    SUMMARIES,
+    Summary,
+    dimension_column,
+    encounter_rows,
+    measure_columns,
+    month_start,
+    week_start,
+)
+
+__all__ = [
+    "GRAINS",
+    "SUMMARIES",
+    "Summary",
+    "add_contributions",
+    "add_encounters",
+    "apply_delta",
+    "contributions",
+    "dimension_column",
+    "encounter_rows",
+    "init_app",
+    "measure_columns",
+    "mismatches",
+    "month_start",
+    "rebuild",
+    "week_start",
+]

@@ -1,0 +1,169 @@
+"""Adding and subtracting encounters in every summary table, inside the writing
+transaction: through SQL for changes to stored encounters, from memory for new ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from sqlalchemy import (
+    bindparam,
+    delete,
+    func,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..models import (
+    SUMMARY_MEASURES,
+    Encounter,
+    Outcome,
+    Setting,
+)
+from .tables import _WHERE, GRAINS, SUMMARIES, Summary, _aggregate, _floor, _key_names
+
+
+@cache
+def _upsert(dialect: str, summary: Summary, sign: int, where: str):
+    """INSERT ... SELECT the contribution of the matching rows, adding to the counts on
+    conflict (sign 1 adds, sign -1 subtracts)."""
+    table = summary.table
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = insert.from_select(
+        [*_key_names(summary), *SUMMARY_MEASURES], _aggregate(summary, _WHERE[where](), sign)
+    )
+    return statement.on_conflict_do_update(
+        index_elements=_key_names(summary),
+        set_={m: table.c[m] + statement.excluded[m] for m in SUMMARY_MEASURES},
+    )
+
+
+@cache
+def _edge_days(where: str):
+    day = Encounter.__table__.c.local_day
+    return select(func.min(day), func.max(day)).where(_WHERE[where]())
+
+
+@cache
+def _delete_zeros(summary: Summary):
+    table = summary.table
+    return delete(table).where(
+        table.c.encounters == 0,
+        table.c.period_start >= bindparam("first_day"),
+        table.c.period_start <= bindparam("last_day"),
+    )
+
+
+def _apply(connection, summary: Summary, sign: int, where: str, values: dict) -> None:
+    """Add (sign 1) or subtract (sign -1) the contribution of the matching rows."""
+    connection.execute(_upsert(connection.dialect.name, summary, sign, where), values)
+
+
+def _apply_delta(connection, sign: int, where: str, values: dict) -> None:
+    if sign < 0:
+        first, last = connection.execute(_edge_days(where), values).one()
+        if first is None:
+            return
+    for summary in SUMMARIES:
+        _apply(connection, summary, sign, where, values)
+    if sign < 0:
+        for summary in SUMMARIES:
+            connection.execute(
+                _delete_zeros(summary),
+                {"first_day": _floor(first, summary.grain), "last_day": last},
+            )
+
+
+def apply_delta(connection, ids: Iterable[int], sign: int) -> None:
+    """Add or subtract the encounters `ids` in every summary table; rows that fall to
+    zero are removed."""
+    _apply_delta(connection, sign, "ids", {"ids": sorted(ids)})
+
+
+# ---------------------------------------------------------------------------
+# New encounters, counted from memory
+# ---------------------------------------------------------------------------
+
+_OUTCOMES = tuple(o.value for o in Outcome)
+_SETTINGS = tuple(s.value for s in Setting)
+
+
+def _value(member) -> str:
+    return getattr(member, "value", member)
+
+
+def _measures(people: int, outcome: str, setting: str) -> tuple[int, ...]:
+    """One encounter's measures, in SUMMARY_MEASURES order."""
+    return (
+        1,
+        people,
+        *(int(outcome == o) for o in _OUTCOMES),
+        *(int(setting == s) for s in _SETTINGS),
+    )
+
+
+def contributions(encounters: Iterable[tuple]) -> dict[Summary, list[tuple]]:
+    """What new encounters add to each summary table, as (key..., measure...) rows in key
+    order (a fixed order of row locks: concurrent writers never deadlock on PostgreSQL).
+
+    Each encounter is (local_day, district_id, organisation_id, campaign_id,
+    people_reached, outcome, setting, [(rumour_id, rebuttal_id), ...])."""
+    totals: dict[Summary, dict[tuple, list[int]]] = {s: {} for s in SUMMARIES}
+    floors = {grain: {} for grain in GRAINS}
+    for day, district, organisation, campaign, people, outcome, setting, links in encounters:
+        measures = _measures(people, _value(outcome), _value(setting))
+        values = {"district": district, "organisation": organisation or 0,
+                  "campaign": campaign or 0}
+        rumour_rows = [{**values, "rumour": r, "rebuttal": b or 0} for r, b in links]
+        for summary in SUMMARIES:
+            period = floors[summary.grain].get(day)
+            if period is None:
+                period = floors[summary.grain][day] = _floor(day, summary.grain)
+            rows = rumour_rows if summary.per_rumour else (values,)
+            table = totals[summary]
+            for row in rows:
+                key = (period, *(row[d] for d in summary.dimensions))
+                total = table.get(key)
+                if total is None:
+                    table[key] = list(measures)
+                else:
+                    for i, m in enumerate(measures):
+                        total[i] += m
+    return {
+        summary: [(*key, *totals[summary][key]) for key in sorted(totals[summary])]
+        for summary in SUMMARIES
+        if totals[summary]
+    }
+
+
+@cache
+def _add_sql(dialect: str, summary: Summary) -> str:
+    """The upsert adding one row of counts to `summary`, as the driver's SQL."""
+    columns = [*_key_names(summary), *SUMMARY_MEASURES]
+    marker = "?" if dialect == "sqlite" else "%s"
+    name = summary.table.name
+    return (
+        f"INSERT INTO {name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(marker for _ in columns)}) "
+        f"ON CONFLICT ({', '.join(_key_names(summary))}) DO UPDATE SET "
+        + ", ".join(f"{m} = {name}.{m} + excluded.{m}" for m in SUMMARY_MEASURES)
+    )
+
+
+def add_contributions(connection, encounters: Iterable[tuple]) -> None:
+    """Add new encounters (see `contributions`) to every summary table: one prepared
+    upsert per table, all of the flush's rows at once."""
+    dialect = connection.dialect.name
+    changes = contributions(encounters)
+    if dialect == "postgresql":
+        # One round trip for all nine tables (psycopg's pipeline mode): the summary rows
+        # stay locked until the commit, so every round trip here is time another
+        # request's same-day write waits. The server runs them in the order sent.
+        raw = connection.connection.driver_connection
+        with raw.pipeline(), raw.cursor() as cursor:
+            for summary, rows in changes.items():
+                cursor.executemany(_add_sql(dialect, summary), rows)
+        return
+    for summary, rows in changes.items():
+        connection.exec_driver_sql(_add_sql(dialect, summary), rows)
+
