@@ -9,7 +9,7 @@ from threading import Lock
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, defer
 
 from ..charts import Projection, project
 from ..extensions import db
@@ -32,7 +32,11 @@ def active_districts(keep: int | None = None) -> list[District]:
         condition = condition | (District.id == keep)
     return list(
         db.session.scalars(
-            select(District).where(condition).order_by(District.position, District.code)
+            select(District)
+            .where(condition)
+            .order_by(District.position, District.code)
+            # Forms need names, not shapes (a city's shapes weigh hundreds of kilobytes).
+            .options(defer(District.geometry))
         )
     )
 
@@ -46,6 +50,7 @@ def active_neighbourhoods() -> list[Neighbourhood]:
             .where(Neighbourhood.retired.is_(False), District.retired.is_(False))
             .order_by(District.position, District.code, Neighbourhood.position,
                       Neighbourhood.code)
+            .options(defer(Neighbourhood.geometry))
         )
     )
 
