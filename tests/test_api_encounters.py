@@ -3,7 +3,7 @@
 import json
 import threading
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -147,6 +147,34 @@ def test_post_creates_then_replay_returns_the_same_and_other_content_is_refused(
     with app.app_context():
         link = db.session.execute(select(EncounterRumour)).scalar_one()
         assert link.rebuttal_id is not None  # the rebuttal current when logged
+
+
+def test_the_created_answer_is_what_the_database_then_holds(app, client, create_user, catalogue):
+    """The 201 is built from what was written, without reading it back: the replay (read
+    from the database) and the agent's list answer the same, field for field."""
+    token = logged_in_agent(client, create_user)
+    body = payload(
+        rumours=["they-get-all-the-benefits", "they-take-our-jobs"],
+        notes="Market stall, calm talk.",
+        unlisted_rumour="They jump the queue for flats",
+        # With microseconds and another offset: stored to the second, answered in UTC.
+        occurred_at=(datetime.now(UTC) - timedelta(hours=3))
+        .astimezone(timezone(timedelta(hours=1)))
+        .isoformat(),
+    )
+    created = post(client, token, body)
+    assert created.status_code == 201, created.get_json()
+    replay = post(client, token, body)
+    assert replay.status_code == 200
+    listed = client.get("/api/v1/encounters").get_json()["encounters"]
+    assert created.get_json() == replay.get_json() == listed[0]
+    answer = created.get_json()
+    assert answer["rumours"] == ["they-get-all-the-benefits", "they-take-our-jobs"]
+    assert answer["unlisted_rumour"] == "They jump the queue for flats"
+    assert answer["occurred_at"].endswith("Z") and "." not in answer["occurred_at"]
+    with app.app_context():
+        links = db.session.scalars(select(EncounterRumour).order_by(EncounterRumour.rumour_id))
+        assert [link.rebuttal_id is not None for link in links] == [True, False]
 
 
 def test_get_lists_only_the_callers_own(app, client, create_user, catalogue):
