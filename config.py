@@ -18,13 +18,29 @@ def database_url(default: str) -> str:
     return url
 
 
+def engine_options(environ=os.environ) -> dict:
+    """SQLAlchemy's engine options. On PostgreSQL behind several app servers, each
+    gunicorn worker's pool is sized from the environment (DATABASE_POOL_SIZE,
+    DATABASE_MAX_OVERFLOW: SQLAlchemy's 5 and 10 by default), and
+    DATABASE_PREPARED_STATEMENTS=0 turns psycopg's server-side prepared statements off
+    for a pooler that cannot carry them (PgBouncer before 1.21 in transaction mode)."""
+    options: dict = {"pool_pre_ping": True}
+    if environ.get("DATABASE_POOL_SIZE"):
+        options["pool_size"] = int(environ["DATABASE_POOL_SIZE"])
+    if environ.get("DATABASE_MAX_OVERFLOW"):
+        options["max_overflow"] = int(environ["DATABASE_MAX_OVERFLOW"])
+    if environ.get("DATABASE_PREPARED_STATEMENTS") == "0":
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 class Config:
     """Settings shared by every configuration, read from the environment."""
 
     NAME = "base"
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     SQLALCHEMY_DATABASE_URI = database_url(f"sqlite:///{INSTANCE_DIR / 'rumours.db'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = engine_options()
     # Request bodies are capped: the largest legitimate form is a rebuttal.
     MAX_CONTENT_LENGTH = 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True

@@ -128,3 +128,44 @@ def test_proxy_hops_decide_whose_forwarded_headers_are_believed(tmp_path, hops, 
 
     headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "rumours.example.org"}
     assert app.test_client().get("/_where", headers=headers).get_data(as_text=True) == expected
+
+
+def test_pool_and_prepared_statements_are_set_from_the_environment(postgres_server):
+    """Several app servers on one PostgreSQL: each worker's pool is sized by
+    DATABASE_POOL_SIZE and DATABASE_MAX_OVERFLOW, and DATABASE_PREPARED_STATEMENTS=0
+    keeps psycopg from preparing statements (for a pooler that cannot carry them); an app
+    so configured logs a conversation as usual."""
+    from sqlalchemy import text
+
+    from config import engine_options
+    from rumours.extensions import db
+
+    assert engine_options({}) == {"pool_pre_ping": True}
+    options = engine_options(
+        {
+            "DATABASE_POOL_SIZE": "2",
+            "DATABASE_MAX_OVERFLOW": "0",
+            "DATABASE_PREPARED_STATEMENTS": "0",
+        }
+    )
+    url = postgres_server.create("rumours_pool")
+    try:
+        app = create_app(config_for(url, SQLALCHEMY_ENGINE_OPTIONS=options))
+        assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+        assert app.test_client().get("/healthz").status_code == 200
+        with app.app_context():
+            pool = db.engine.pool
+            assert (pool.size(), pool._max_overflow) == (2, 0)
+            raw = db.session.connection().connection.driver_connection
+            assert raw.prepare_threshold is None
+            # Run the same statement past psycopg's threshold: nothing is prepared.
+            for _ in range(8):
+                db.session.execute(text("SELECT count(*) FROM encounters")).scalar()
+            prepared = db.session.execute(
+                text("SELECT count(*) FROM pg_prepared_statements")
+            ).scalar()
+            assert prepared == 0
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        postgres_server.drop(url)
