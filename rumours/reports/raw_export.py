@@ -44,25 +44,27 @@ from ..rules.suppression import FORMULA_PREFIXES, escape_formula
 from .filters import StatsFilter
 from .raw import encounter_conditions, encounter_names
 
-# Ids per window: each window's file is held in memory once (about 7 MB at 50,000
-# rows), a fixed cost per statement spread over many rows.
-FAST_WINDOW = 50_000
+# Ids per window, by database: each window's file is held in memory (about 200 bytes a
+# row, a few copies on the way out), a fixed cost per statement spread over many rows.
+WINDOWS = {"postgresql": 20_000, "sqlite": 20_000}
 HEADER = (BYTE_ORDER_MARK + csv_text([RAW_ENCOUNTER_COLUMNS])).encode()
 
 
-def raw_export_csv(filters: StatsFilter, window: int = FAST_WINDOW) -> Iterator[bytes]:
+def raw_export_csv(filters: StatsFilter, window: int | None = None) -> Iterator[bytes]:
     """Coordinators: every encounter in the filter as UTF-8 CSV, the header and then one
-    chunk per window of `window` ids that holds any row; the same bytes as
-    `reports.raw.raw_encounters_csv` encoded."""
+    chunk per window of `window` ids (by default the database's) that holds any row;
+    the same bytes as `reports.raw.raw_encounters_csv` encoded."""
     yield HEADER
     session = db.session
+    dialect = session.get_bind().dialect.name
+    window = window or WINDOWS.get(dialect, WINDOWS["sqlite"])
     e = Encounter.__table__.c
     conditions = encounter_conditions(filters)
     first, last = session.execute(select(func.min(e.id), func.max(e.id)).where(*conditions)).one()
     session.rollback()
     if first is None:
         return
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         chunks = _copied(session, conditions, first, last, window)
     else:
         chunks = _written(session, conditions, first, last, window)
@@ -166,7 +168,7 @@ def _copy_statement(conditions: list):
         (names["agent_profiles"], c.agent_id),
     ]
     query = select(
-        c.id, moment, func.to_char(c.local_day, "YYYY-MM-DD"),
+        c.id, moment, c.local_day,
         names["districts"].c.cell, names["neighbourhoods"].c.cell,
         _enum_cell(c.setting, Setting), c.people_reached, _enum_cell(c.outcome, Outcome),
         mentions.c.rumours, mentions.c.versions,
@@ -196,31 +198,36 @@ def _copied(session, conditions: list, first: int, last: int, window: int) -> It
         cursor = session.connection().connection.driver_connection.cursor()
         try:
             # For this transaction only: TZH:TZM write the session's offset, so the
-            # city's; the window's sorts stay in memory; and the small tables are hashed
-            # rather than looked up once per row, which the planner would choose when the
-            # table's statistics are missing or stale (as after a bulk load).
+            # city's; a date is written YYYY-MM-DD (ISO DateStyle, cheaper than to_char);
+            # the window's sorts stay in memory; and the small tables are hashed rather
+            # than looked up once per row, as the planner would choose when the table's
+            # statistics are missing or stale (after a bulk load).
             cursor.execute(
-                "SELECT set_config('TimeZone', %s, true), set_config('work_mem', '64MB', true),"
-                " set_config('enable_nestloop', 'off', true)",
+                "SELECT set_config('TimeZone', %s, true),"
+                " set_config('DateStyle', 'ISO, YMD', true),"
+                " set_config('work_mem', '64MB', true), set_config('enable_nestloop', 'off', true)",
                 (zone,),
             )
             params = {**compiled.params, "low": low, "high": low + window}
+            chunk = bytearray()
             with cursor.copy(copy_sql, params) as copy:
-                rows = list(copy)
+                while row := copy.read():
+                    chunk += row
         finally:
             cursor.close()
         session.rollback()
-        yield _crlf(rows)
+        yield _crlf(chunk)
 
 
-def _crlf(rows: list) -> bytes:
-    """COPY's rows (one per message, each ended by LF) ended by CRLF as the csv module
-    ends them. A cell holding a line break is quoted, so a chunk without quotes has LFs
-    only at row ends; otherwise each row's last byte is its end."""
-    chunk = b"".join(rows)
+def _crlf(chunk: bytearray) -> bytes:
+    """COPY's CSV (rows ended by LF) with rows ended by CRLF as the csv module ends them.
+    A cell holding a line break is quoted, so in a chunk without quotes every LF ends a
+    row; a chunk with quotes (rare: slugs and pseudonyms hold none) is read and written
+    again by the csv module, which quotes by the same rule as COPY."""
     if b'"' not in chunk:
-        return chunk.replace(b"\n", b"\r\n")
-    return b"".join([bytes(row[:-1]) + b"\r\n" for row in rows])
+        return bytes(chunk.replace(b"\n", b"\r\n"))
+    rows = csv.reader(io.StringIO(chunk.decode(), newline=""))
+    return csv_text(rows).encode()
 
 
 # ---------------------------------------------------------------------------
@@ -238,22 +245,30 @@ class _Safe(dict):
 
 
 class _Mentions(dict):
-    """The rumours and rebuttal versions cells of a tuple of (rumour id, rebuttal id or
-    None) links, worked out once per distinct tuple as the Python writer does: pairs of
+    """The rumours and rebuttal versions cells of an encounter's links, given as SQLite
+    concatenates them ("<rumour id> <rebuttal id or nothing>", joined by ",", in any
+    order), worked out once per distinct text as the Python writer does: pairs of
     (escaped slug, escaped version) sorted, then each side joined by ";"."""
 
     def __init__(self, names: dict, safe: _Safe):
         super().__init__()
         self.rumours, self.rebuttals, self.safe = names["rumour"], names["rebuttal"], safe
+        self[None] = ("", "")
 
-    def __missing__(self, links):
-        safe = self.safe
-        pairs = sorted(
-            (safe[self.rumours.get(rumour_id)] or "",
-             None if rebuttal_id is None else safe[self.rebuttals.get(rebuttal_id)])
-            for rumour_id, rebuttal_id in links
-        )
+    def __missing__(self, links: str):
+        safe, pairs = self.safe, []
+        for link in links.split(","):
+            rumour_id, _, rebuttal_id = link.partition(" ")
+            version = self.rebuttals.get(int(rebuttal_id)) if rebuttal_id else None
+            pairs.append((
+                safe[self.rumours.get(int(rumour_id))] or "",
+                None if version is None else safe[version],
+            ))
+        pairs.sort()
         cells = (";".join([slug for slug, _v in pairs]), ";".join([v for _s, v in pairs if v]))
+        if len(self) > 100_000:  # bounded in practice; cleared if not, so memory stays flat
+            self.clear()
+            self[None] = ("", "")
         self[links] = cells
         return cells
 
@@ -292,8 +307,8 @@ class _Moments(dict):
 
 
 def _written(session, conditions: list, first: int, last: int, window: int) -> Iterator[bytes]:
-    """Each window's rows and links read as plain tuples through the driver's cursor,
-    the read ended, then the rows written with one writerows call."""
+    """Each window's rows (with their links as one text) read as plain tuples through
+    the driver's cursor, the read ended, then written with one writerows call."""
     names = encounter_names(session)
     safe = _Safe()
     district, neighbourhood, campaign, organisation, agent = (
@@ -303,45 +318,48 @@ def _written(session, conditions: list, first: int, last: int, window: int) -> I
     mentions = _Mentions(names, safe)
     moment = _Moments(city_timezone()).text
     e, link = Encounter.__table__.c, EncounterRumour.__table__.c
-    rows_sql = _compiled(session, select(
-        e.id, e.occurred_at, e.local_day, e.district_id, e.neighbourhood_id, e.setting,
-        e.people_reached, e.outcome, e.campaign_id, e.organisation_id, e.agent_id,
-    ).where(e.id > LOW, e.id <= HIGH, *conditions).order_by(e.id))
-    # Both ranges given, as reports.raw reads them: each side a bounded index range.
-    links_sql = _compiled(session, select(link.encounter_id, link.rumour_id, link.rebuttal_id)
+    # Each encounter's links as one text, grouped by SQLite (the order does not matter:
+    # _Mentions sorts), so Python does nothing per link. Both ranges given, as
+    # reports.raw reads them: each side a bounded index range.
+    links = (
+        select(
+            link.encounter_id,
+            func.group_concat(
+                cast(link.rumour_id, String) + " "
+                + func.coalesce(cast(link.rebuttal_id, String), ""), ","
+            ).label("links"),
+        )
         .join(Encounter.__table__, e.id == link.encounter_id)
         .where(link.encounter_id > LOW, link.encounter_id <= HIGH, e.id > LOW, e.id <= HIGH,
                *conditions)
-        .order_by(link.encounter_id, link.rumour_id))
-    none = ("", "")
+        .group_by(link.encounter_id)
+        .subquery("links")
+    )
+    rows_sql = _compiled(session, select(
+        e.id, e.occurred_at, e.local_day, e.district_id, e.neighbourhood_id, e.setting,
+        e.people_reached, e.outcome, links.c.links, e.campaign_id, e.organisation_id,
+        e.agent_id,
+    ).outerjoin(links, links.c.encounter_id == e.id)
+     .where(e.id > LOW, e.id <= HIGH, *conditions).order_by(e.id))
+    sql = str(rows_sql)
     for low in range(first - 1, last, window):
+        values = {**rows_sql.params, "low": low, "high": low + window}
+        buffer = io.StringIO()
         cursor = session.connection().connection.driver_connection.cursor()
         try:
-            rows = _fetch(cursor, rows_sql, low, low + window)
-            links = _fetch(cursor, links_sql, low, low + window) if rows else []
+            # Written as the rows are read (no list of them), the read ended after.
+            cursor.execute(sql, [values[name] for name in rows_sql.positiontup])
+            cursor.arraysize = 1000
+            csv.writer(buffer, lineterminator="\r\n").writerows(
+                (encounter_id, moment(occurred_at), day, district(district_id),
+                 neighbourhood(neighbourhood_id), safe[setting], people_reached, safe[outcome],
+                 *mentions[linked], campaign(campaign_id), organisation(organisation_id),
+                 agent(agent_id))
+                for (encounter_id, occurred_at, day, district_id, neighbourhood_id, setting,
+                     people_reached, outcome, linked, campaign_id, organisation_id, agent_id)
+                in cursor
+            )
         finally:
             cursor.close()
         session.rollback()
-        if not rows:
-            continue
-        mentioned: dict[int, list] = {}
-        for encounter_id, rumour_id, rebuttal_id in links:
-            mentioned.setdefault(encounter_id, []).append((rumour_id, rebuttal_id))
-        cells = {key: mentions[tuple(value)] for key, value in mentioned.items()}
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\r\n").writerows([
-            (encounter_id, moment(occurred_at), day, district(district_id),
-             neighbourhood(neighbourhood_id), safe[setting], people_reached, safe[outcome],
-             *cells.get(encounter_id, none), campaign(campaign_id),
-             organisation(organisation_id), agent(agent_id))
-            for (encounter_id, occurred_at, day, district_id, neighbourhood_id, setting,
-                 people_reached, outcome, campaign_id, organisation_id, agent_id) in rows
-        ])
         yield buffer.getvalue().encode()
-
-
-def _fetch(cursor, compiled, low: int, high: int) -> list[tuple]:
-    """Every row of a compiled statement for the window (low, high], as plain tuples."""
-    values = {**compiled.params, "low": low, "high": high}
-    cursor.execute(str(compiled), [values[name] for name in compiled.positiontup])
-    return cursor.fetchall()
