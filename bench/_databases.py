@@ -35,8 +35,10 @@ def database_size(url: str) -> str:
     """The size of a benchmark database, as its server or its files report it."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        folder = Path(parsed.database).parent
-        total = sum(p.stat().st_size for p in folder.iterdir())
+        # The database file and its write-ahead log and shared-memory index, not the
+        # folder it sits in (a reused database may share it with anything).
+        files = [Path(parsed.database + suffix) for suffix in ("", "-wal", "-shm")]
+        total = sum(f.stat().st_size for f in files if f.exists())
         return f"{total / 1024 / 1024:.0f} MB"
     engine = create_engine(url)
     try:

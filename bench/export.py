@@ -6,7 +6,10 @@ Run by hand:
 
 It builds a fresh database from the migrations (a temporary SQLite file, or a throwaway
 PostgreSQL database with `--postgres`), loads the demo and `--encounters` synthetic
-conversations, then streams every row through the export generator (for speed, then
+conversations, then streams every row through the Python writer the export was first
+built on (`reports.raw.raw_encounters_csv`, the reference the fast export's bytes are
+tested against), through the route's generator (`reports.raw_export.raw_export_csv`:
+COPY on PostgreSQL, plain tuples through csv.writer on SQLite; for speed, then
 again under tracemalloc for the peak of Python allocations, about ten times slower),
 the last 30 days under tracemalloc (the same peak for a twelfth of the rows shows that
 memory does not grow with the export), and every row through the real route as the demo
@@ -41,6 +44,7 @@ from rumours.extensions import db  # noqa: E402
 from rumours.models import Encounter  # noqa: E402
 from rumours.reports.filters import parse_filters  # noqa: E402
 from rumours.reports.raw import raw_encounters_csv  # noqa: E402
+from rumours.reports.raw_export import raw_export_csv  # noqa: E402
 from rumours.rules.localtime import city_today  # noqa: E402
 
 
@@ -81,15 +85,6 @@ class RssGrowth:
         self.mb = max(0.0, after - self.before)
 
 
-def size_of(url: str) -> str:
-    """The database's size (a reused SQLite file on its own, not its whole folder)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        files = [Path(parsed.database + suffix) for suffix in ("", "-wal")]
-        return f"{sum(f.stat().st_size for f in files if f.exists()) / 2**20:.0f} MB"
-    return database_size(url)
-
-
 def everything(app) -> dict[str, str]:
     """A period that holds every seeded conversation (the longest a filter allows)."""
     with app.app_context():
@@ -99,8 +94,11 @@ def everything(app) -> dict[str, str]:
 
 
 
-def through_generator(app, args: dict, trace: bool) -> tuple[int, int, float, float, float]:
-    """Rows, bytes, seconds, tracemalloc peak (MB) and max-RSS growth (MB) of one run."""
+def through_generator(
+    app, args: dict, trace: bool, export=raw_export_csv
+) -> tuple[int, int, float, float, float]:
+    """Rows, bytes (characters for the Python writer's text), seconds, tracemalloc peak
+    (MB) and max-RSS growth (MB) of one run of `export`."""
     with app.test_request_context():
         parsed = parse_filters(args, today=city_today())
         with RssGrowth() as rss:
@@ -108,8 +106,8 @@ def through_generator(app, args: dict, trace: bool) -> tuple[int, int, float, fl
                 tracemalloc.start()
             started = time.perf_counter()
             lines = size = 0
-            for chunk in raw_encounters_csv(parsed.filters):
-                lines += chunk.count("\n")
+            for chunk in export(parsed.filters):
+                lines += chunk.count(b"\n" if isinstance(chunk, bytes) else "\n")
                 size += len(chunk)
             seconds = time.perf_counter() - started
             peak = 0.0
@@ -145,10 +143,17 @@ def measure(url: str) -> None:
         with app.app_context():
             stored = db.session.scalar(select(func.count()).select_from(Encounter))
         print(f"database: {make_url(url).get_backend_name()}, {stored:,} encounters, "
-              f"{size_of(url)}")
+              f"{database_size(url)}")
         args = everything(app)
         print(f"{'run':<30}{'rows':>11}{'seconds':>9}{'rows/s':>10}{'CSV':>9}"
               f"{'tracemalloc peak':>18}{'max RSS growth':>16}")
+
+        rows, size, seconds, _peak, rss = through_generator(
+            app, args, trace=False, export=raw_encounters_csv
+        )
+        assert rows == stored, (rows, stored)
+        print(f"{'Python writer (reference)':<30}{rows:>11,}{seconds:>9.1f}{rows / seconds:>10,.0f}"
+              f"{size / 2**20:>7.0f}MB{'-':>18}{rss:>14.1f}MB")
 
         rows, size, seconds, _peak, rss = through_generator(app, args, trace=False)
         assert rows == stored, (rows, stored)

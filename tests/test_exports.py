@@ -5,6 +5,7 @@ pseudonym only and is for coordinators; the export page offers each scope's file
 import csv
 import io
 import json
+import uuid
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 
@@ -21,9 +22,21 @@ from rumours.exports.jsonfiles import report_json
 from rumours.exports.tables import SUPPRESSED, Column, Report, Table
 from rumours.exports.xlsx import report_xlsx
 from rumours.extensions import db
-from rumours.models import AgentProfile, AuditEntry, District, Organisation, Role, Rumour, User
+from rumours.models import (
+    AgentProfile,
+    AuditEntry,
+    Campaign,
+    District,
+    Encounter,
+    Neighbourhood,
+    Organisation,
+    Role,
+    Rumour,
+    User,
+)
 from rumours.reports.filters import StatsFilter
 from rumours.reports.raw import raw_encounters_csv
+from rumours.reports.raw_export import raw_export_csv
 from rumours.rules.localtime import city_today
 from rumours.rules.suppression import FORMULA_PREFIXES
 from rumours.services.agents import erase_agent
@@ -299,6 +312,10 @@ def export_rows(app, batch_size=5000, **filters) -> list[dict]:
     values = {"start": today - timedelta(days=60), "end": today, **filters}
     with app.app_context():
         text = "".join(raw_encounters_csv(StatsFilter(**values), batch_size=batch_size))
+        # The route's fast export writes the same bytes, whatever its window.
+        for window in (batch_size, 2):
+            fast = b"".join(raw_export_csv(StatsFilter(**values), window=window))
+            assert fast == text.encode()
     header, *rows = read_csv(text)
     assert tuple(header) == RAW_ENCOUNTER_COLUMNS
     return [dict(zip(header, row, strict=True)) for row in rows]
@@ -361,6 +378,63 @@ def test_raw_export_escapes_formula_like_slugs(app, network):
         db.session.commit()
     rows = export_rows(app)
     assert {r["organisation"] for r in rows} == {"'=cmd-org", ""}
+
+
+def test_fast_raw_export_writes_the_python_writers_bytes(app, client, network):
+    """The route's export (COPY on PostgreSQL, plain tuples on SQLite) writes exactly
+    what the Python writer does: formula-like and quoted text, a NULL organisation and
+    campaign, an erased agent, fractions of a second, both sides of both DST changes."""
+    ids = network["ids"]
+    moments = {
+        # Europe/Madrid: CET until 2026-03-29 01:00 UTC, then CEST; back on 2025-10-26.
+        "recent": datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC),
+        "older": datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+        "erased": datetime(2025, 10, 26, 0, 30, tzinfo=UTC),
+    }
+    with app.app_context():
+        for key, moment in moments.items():
+            db.session.get(Encounter, ids[key]).occurred_at = moment
+        # The same local hour twice, and a city day that is not the UTC day.
+        for moment in (datetime(2025, 10, 26, 1, 30, 15, tzinfo=UTC),
+                       datetime(2025, 10, 25, 22, 30, tzinfo=UTC)):
+            twin = db.session.get(Encounter, ids["recent"])
+            db.session.add(Encounter(
+                client_uuid=uuid.uuid4(), content_hash="0" * 64, agent_id=twin.agent_id,
+                organisation_id=None, occurred_at=moment, district_id=twin.district_id,
+                setting=twin.setting, people_reached=12, outcome=twin.outcome,
+                notes="=HYPERLINK(\"http://example.org\")", campaign_id=None,
+            ))
+        db.session.get(Organisation, network["organisation"].id).slug = '=cmd,"org"'
+        db.session.get(AgentProfile, network["agent"].id).pseudonym = '-agent,"x"'
+        db.session.scalars(select(District).where(District.slug == "eixample")).one().slug = (
+            "@eix\nample"
+        )
+        db.session.scalars(select(Neighbourhood).where(Neighbourhood.slug == "el-raval")).one(
+        ).slug = "\tel-raval"
+        db.session.scalars(select(Rumour).where(Rumour.slug == "they-take-our-jobs")).one(
+        ).slug = "+jobs"
+        db.session.scalars(select(Campaign)).first().slug = "\rcampaign"
+        db.session.commit()
+        start, end = date(2025, 10, 1), date(2026, 4, 30)
+        reference = "".join(raw_encounters_csv(StatsFilter(start, end))).encode()
+        for window in (1, 2, 5000):
+            assert b"".join(raw_export_csv(StatsFilter(start, end), window=window)) == reference
+    text = reference.decode()
+    assert len(read_csv(text)) == 6
+    for cell in ("2026-03-29T01:59:59+01:00", "2026-03-29T03:00:00+02:00",
+                 "2025-10-26T02:30:00+02:00", "2025-10-26T02:30:15+01:00",
+                 "2025-10-26T00:30:00+02:00,2025-10-26", "\"'=cmd,\"\"org\"\"\"",
+                 "\"'-agent,\"\"x\"\"\"", "\"'@eix\nample\"", "'\tel-raval",
+                 "'+jobs:en:v1", "'\rcampaign", ",12,"):
+        assert cell in text, cell
+    assert "HYPERLINK" not in text  # notes are never exported
+
+    login(client, network["coordinator"].email)
+    response = client.get("/exports/encounters.csv", query_string={
+        "from": start.isoformat(), "to": end.isoformat(),
+    })
+    assert response.status_code == 200
+    assert response.data == reference
 
 
 def test_coordinators_download_the_raw_export_through_the_route(app, client, network):

@@ -23,7 +23,7 @@ from ..models import Role
 from ..permissions import organisation_ids, role_required, statistics_scope
 from ..reports.filters import FilterError, ParsedFilters, filter_choices, parse_filters
 from ..reports.indicators import indicator_report, indicator_tables
-from ..reports.raw import raw_encounters_csv
+from ..reports.raw_export import raw_export_csv
 from ..rules.city import city
 from ..rules.localtime import city_today
 from ..services import record_audit
@@ -96,7 +96,7 @@ def encounters():
     record_audit("encounters.export", "encounter", actor=current_user, details=parsed.query_args())
     db.session.commit()
     stem = _file_stem("conversations", parsed)
-    return _download(stream_with_context(raw_encounters_csv(parsed.filters)), "csv", stem)
+    return _download(stream_with_context(raw_export_csv(parsed.filters)), "csv", stem)
 
 
 def _download(body, fmt: str, stem: str) -> Response:

@@ -15,7 +15,7 @@ from ..charts import Projection, project
 from ..extensions import db
 from ..models import District, Encounter, Neighbourhood, SiteSetting
 from .filters import StatsFilter
-from .raw import _conditions
+from .raw import encounter_conditions
 
 # A SiteSetting bumped on every change to the geography, so cached drawings are redrawn.
 VERSION_KEY = "geography.version"
@@ -85,7 +85,10 @@ def by_neighbourhood(filters: StatsFilter) -> list[tuple[Neighbourhood, int]]:
     counts = dict(
         db.session.execute(
             select(e.neighbourhood_id, func.count())
-            .where(e.neighbourhood_id.is_not(None), e.excluded_at.is_(None), *_conditions(filters))
+            .where(
+                e.neighbourhood_id.is_not(None), e.excluded_at.is_(None),
+                *encounter_conditions(filters),
+            )
             .group_by(e.neighbourhood_id)
         ).all()
     )

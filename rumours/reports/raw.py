@@ -42,10 +42,10 @@ def encounter_rows(filters: StatsFilter, batch_size: int = RAW_BATCH_SIZE) -> It
     stays flat and no transaction is held while the client downloads. Rows written
     while the export runs may or may not be included."""
     session = db.session
-    names = _names(session)
+    names = encounter_names(session)
     zone = city_timezone()
     e = Encounter.__table__.c
-    conditions = _conditions(filters)
+    conditions = encounter_conditions(filters)
     first, last = session.execute(select(func.min(e.id), func.max(e.id)).where(*conditions)).one()
     session.rollback()
     if first is None:
@@ -64,7 +64,7 @@ def encounter_rows(filters: StatsFilter, batch_size: int = RAW_BATCH_SIZE) -> It
         yield rows
 
 
-def _names(session) -> dict[str, dict]:
+def encounter_names(session) -> dict[str, dict]:
     """Slugs by id for every look-up the rows name, pseudonyms by agent, and rebuttal
     versions as "<rumour>:<language>:v<n>", loaded once (then the read is ended)."""
 
@@ -92,7 +92,7 @@ def _names(session) -> dict[str, dict]:
     return names
 
 
-def _conditions(filters: StatsFilter) -> list:
+def encounter_conditions(filters: StatsFilter) -> list:
     """The filter as conditions on the encounters table."""
     e = Encounter.__table__.c
     conditions = [e.local_day >= filters.start, e.local_day <= filters.end]
