@@ -4,16 +4,27 @@
 exports count conversations, so they always agree. It picks the smallest summary
 table that keeps every dimension asked for, reads whole months (or weeks) from the
 coarse table and the days at either edge of the period from the day table, and adds
-them up.
+them up. `figures_many` answers several such breakdowns (a whole page) in one statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 
 from ..extensions import db
 from ..models import SUMMARY_MEASURES, Outcome, Setting
@@ -131,25 +142,19 @@ def _where(summary: Summary, filters: StatsFilter) -> list:
     return [c[f"{name}_id"] == value for name, value in filters.dimension_ids().items()]
 
 
-def _read(summary: Summary, periods: list[tuple[date, date]], filters: StatsFilter,
-          by: tuple[str, ...], with_period: bool):
-    c = summary.table.c
-    keys = [c[f"{d}_id"] for d in by]
-    if with_period:
-        keys.append(c.period_start)
-    statement = (
-        select(*keys, *(func.sum(c[m]) for m in SUMMARY_MEASURES))
-        .where(or_(*(c.period_start.between(a, b) for a, b in periods)), *_where(summary, filters))
-        .group_by(*keys)
-    )
-    return db.session.execute(statement)
+@dataclass(frozen=True)
+class Ask:
+    """One breakdown a page wants: the view, the dimensions and the time bucket."""
+
+    filters: StatsFilter
+    by: tuple[str, ...] = ()
+    bucket: str | None = None
 
 
-def figures(
-    filters: StatsFilter, by: tuple[str, ...] = (), bucket: str | None = None
-) -> dict[tuple, Figures]:
-    """Counts for the view, keyed by a tuple of the `by` dimension ids (plus the week or
-    month start when `bucket` is given). `by=()` gives one key, `()`."""
+def _plan(ask: Ask) -> list[tuple[Summary, list[tuple[date, date]]]]:
+    """The tables and periods that answer `ask`: whole months (or weeks) from the coarse
+    table, the days at either edge of the period from the day table."""
+    filters, by, bucket = ask.filters, ask.by, ask.bucket
     unknown = set(by) - set(DIMENSIONS)
     if unknown or bucket not in (None, *BUCKETS):
         raise ValueError(f"cannot break statistics down by {sorted(unknown) or bucket}")
@@ -171,13 +176,66 @@ def figures(
             )
             if a <= b
         ]
+    reads = ((coarse, coarse_periods), (day, day_periods))
+    return [(table, periods) for table, periods in reads if periods]
 
-    result: dict[tuple, Figures] = {}
-    for summary, periods in ((coarse, coarse_periods), (day, day_periods)):
-        if periods:
-            _accumulate(result, _read(summary, periods, filters, by, bucket is not None), by,
-                        bucket)
+
+def _branch(tag: int, width: int, summary: Summary, periods: list[tuple[date, date]], ask: Ask):
+    """One SELECT of the batch: the ask's tag, its dimension ids (padded with NULLs to
+    `width`), the period start when bucketed (else NULL) and the sums."""
+    c = summary.table.c
+    keys = [c[f"{d}_id"] for d in ask.by]
+    group = list(keys)
+    period = cast(null(), Date)
+    if ask.bucket is not None:
+        period = c.period_start
+        group.append(period)
+    padding = [cast(null(), Integer)] * (width - len(keys))
+    statement = select(
+        literal_column(str(tag), Integer), *keys, *padding, period,
+        *(func.sum(c[m]) for m in SUMMARY_MEASURES),
+    ).where(
+        or_(*(c.period_start.between(a, b) for a, b in periods)), *_where(summary, ask.filters)
+    )
+    return statement.group_by(*group) if group else statement
+
+
+def figures_many(asks: Mapping[Hashable, Ask]) -> dict[Hashable, dict[tuple, Figures]]:
+    """`figures` for several asks at once, in one statement (a UNION ALL of the reads
+    each ask needs): what a page shows costs one round trip, not one or two per chart."""
+    names = list(asks)
+    result: dict[Hashable, dict[tuple, Figures]] = {name: {} for name in names}
+    width = max((len(asks[name].by) for name in names), default=0)
+    branches = [
+        _branch(tag, width, summary, periods, asks[name])
+        for tag, name in enumerate(names)
+        for summary, periods in _plan(asks[name])
+    ]
+    if not branches:
+        return result
+    statement = branches[0] if len(branches) == 1 else union_all(*branches)
+    rows: dict[int, list] = {}
+    for row in db.session.execute(statement):
+        rows.setdefault(row[0], []).append(row)
+    for tag, tagged in rows.items():
+        ask = asks[names[tag]]
+        n = len(ask.by)
+        _accumulate(
+            result[names[tag]],
+            (row[1 : 1 + n] + ((row[1 + width],) if ask.bucket else ()) + row[2 + width :]
+             for row in tagged),
+            ask.by,
+            ask.bucket,
+        )
     return result
+
+
+def figures(
+    filters: StatsFilter, by: tuple[str, ...] = (), bucket: str | None = None
+) -> dict[tuple, Figures]:
+    """Counts for the view, keyed by a tuple of the `by` dimension ids (plus the week or
+    month start when `bucket` is given). `by=()` gives one key, `()`."""
+    return figures_many({0: Ask(filters, by, bucket)})[0]
 
 
 def _accumulate(result: dict[tuple, Figures], rows, by: tuple[str, ...], bucket: str | None):
