@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import Campaign, District, Rebuttal, Rumour, campaign_organisations
 from .filters import StatsFilter, add_months
 from .geography import by_neighbourhood, shapes
-from .people import Network, People, Training, people
+from .people import Network, People, Training, certified_and_held, people
 from .stats import OUTCOME_KEYS, Ask, Figures, bucket_of, figures, figures_many
 
 # A rumour is "rising" in a district when heard at least this many times and at least
@@ -241,17 +241,19 @@ def campaigns_progress(
         totals = figures_many({c.id: Ask(view) for c, view in zip(campaigns, views, strict=True)})
         counts = {key: value.get((), Figures()) for key, value in totals.items()}
     if counted is None:
-        counted = people(filters, periods=[(view.start, view.end) for view in views])
+        certified, held = certified_and_held(filters, [(v.start, v.end) for v in views])
+    else:
+        certified, held = counted.certified, counted.held
     return [
         CampaignProgress(
             campaign=campaign,
             encounters=counts[campaign.id].encounters,
             people=counts[campaign.id].people,
-            agents_trained=certified,
-            trainings_held=held,
+            agents_trained=agents_certified,
+            trainings_held=sessions_held,
         )
-        for campaign, certified, held in zip(
-            campaigns, counted.certified, counted.held, strict=True
+        for campaign, agents_certified, sessions_held in zip(
+            campaigns, certified, held, strict=True
         )
     ]
 
