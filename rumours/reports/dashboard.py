@@ -288,9 +288,13 @@ class Dashboard:
         return (now - before) / before if before else None
 
 
-def dashboard(filters: StatsFilter, now: datetime | None = None) -> Dashboard:
+def dashboard(
+    filters: StatsFilter, now: datetime | None = None, *, neighbourhoods: bool = True
+) -> Dashboard:
     """Everything the dashboard shows for one view: its conversation figures in one
-    statement, people and trainings (the campaigns' too) in two, and the rows they name."""
+    statement, people and trainings (the campaigns' too) in two, and the rows they name.
+    Without `neighbourhoods` (`/api/v1/stats`, which does not publish them) the counts
+    per neighbourhood, read from the encounter rows, are left out."""
     campaigns = campaigns_in_view(filters)
     previous = filters.previous()
     asks = {
@@ -328,7 +332,9 @@ def dashboard(filters: StatsFilter, now: datetime | None = None) -> Dashboard:
             {c.id: counts[("campaign", c.id)].get((), Figures()) for c in campaigns},
             counted,
         ),
-        neighbourhoods=by_neighbourhood(filters) if shapes("neighbourhood") else [],
+        neighbourhoods=(
+            by_neighbourhood(filters) if neighbourhoods and shapes("neighbourhood") else []
+        ),
         heard=heard(rumour_counts),
     )
     del named
