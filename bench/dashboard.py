@@ -12,7 +12,8 @@ each view it also times the cheapest raw SQL that computes the same conversation
 
 For each page it also prints the SQL statements one request issues, the median time
 spent rendering the template (from `render_template` to the rendered text) apart from
-the rest ("figures": reading and shaping the figures), and how long the neighbourhood
+the rest ("figures": reading and shaping the figures), the fastest request ("best": on
+a busy machine, the one least slowed by others), and how long the neighbourhood
 map's counts take alone (read from the encounter rows: no summary table holds them).
 `--profile VIEW` prints where one view's requests spend their time (cProfile, the 25
 costliest functions by cumulative and by own time).
@@ -177,7 +178,8 @@ def run(
         if profiled:
             profile(client, views(app)[profiled], runs)
             return
-        print(f"{'view':<26}{'page median':>12}{'p95':>9}{'CPU':>8}{'SQL':>6}{'render':>9}"
+        print(f"{'view':<26}{'page median':>12}{'p95':>9}{'best':>9}{'CPU':>8}{'SQL':>6}"
+              f"{'render':>9}"
               f"{'figures':>9}{'nbhd map':>10}{'API median':>12}{'SQL':>5}{'raw SQL':>9}"
               f"{'raw/page':>10}")
         for label, args in views(app).items():
@@ -190,7 +192,8 @@ def run(
             median = statistics.median(page)
             render = statistics.median(rendering)
             print(
-                f"{label:<26}{median:10.1f}ms{p95:7.1f}ms{statistics.median(cpu):6.1f}ms"
+                f"{label:<26}{median:10.1f}ms{p95:7.1f}ms{page[0]:7.1f}ms"
+                f"{statistics.median(cpu):6.1f}ms"
                 f"{_count(statements):>6}"
                 f"{render:7.1f}ms{median - render:7.1f}ms{neighbourhoods:8.1f}ms"
                 f"{statistics.median(api):10.1f}ms{_count(api_statements):>5}"
