@@ -135,7 +135,8 @@ def _choose(needed: set[str], per_rumour: bool, bucket: str | None):
     day = next(s for s in same if s.grain == "day")
     wanted = {None: ("month", "week"), "month": ("month",), "week": ("week",)}[bucket]
     coarse = next((s for g in wanted for s in same if s.grain == g), None)
-    weeks = next((s for s in same if s.grain == "week"), None)
+    # Whole weeks at the edges only without a bucket: a week may straddle two months.
+    weeks = next((s for s in same if s.grain == "week"), None) if bucket is None else None
     if coarse is None or coarse.grain != "month":
         weeks = None
     return coarse, weeks, day
@@ -170,7 +171,6 @@ def _plan(ask: Ask) -> list[tuple[Summary, list[tuple[date, date]]]]:
     week_periods: list[tuple[date, date]] = []
     day_periods = edges
     if weeks is not None:
-        # An edge lies inside one month, so its whole weeks do too (a month bucket holds).
         week_periods, day_periods = [], []
         for a, b in edges:
             inner, rest = _split(a, b, "week")
