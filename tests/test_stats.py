@@ -22,8 +22,8 @@ from rumours.models import (
     User,
     encounter_stats_month,
 )
-from rumours.reports.filters import StatsFilter
-from rumours.reports.stats import _units, figures, raw_figures, total
+from rumours.reports.filters import StatsFilter, add_months
+from rumours.reports.stats import Ask, _units, figures, figures_many, raw_figures, total
 from rumours.services.agents import erase_agent
 from rumours.services.encounters import (
     EncounterData,
@@ -199,6 +199,74 @@ def test_whole_months_and_weeks_inside_a_period():
         date(2026, 11, 16),
     )
     assert _units(date(2026, 11, 3), date(2026, 11, 8), "week") is None
+
+
+def test_a_pages_breakdowns_read_in_one_statement_equal_the_raw_rows(app, runner):
+    """figures_many (what a dashboard page reads at once): periods of whole months, of
+    months with edges of whole weeks and days, a week and a month bucket, per rumour,
+    and one ask under two names; each name's figures its own."""
+    with app.app_context():
+        seed(runner)
+        db.session.remove()
+        campaign = db.session.scalar(select(Campaign).order_by(Campaign.starts_on.desc()))
+        district_id = db.session.scalar(select(District.id).order_by(District.id))
+        today = datetime.now(UTC).date()
+        year = StatsFilter(start=today.replace(day=1) - timedelta(days=330), end=today)
+        # From the 6th of a month to the 20th of another: edges of whole weeks and days.
+        ragged = StatsFilter(
+            start=add_months(today, -9) + timedelta(days=5),
+            end=add_months(today, -1) + timedelta(days=19),
+        )
+        in_campaign = StatsFilter(
+            start=campaign.starts_on, end=campaign.ends_on, campaign_id=campaign.id
+        )
+        asks = {
+            "year": Ask(year),
+            "ragged": Ask(ragged),
+            "ragged districts": Ask(ragged, ("district",)),
+            "ragged weeks": Ask(ragged, (), "week"),
+            "ragged months": Ask(ragged, ("district",), "month"),
+            "ragged rumours": Ask(ragged, ("rumour", "rebuttal")),
+            "district's rumours": Ask(
+                StatsFilter(ragged.start, ragged.end, district_id=district_id),
+                ("district", "rumour"),
+            ),
+            "campaign": Ask(in_campaign),
+            "campaign again": Ask(in_campaign),
+        }
+        statements = []
+        with _counting(statements):
+            got = figures_many(asks)
+        assert len(statements) == 1
+        for name, ask in asks.items():
+            expected = raw_figures(ask.filters, ask.by, ask.bucket)
+            assert expected, name
+            assert {k: v.as_list() for k, v in got[name].items()} == {
+                k: v.as_list() for k, v in expected.items()
+            }, name
+        got["campaign"][()].encounters += 1
+        assert got["campaign again"][()].encounters == got["campaign"][()].encounters - 1
+
+
+def _counting(statements: list):
+    """A context counting the statements the session's engine sends."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        def count(*args, **kwargs):
+            statements.append(args[2])
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            yield
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+
+    return counting()
 
 
 BREAKDOWNS = [(), ("district",), ("rumour",), ("organisation", "campaign"), ("rebuttal",)]

@@ -69,7 +69,8 @@ def stats():
         fields = {key: [str(m) for m in messages] for key, messages in error.fields.items()}
         return jsonify({"error": _("Some filters are not valid."), "fields": fields}), 400
     parsed = statistics_scope(current_user, parsed)
-    board = dashboard(parsed.filters)
+    # The API publishes no counts per neighbourhood: the one raw read is skipped.
+    board = dashboard(parsed.filters, neighbourhoods=False)
     threshold = city().small_count_threshold
     body = stats_json(parsed, board, threshold)
     body.update(emerging_json(parsed.filters, threshold))

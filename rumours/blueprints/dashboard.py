@@ -85,7 +85,9 @@ def index():
         charts=_charts(board, parsed, public),
         share_url=url_for(".index", **parsed.query_args(), _external=True),
         emerging=emerging() if coordinator else None,
-        public_reports=public_report_rows(public, parsed.filters) if public is not None else None,
+        public_reports=(
+            public_report_rows(public, parsed.filters, board.heard) if public is not None else None
+        ),
     )
 
 

@@ -6,30 +6,25 @@ dashboard page, `/api/v1/stats` and the indicator exports all call these.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import exists, select
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.util import identity_key
 
 from ..extensions import db
-from ..models import AgentProfile, Campaign, District, Rebuttal, Rumour, campaign_organisations
+from ..models import Campaign, District, Rebuttal, Rumour, campaign_organisations
 from .filters import StatsFilter, add_months
 from .geography import by_neighbourhood, shapes
-from .people import (
-    Network,
-    Training,
-    agents_in_scope,
-    city_midnight,
-    network,
-    training,
-    trainings_held,
-)
-from .stats import OUTCOME_KEYS, Figures, bucket_of, figures, total
+from .people import Network, People, Training, certified_and_held, people
+from .stats import OUTCOME_KEYS, Ask, Figures, bucket_of, figures, figures_many
 
 # A rumour is "rising" in a district when heard at least this many times and at least
 # half as often again as in the period before.
 RISING_MINIMUM = 10
 RISING_RATIO = 1.5
+RISING_LIMIT = 8
 
 
 @dataclass
@@ -80,17 +75,36 @@ class CampaignProgress:
         ]
 
 
-def by_district(filters: StatsFilter) -> list[tuple[District, Figures]]:
-    """Every district with the view's counts (zeros included), in official order."""
-    counts = figures(filters, ("district",))
-    districts = db.session.scalars(select(District).order_by(District.position, District.code))
+def by_district(
+    filters: StatsFilter, counts: dict | None = None
+) -> list[tuple[District, Figures]]:
+    """Every district with the view's counts (zeros included), in official order;
+    `counts` keyed by (district id,) when already read."""
+    if counts is None:
+        counts = figures(filters, ("district",))
+    districts = db.session.scalars(
+        select(District)
+        .options(defer(District.geometry))  # maps draw from `shapes`, not from the rows
+        .order_by(District.position, District.code)
+    )
     return [(d, counts.get((d.id,), Figures())) for d in districts]
 
 
 def _by_id(model, ids) -> dict:
-    """Rows of `model` by id, for the ids a breakdown named (one query)."""
-    ids = set(ids) - {0}
-    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+    """Rows of `model` by id, for the ids a breakdown named: those this session already
+    holds without a query, the others in one."""
+    found, missing = {}, []
+    for key in set(ids) - {0}:
+        row = db.session.identity_map.get(identity_key(model, key))
+        if row is None:
+            missing.append(key)
+        else:
+            found[key] = row
+    if missing:
+        found.update(
+            (row.id, row) for row in db.session.scalars(select(model).where(model.id.in_(missing)))
+        )
+    return found
 
 
 def _ranked(counts: dict[tuple, Figures], limit: int | None) -> list[tuple[tuple, Figures]]:
@@ -113,6 +127,14 @@ def top_rumours(counts: dict[tuple, Figures], limit: int | None = 10) -> list[Ru
     ranked = _ranked({(k,): v for k, v in by_rumour.items()}, limit)
     rumours = _by_id(Rumour, (k[0] for k, _ in ranked))
     return [RumourCount(rumours[k[0]], v) for k, v in ranked if k[0] in rumours]
+
+
+def heard(counts: dict[tuple, Figures]) -> dict[int, int]:
+    """Conversations in which each rumour came up, from `per_rebuttal` counts."""
+    found: dict[int, int] = {}
+    for (rumour_id, _rebuttal_id), value in counts.items():
+        found[rumour_id] = found.get(rumour_id, 0) + value.encounters
+    return found
 
 
 def series(
@@ -143,11 +165,8 @@ def outcomes_by_rebuttal(counts: dict[tuple, Figures], limit: int = 12) -> list[
     ]
 
 
-def rising_rumours(filters: StatsFilter, limit: int = 8) -> list[Rising]:
-    """Rumours heard noticeably more in a district than in the previous period of the
-    same length: at least RISING_MINIMUM times and RISING_RATIO times as often."""
-    now = figures(filters, ("district", "rumour"))
-    before = figures(filters.previous(), ("district", "rumour"))
+def _rising(now: dict[tuple, Figures], before: dict[tuple, Figures], limit: int):
+    """The (district id, rumour id), count now and before of the rising rumours."""
     found = []
     for key, value in now.items():
         earlier = before.get(key, Figures()).encounters
@@ -156,7 +175,23 @@ def rising_rumours(filters: StatsFilter, limit: int = 8) -> list[Rising]:
         ):
             found.append((key, value.encounters, earlier))
     found.sort(key=lambda item: (-(item[1] + 1) / (item[2] + 1), -item[1], item[0]))
-    found = found[:limit]
+    return found[:limit]
+
+
+def rising_rumours(
+    filters: StatsFilter,
+    limit: int = RISING_LIMIT,
+    now: dict[tuple, Figures] | None = None,
+    before: dict[tuple, Figures] | None = None,
+) -> list[Rising]:
+    """Rumours heard noticeably more in a district than in the previous period of the
+    same length: at least RISING_MINIMUM times and RISING_RATIO times as often (`now`
+    and `before`: the counts by district and rumour, when already read)."""
+    if now is None:
+        now = figures(filters, ("district", "rumour"))
+    if before is None:
+        before = figures(filters.previous(), ("district", "rumour"))
+    found = _rising(now, before, limit)
     districts = _by_id(District, (k[0] for k, _, _ in found))
     rumours = _by_id(Rumour, (k[1] for k, _, _ in found))
     return [Rising(districts[d], rumours[r], n, b) for (d, r), n, b in found]
@@ -180,35 +215,53 @@ def campaigns_in_view(filters: StatsFilter) -> list[Campaign]:
     return list(db.session.scalars(query.order_by(Campaign.starts_on.desc())))
 
 
-def campaign_progress(campaign: Campaign, filters: StatsFilter) -> CampaignProgress:
-    """A campaign's conversations, people reached, agents certified and trainings held
-    over its whole period (within the view's organisation and district)."""
-    view = StatsFilter(
+def _campaign_view(campaign: Campaign, filters: StatsFilter) -> StatsFilter:
+    """A campaign's whole period, within the view's organisation and district."""
+    return StatsFilter(
         start=campaign.starts_on,
         end=campaign.ends_on,
         campaign_id=campaign.id,
         district_id=filters.district_id,
         organisation_id=filters.organisation_id,
     )
-    counts = total(view)
-    certified = db.session.scalar(
-        select(func.count())
-        .select_from(AgentProfile)
-        .where(
-            *agents_in_scope(view),
-            and_(
-                AgentProfile.certified_at >= city_midnight(view.start),
-                AgentProfile.certified_at < city_midnight(view.end + timedelta(days=1)),
-            ),
+
+
+def campaigns_progress(
+    campaigns: list[Campaign],
+    filters: StatsFilter,
+    counts: dict[tuple, Figures] | None = None,
+    counted: People | None = None,
+) -> list[CampaignProgress]:
+    """Each campaign's conversations, people reached, agents certified and trainings held
+    over its whole period (within the view's organisation and district). `counts` (each
+    campaign's totals, keyed by its id) and `counted` (`people` with the campaigns'
+    periods) when already read; otherwise three statements for all of them."""
+    views = [_campaign_view(c, filters) for c in campaigns]
+    if counts is None:
+        totals = figures_many({c.id: Ask(view) for c, view in zip(campaigns, views, strict=True)})
+        counts = {key: value.get((), Figures()) for key, value in totals.items()}
+    if counted is None:
+        certified, held = certified_and_held(filters, [(v.start, v.end) for v in views])
+    else:
+        certified, held = counted.certified, counted.held
+    return [
+        CampaignProgress(
+            campaign=campaign,
+            encounters=counts[campaign.id].encounters,
+            people=counts[campaign.id].people,
+            agents_trained=agents_certified,
+            trainings_held=sessions_held,
         )
-    )
-    return CampaignProgress(
-        campaign=campaign,
-        encounters=counts.encounters,
-        people=counts.people,
-        agents_trained=certified,
-        trainings_held=len(trainings_held(view)),
-    )
+        for campaign, agents_certified, sessions_held in zip(
+            campaigns, certified, held, strict=True
+        )
+    ]
+
+
+def campaign_progress(campaign: Campaign, filters: StatsFilter) -> CampaignProgress:
+    """A campaign's conversations, people reached, agents certified and trainings held
+    over its whole period (within the view's organisation and district)."""
+    return campaigns_progress([campaign], filters)[0]
 
 
 @dataclass
@@ -225,6 +278,8 @@ class Dashboard:
     campaigns: list[CampaignProgress]
     # Conversations per neighbourhood, only where neighbourhoods have shapes to draw.
     neighbourhoods: list = ()
+    # Conversations in which each rumour came up, by rumour id (every rumour heard).
+    heard: dict[int, int] = field(default_factory=dict)
 
     @property
     def change(self) -> float | None:
@@ -233,19 +288,54 @@ class Dashboard:
         return (now - before) / before if before else None
 
 
-def dashboard(filters: StatsFilter, now: datetime | None = None) -> Dashboard:
-    """Everything the dashboard shows for one view."""
-    rumour_counts = per_rebuttal(filters)
-    return Dashboard(
-        network=network(filters),
-        training=training(filters, now),
-        totals=total(filters),
-        previous_totals=total(filters.previous()),
-        districts=by_district(filters),
-        rumours=top_rumours(rumour_counts),
-        trend=series(filters, "week"),
-        rebuttals=outcomes_by_rebuttal(rumour_counts),
-        rising=rising_rumours(filters),
-        campaigns=[campaign_progress(c, filters) for c in campaigns_in_view(filters)],
-        neighbourhoods=by_neighbourhood(filters) if shapes("neighbourhood") else [],
+def dashboard(
+    filters: StatsFilter, now: datetime | None = None, *, neighbourhoods: bool = True
+) -> Dashboard:
+    """Everything the dashboard shows for one view: its conversation figures in one
+    statement, people and trainings (the campaigns' too) in two, and the rows they name.
+    Without `neighbourhoods` (`/api/v1/stats`, which does not publish them) the counts
+    per neighbourhood, read from the encounter rows, are left out."""
+    campaigns = campaigns_in_view(filters)
+    previous = filters.previous()
+    asks = {
+        "totals": Ask(filters),
+        "previous": Ask(previous),
+        "districts": Ask(filters, ("district",)),
+        "weeks": Ask(filters, (), "week"),
+        "rebuttals": Ask(filters, ("rumour", "rebuttal")),
+        "rising": Ask(filters, ("district", "rumour")),
+        "before": Ask(previous, ("district", "rumour")),
+        **{("campaign", c.id): Ask(_campaign_view(c, filters)) for c in campaigns},
+    }
+    counts = figures_many(asks)
+    counted = people(
+        filters, now, [(c.starts_on, c.ends_on) for c in campaigns]
     )
+    rumour_counts = counts["rebuttals"]
+    rising = _rising(counts["rising"], counts["before"], RISING_LIMIT)
+    # The rumours every panel names, in one read. The session keeps loaded rows only
+    # while something refers to them, so `named` holds them until the panels are built.
+    named = _by_id(Rumour, {k[0] for k in rumour_counts} | {k[1] for k, _n, _b in rising})
+    board = Dashboard(
+        network=counted.network,
+        training=counted.training,
+        totals=counts["totals"].get((), Figures()),
+        previous_totals=counts["previous"].get((), Figures()),
+        districts=by_district(filters, counts["districts"]),
+        rumours=top_rumours(rumour_counts),
+        trend=series(filters, "week", counts["weeks"]),
+        rebuttals=outcomes_by_rebuttal(rumour_counts),
+        rising=rising_rumours(filters, RISING_LIMIT, counts["rising"], counts["before"]),
+        campaigns=campaigns_progress(
+            campaigns,
+            filters,
+            {c.id: counts[("campaign", c.id)].get((), Figures()) for c in campaigns},
+            counted,
+        ),
+        neighbourhoods=(
+            by_neighbourhood(filters) if neighbourhoods and shapes("neighbourhood") else []
+        ),
+        heard=heard(rumour_counts),
+    )
+    del named
+    return board

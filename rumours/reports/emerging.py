@@ -193,15 +193,16 @@ def public_reports_by_rumour(filters: StatsFilter) -> dict[int, int] | None:
 
 
 def public_report_rows(
-    counts: dict[int, int], filters: StatsFilter
+    counts: dict[int, int], filters: StatsFilter, heard: dict[int, int] | None = None
 ) -> list[tuple[Rumour, int, int]]:
     """Coordinators (inside the app, drafts included): each rumour the public reported
     in the view, with those reports and the conversations in which agents heard it,
-    most reported first."""
+    most reported first (`heard`: those conversations by rumour id, when already read)."""
     if not counts:
         return []
     rumours = db.session.scalars(db.select(Rumour).where(Rumour.id.in_(list(counts))))
-    heard = {key[0]: value.encounters for key, value in figures(filters, ("rumour",)).items()}
+    if heard is None:
+        heard = {key[0]: value.encounters for key, value in figures(filters, ("rumour",)).items()}
     return sorted(
         ((r, counts[r.id], heard.get(r.id, 0)) for r in rumours),
         key=lambda item: (-item[1], item[0].claim.casefold()),

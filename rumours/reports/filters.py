@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, literal_column, union_all
 
 from ..extensions import db
 from ..models import Campaign, District, Organisation, Rumour, RumourStatus
@@ -177,32 +178,62 @@ def parse_filters(args: Mapping[str, str], *, today: date) -> ParsedFilters:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One option of a filter: the slug the URL carries and the name shown."""
+
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
 class FilterChoices:
     """The options a filter form offers."""
 
-    campaigns: list[Campaign]
-    districts: list[District]
-    organisations: list[Organisation]
-    rumours: list[Rumour]
+    campaigns: list[Choice]
+    districts: list[Choice]
+    organisations: list[Choice]
+    rumours: list[Choice]
 
 
 def filter_choices(within_organisations: set[int] | None = None) -> FilterChoices:
     """Campaigns, districts, organisations (only `within_organisations` when given: a
-    member's own) and published rumours, for the dashboard's and the exports' forms."""
-    organisations = db.select(Organisation).order_by(Organisation.name)
+    member's own) and published rumours, for the dashboard's and the exports' forms, in
+    one statement (each list's order numbered in SQL)."""
+    organisations = db.select(
+        literal_column("'organisations'"),
+        Organisation.slug,
+        Organisation.name,
+        func.row_number().over(order_by=Organisation.name),
+    )
     if within_organisations is not None:
         organisations = organisations.where(Organisation.id.in_(within_organisations))
+    statement = union_all(
+        db.select(
+            literal_column("'campaigns'"),
+            Campaign.slug,
+            Campaign.name,
+            func.row_number().over(order_by=Campaign.starts_on.desc()),
+        ),
+        db.select(
+            literal_column("'districts'"),
+            District.slug,
+            District.name,
+            func.row_number().over(order_by=(District.position, District.code)),
+        ),
+        organisations,
+        db.select(
+            literal_column("'rumours'"),
+            Rumour.slug,
+            Rumour.claim,
+            func.row_number().over(order_by=Rumour.claim),
+        ).where(Rumour.status == RumourStatus.PUBLISHED),
+    )
+    lists: dict[str, list] = {
+        "campaigns": [], "districts": [], "organisations": [], "rumours": []
+    }
+    for kind, slug, name, position in db.session.execute(statement):
+        lists[kind].append((position, Choice(slug, name)))
     return FilterChoices(
-        campaigns=list(db.session.scalars(db.select(Campaign).order_by(Campaign.starts_on.desc()))),
-        districts=list(
-            db.session.scalars(db.select(District).order_by(District.position, District.code))
-        ),
-        organisations=list(db.session.scalars(organisations)),
-        rumours=list(
-            db.session.scalars(
-                db.select(Rumour)
-                .where(Rumour.status == RumourStatus.PUBLISHED)
-                .order_by(Rumour.claim)
-            )
-        ),
+        **{kind: [choice for _p, choice in sorted(rows, key=lambda row: row[0])]
+           for kind, rows in lists.items()}
     )

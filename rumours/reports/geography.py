@@ -92,10 +92,14 @@ def by_neighbourhood(filters: StatsFilter) -> list[tuple[Neighbourhood, int]]:
             .group_by(e.neighbourhood_id)
         ).all()
     )
+    # The shapes are drawn from `shapes`: the rows' geometry (large text) is not read.
     rows = db.session.scalars(
         select(Neighbourhood)
         .join(District)
-        .options(contains_eager(Neighbourhood.district))
+        .options(
+            defer(Neighbourhood.geometry),
+            contains_eager(Neighbourhood.district).defer(District.geometry),
+        )
         .order_by(District.position, District.code, Neighbourhood.position, Neighbourhood.code)
     )
     return [(n, counts.get(n.id, 0)) for n in rows]

@@ -24,6 +24,7 @@ from ..rules.disclosure import FIGURES, disclosure_notes
 from ..rules.localtime import city_timezone
 from ..rules.suppression import check_threshold
 from . import dashboard as reports
+from . import people
 from .emerging import report_table_infos, report_tables
 from .filters import ParsedFilters
 from .stats import OUTCOME_KEYS, Figures
@@ -73,9 +74,9 @@ def _certified_by_month(parsed: ParsedFilters) -> Counter:
     """Agents certified in the period, by city month (within the organisation, if any)."""
     f = parsed.filters
     query = select(AgentProfile.certified_at).where(
-        AgentProfile.certified_at >= reports.city_midnight(f.start),
-        AgentProfile.certified_at < reports.city_midnight(f.end + timedelta(days=1)),
-        *reports.agents_in_scope(f),
+        AgentProfile.certified_at >= people.city_midnight(f.start),
+        AgentProfile.certified_at < people.city_midnight(f.end + timedelta(days=1)),
+        *people.agents_in_scope(f),
     )
     zone = city_timezone()
     months: Counter = Counter()
@@ -119,7 +120,8 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
     district, with the conversation figures suppressed as `rules.disclosure` decides."""
     check_threshold(threshold)
     f = parsed.filters
-    held = reports.trainings_held(f)
+    held = people.trainings_held(f)
+    counted = people.people(f)
     months = reports.series(f, "month")
     districts = reports.by_district(f)
     totals = Figures()
@@ -130,7 +132,7 @@ def indicator_report(parsed: ParsedFilters, *, threshold: int) -> Report:
     )
     certified = _certified_by_month(parsed)
     tables = [
-        _summary(reports.network(f), reports.training(f), certified, cells),
+        _summary(counted.network, counted.training, certified, cells),
         _by_month(months, held, certified, cells),
         _by_district(districts, held, cells),
         # Reports (rumours heard, from agents and the public): network-wide views only.

@@ -5,10 +5,11 @@ campaign's progress read them from here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, literal, or_, select
 
 from ..extensions import db
 from ..models import (
@@ -84,32 +85,131 @@ def agents_in_scope(filters: StatsFilter):
 def network(filters: StatsFilter) -> Network:
     """Organisations in the network and agents by status (today, within the view's
     organisation and district)."""
+    return people(filters).network
+
+
+def _organisations(filters: StatsFilter):
+    """The active organisations in the view (a scalar subquery; 1 for an organisation's)."""
     if filters.organisation_id is not None:
-        organisations = 1
-    else:
-        query = select(func.count()).select_from(Organisation).where(Organisation.active)
-        if filters.district_id is not None:
-            query = query.where(Organisation.district_id == filters.district_id)
-        organisations = db.session.scalar(query)
-    counts = dict(
-        db.session.execute(
-            select(AgentProfile.status, func.count())
-            .where(*agents_in_scope(filters))
-            .group_by(AgentProfile.status)
-        ).all()
+        return literal(1)
+    query = select(func.count()).select_from(Organisation).where(Organisation.active)
+    if filters.district_id is not None:
+        query = query.where(Organisation.district_id == filters.district_id)
+    return query.scalar_subquery()
+
+
+@dataclass
+class People:
+    """A view's network and training figures, and for each extra period asked for (a
+    campaign's) the agents certified and the trainings held in it."""
+
+    network: Network
+    training: Training
+    certified: list[int]
+    held: list[int]
+
+
+def people(
+    filters: StatsFilter,
+    now: datetime | None = None,
+    periods: Sequence[tuple[date, date]] = (),
+) -> People:
+    """Organisations, agents by status, the training figures and the funnel for the view,
+    and agents certified and trainings held in each of `periods` (within the view's
+    organisation and district): two statements, one over the agents, one over the
+    sessions with their enrolments."""
+    now = now or datetime.now(UTC)
+    since = now - timedelta(days=ACTIVE_DAYS)
+    trained = exists().where(
+        Enrolment.agent_id == AgentProfile.user_id,
+        Enrolment.attended.is_(True),
+        TrainingSession.id == Enrolment.session_id,
+        TrainingSession.kind == TrainingKind.BASIC,
     )
-    return Network(
-        organisations=organisations,
-        agents_by_status={s.value: counts.get(s, 0) for s in AgentStatus},
+    # One index probe per agent (encounters by agent and time), not a scan of a month.
+    active = exists().where(
+        Encounter.agent_id == AgentProfile.user_id, Encounter.occurred_at >= since
+    )
+    statuses = list(AgentStatus)
+    agents = db.session.execute(
+        select(
+            _organisations(filters),
+            *(func.count().filter(AgentProfile.status == status) for status in statuses),
+            func.count().filter(trained),
+            func.count().filter(active),
+            *_certified_in(periods),
+        )
+        .select_from(AgentProfile)
+        .where(*agents_in_scope(filters))
+    ).one()
+    organisations, agents = agents[0], agents[1:]
+    by_status = dict(zip(statuses, agents[: len(statuses)], strict=True))
+    trained_count, active_count = agents[len(statuses) : len(statuses) + 2]
+    certified_in = list(agents[len(statuses) + 2 :])
+
+    counts = _held_in(filters, now, [(filters.start, filters.end), *periods])
+    mine = counts[0]
+    hours = sum((row.ends_at - row.starts_at).total_seconds() for row in mine) / 3600
+    return People(
+        network=Network(
+            organisations=organisations,
+            agents_by_status={status.value: by_status[status] for status in statuses},
+        ),
+        training=Training(
+            sessions=len(mine),
+            hours=round(hours, 1),
+            places_taken=sum(row.places for row in mine),
+            attended=sum(row.attended for row in mine),
+            attendance_recorded=sum(row.recorded for row in mine),
+            signed_up=sum(by_status.values()),
+            trained=trained_count,
+            certified=by_status[AgentStatus.CERTIFIED],
+            active=active_count,
+        ),
+        certified=certified_in,
+        held=[len(rows) for rows in counts[1:]],
     )
 
 
-def _sessions_in_period(filters: StatsFilter):
-    conditions = [
-        TrainingSession.status == TrainingStatus.SCHEDULED,
-        TrainingSession.starts_at >= city_midnight(filters.start),
-        TrainingSession.starts_at < city_midnight(filters.end + timedelta(days=1)),
+def certified_and_held(
+    filters: StatsFilter, periods: Sequence[tuple[date, date]], now: datetime | None = None
+) -> tuple[list[int], list[int]]:
+    """Agents certified and trainings held in each of `periods`, within the view's
+    organisation and district (campaigns' progress): two statements for all of them."""
+    if not periods:
+        return [], []
+    certified = db.session.execute(
+        select(*_certified_in(periods))
+        .select_from(AgentProfile)
+        .where(*agents_in_scope(filters))
+    ).one()
+    held = _held_in(filters, now or datetime.now(UTC), list(periods))
+    return list(certified), [len(rows) for rows in held]
+
+
+def _certified_in(periods: Sequence[tuple[date, date]]) -> list:
+    """Per period, the count of AgentProfile rows certified in it (city days)."""
+    return [
+        func.count().filter(
+            AgentProfile.certified_at >= city_midnight(start),
+            AgentProfile.certified_at < city_midnight(end + timedelta(days=1)),
+        )
+        for start, end in periods
     ]
+
+
+def _held_in(filters: StatsFilter, now: datetime, periods: list[tuple[date, date]]) -> list:
+    """Per period, the sessions held in it (rows of `_held_sessions`)."""
+    sessions = _held_sessions(filters, now, periods)
+    bounds = [
+        (city_midnight(start), city_midnight(end + timedelta(days=1))) for start, end in periods
+    ]
+    return [[row for row in sessions if a <= row.starts_at < b] for a, b in bounds]
+
+
+def _sessions_in_scope(filters: StatsFilter) -> list:
+    """Conditions on TrainingSession for the view's district and organisation."""
+    conditions = []
     if filters.district_id is not None:
         conditions.append(TrainingSession.district_id == filters.district_id)
     if filters.organisation_id is not None:
@@ -125,6 +225,15 @@ def _sessions_in_period(filters: StatsFilter):
     return conditions
 
 
+def _sessions_in_period(filters: StatsFilter):
+    return [
+        TrainingSession.status == TrainingStatus.SCHEDULED,
+        TrainingSession.starts_at >= city_midnight(filters.start),
+        TrainingSession.starts_at < city_midnight(filters.end + timedelta(days=1)),
+        *_sessions_in_scope(filters),
+    ]
+
+
 def trainings_held(filters: StatsFilter, now: datetime | None = None) -> list[TrainingSession]:
     """Sessions held in the period (not cancelled, already over); for an organisation,
     those its agents attended."""
@@ -138,69 +247,52 @@ def trainings_held(filters: StatsFilter, now: datetime | None = None) -> list[Tr
     )
 
 
-def training(filters: StatsFilter, now: datetime | None = None) -> Training:
-    """Sessions and hours held in the period, places taken and attendance, and the
-    funnel from sign-up to trained, certified and active in the last 30 days."""
-    now = now or datetime.now(UTC)
-    sessions = trainings_held(filters, now)
-    ids = [s.id for s in sessions]
-    enrolment_scope = [Enrolment.session_id.in_(ids), Enrolment.status == EnrolmentStatus.ENROLLED]
+def _held_sessions(filters: StatsFilter, now: datetime, periods: list[tuple[date, date]]):
+    """Sessions held (as `trainings_held`) in any of `periods`, each with its places
+    taken, attendances and attendances recorded (by the view's organisation's agents,
+    for an organisation's view), in one statement."""
+    enrolled = [
+        Enrolment.session_id == TrainingSession.id,
+        Enrolment.status == EnrolmentStatus.ENROLLED,
+    ]
     if filters.organisation_id is not None:
-        enrolment_scope.append(
+        enrolled.append(
             exists().where(
                 Membership.user_id == Enrolment.agent_id,
                 Membership.organisation_id == filters.organisation_id,
             )
         )
-    places, attended, recorded = db.session.execute(
+    in_periods = or_(
+        *(
+            and_(
+                TrainingSession.starts_at >= city_midnight(start),
+                TrainingSession.starts_at < city_midnight(end + timedelta(days=1)),
+            )
+            for start, end in periods
+        )
+    )
+    return db.session.execute(
         select(
-            func.count(),
-            func.count().filter(Enrolment.attended.is_(True)),
-            func.count().filter(Enrolment.attended.is_not(None)),
-        ).where(*enrolment_scope)
-    ).one()
-    scope = agents_in_scope(filters)
-    signed_up = db.session.scalar(select(func.count()).select_from(AgentProfile).where(*scope))
-    trained = db.session.scalar(
-        select(func.count())
-        .select_from(AgentProfile)
-        .where(
-            *scope,
-            exists()
-            .where(
-                Enrolment.agent_id == AgentProfile.user_id,
-                Enrolment.attended.is_(True),
-                TrainingSession.id == Enrolment.session_id,
-                TrainingSession.kind == TrainingKind.BASIC,
-            ),
+            TrainingSession.id,
+            TrainingSession.starts_at,
+            TrainingSession.ends_at,
+            func.count(Enrolment.id).label("places"),
+            func.count(Enrolment.id).filter(Enrolment.attended.is_(True)).label("attended"),
+            func.count(Enrolment.id).filter(Enrolment.attended.is_not(None)).label("recorded"),
         )
-    )
-    certified = db.session.scalar(
-        select(func.count())
-        .select_from(AgentProfile)
-        .where(*scope, AgentProfile.status == AgentStatus.CERTIFIED)
-    )
-    since = now - timedelta(days=ACTIVE_DAYS)
-    # One index probe per agent (encounters by agent and time), not a scan of a month.
-    active = db.session.scalar(
-        select(func.count())
-        .select_from(AgentProfile)
+        .outerjoin(Enrolment, and_(*enrolled))
         .where(
-            *scope,
-            exists().where(
-                Encounter.agent_id == AgentProfile.user_id, Encounter.occurred_at >= since
-            ),
+            TrainingSession.status == TrainingStatus.SCHEDULED,
+            in_periods,
+            TrainingSession.ends_at <= now,
+            *_sessions_in_scope(filters),
         )
-    )
-    hours = sum((s.ends_at - s.starts_at).total_seconds() for s in sessions) / 3600
-    return Training(
-        sessions=len(sessions),
-        hours=round(hours, 1),
-        places_taken=places,
-        attended=attended,
-        attendance_recorded=recorded,
-        signed_up=signed_up,
-        trained=trained,
-        certified=certified,
-        active=active,
-    )
+        .group_by(TrainingSession.id, TrainingSession.starts_at, TrainingSession.ends_at)
+        .order_by(TrainingSession.starts_at)
+    ).all()
+
+
+def training(filters: StatsFilter, now: datetime | None = None) -> Training:
+    """Sessions and hours held in the period, places taken and attendance, and the
+    funnel from sign-up to trained, certified and active in the last 30 days."""
+    return people(filters, now).training

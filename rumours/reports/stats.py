@@ -4,16 +4,27 @@
 exports count conversations, so they always agree. It picks the smallest summary
 table that keeps every dimension asked for, reads whole months (or weeks) from the
 coarse table and the days at either edge of the period from the day table, and adds
-them up.
+them up. `figures_many` answers several such breakdowns (a whole page) in one statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 
 from ..extensions import db
 from ..models import SUMMARY_MEASURES, Outcome, Setting
@@ -114,7 +125,8 @@ def _unit_end(first_of_last: date, grain: str) -> date:
 
 
 def _choose(needed: set[str], per_rumour: bool, bucket: str | None):
-    """The coarse table (or None) and the day table that can answer the view."""
+    """The coarse table (or None), the week table to read whole weeks at the edges of
+    a period of months (or None), and the day table that can answer the view."""
     candidates = [
         s for s in SUMMARIES if s.per_rumour == per_rumour and needed <= set(s.dimensions)
     ]
@@ -123,7 +135,11 @@ def _choose(needed: set[str], per_rumour: bool, bucket: str | None):
     day = next(s for s in same if s.grain == "day")
     wanted = {None: ("month", "week"), "month": ("month",), "week": ("week",)}[bucket]
     coarse = next((s for g in wanted for s in same if s.grain == g), None)
-    return coarse, day
+    # Whole weeks at the edges only without a bucket: a week may straddle two months.
+    weeks = next((s for s in same if s.grain == "week"), None) if bucket is None else None
+    if coarse is None or coarse.grain != "month":
+        weeks = None
+    return coarse, weeks, day
 
 
 def _where(summary: Summary, filters: StatsFilter) -> list:
@@ -131,18 +147,115 @@ def _where(summary: Summary, filters: StatsFilter) -> list:
     return [c[f"{name}_id"] == value for name, value in filters.dimension_ids().items()]
 
 
-def _read(summary: Summary, periods: list[tuple[date, date]], filters: StatsFilter,
-          by: tuple[str, ...], with_period: bool):
+@dataclass(frozen=True)
+class Ask:
+    """One breakdown a page wants: the view, the dimensions and the time bucket."""
+
+    filters: StatsFilter
+    by: tuple[str, ...] = ()
+    bucket: str | None = None
+
+
+def _plan(ask: Ask) -> list[tuple[Summary, list[tuple[date, date]]]]:
+    """The tables and periods that answer `ask`: whole months (or weeks) from the coarse
+    table, then at either edge of the period whole weeks from the week table where there
+    is one, and the days left from the day table."""
+    filters, by, bucket = ask.filters, ask.by, ask.bucket
+    unknown = set(by) - set(DIMENSIONS)
+    if unknown or bucket not in (None, *BUCKETS):
+        raise ValueError(f"cannot break statistics down by {sorted(unknown) or bucket}")
+    needed = set(by) | set(filters.dimension_ids())
+    per_rumour = bool(needed & {"rumour", "rebuttal"})
+    coarse, weeks, day = _choose(needed, per_rumour, bucket)
+    coarse_periods, edges = _split(filters.start, filters.end, coarse.grain if coarse else None)
+    week_periods: list[tuple[date, date]] = []
+    day_periods = edges
+    if weeks is not None:
+        week_periods, day_periods = [], []
+        for a, b in edges:
+            inner, rest = _split(a, b, "week")
+            week_periods += inner
+            day_periods += rest
+    reads = ((coarse, coarse_periods), (weeks, week_periods), (day, day_periods))
+    return [(table, periods) for table, periods in reads if periods]
+
+
+def _split(start: date, end: date, grain: str | None):
+    """[start, end] as whole `grain` units (one range of their starts, or none) and the
+    day ranges left at either edge."""
+    units = _units(start, end, grain) if grain else None
+    if not units:
+        return [], [(start, end)]
+    first, last = units
+    edges = [
+        (a, b)
+        for a, b in (
+            (start, first - timedelta(days=1)),
+            (_unit_end(last, grain) + timedelta(days=1), end),
+        )
+        if a <= b
+    ]
+    return [(first, last)], edges
+
+
+def _branch(tag: int, width: int, summary: Summary, periods: list[tuple[date, date]], ask: Ask):
+    """One SELECT of the batch: the ask's tag, its dimension ids (padded with NULLs to
+    `width`), the period start when bucketed (else NULL) and the sums."""
     c = summary.table.c
-    keys = [c[f"{d}_id"] for d in by]
-    if with_period:
-        keys.append(c.period_start)
-    statement = (
-        select(*keys, *(func.sum(c[m]) for m in SUMMARY_MEASURES))
-        .where(or_(*(c.period_start.between(a, b) for a, b in periods)), *_where(summary, filters))
-        .group_by(*keys)
+    keys = [c[f"{d}_id"] for d in ask.by]
+    group = list(keys)
+    period = cast(null(), Date)
+    if ask.bucket is not None:
+        period = c.period_start
+        group.append(period)
+    padding = [cast(null(), Integer)] * (width - len(keys))
+    statement = select(
+        literal_column(str(tag), Integer), *keys, *padding, period,
+        *(func.sum(c[m]) for m in SUMMARY_MEASURES),
+    ).where(
+        or_(*(c.period_start.between(a, b) for a, b in periods)), *_where(summary, ask.filters)
     )
-    return db.session.execute(statement)
+    return statement.group_by(*group) if group else statement
+
+
+def figures_many(asks: Mapping[Hashable, Ask]) -> dict[Hashable, dict[tuple, Figures]]:
+    """`figures` for several asks at once, in one statement (a UNION ALL of the reads
+    each ask needs): what a page shows costs one round trip, not one or two per chart."""
+    # The same ask under two names (a campaign's view and its progress) is read once.
+    distinct = list(dict.fromkeys(asks.values()))
+    width = max((len(ask.by) for ask in distinct), default=0)
+    branches = [
+        _branch(tag, width, summary, periods, ask)
+        for tag, ask in enumerate(distinct)
+        for summary, periods in _plan(ask)
+    ]
+    rows: dict[int, list] = {}
+    if branches:
+        statement = branches[0] if len(branches) == 1 else union_all(*branches)
+        for row in db.session.execute(statement):
+            rows.setdefault(row[0], []).append(row)
+    counted = []
+    for tag, ask in enumerate(distinct):
+        n = len(ask.by)
+        found: dict[tuple, Figures] = {}
+        _accumulate(
+            found,
+            (row[1 : 1 + n] + ((row[1 + width],) if ask.bucket else ()) + row[2 + width :]
+             for row in rows.get(tag, ())),
+            ask.by,
+            ask.bucket,
+        )
+        counted.append(found)
+    by_ask = dict(zip(distinct, counted, strict=True))
+    result: dict[Hashable, dict[tuple, Figures]] = {}
+    given = set()
+    for name, ask in asks.items():
+        found = by_ask[ask]
+        if ask in given:  # a copy: a caller adding to one name's figures changes no other
+            found = {key: Figures.from_sums(value.as_list()) for key, value in found.items()}
+        given.add(ask)
+        result[name] = found
+    return result
 
 
 def figures(
@@ -150,34 +263,7 @@ def figures(
 ) -> dict[tuple, Figures]:
     """Counts for the view, keyed by a tuple of the `by` dimension ids (plus the week or
     month start when `bucket` is given). `by=()` gives one key, `()`."""
-    unknown = set(by) - set(DIMENSIONS)
-    if unknown or bucket not in (None, *BUCKETS):
-        raise ValueError(f"cannot break statistics down by {sorted(unknown) or bucket}")
-    needed = set(by) | set(filters.dimension_ids())
-    per_rumour = bool(needed & {"rumour", "rebuttal"})
-    coarse, day = _choose(needed, per_rumour, bucket)
-
-    day_periods = [(filters.start, filters.end)]
-    coarse_periods: list[tuple[date, date]] = []
-    units = _units(filters.start, filters.end, coarse.grain) if coarse else None
-    if units:
-        first, last = units
-        coarse_periods = [(first, last)]
-        day_periods = [
-            (a, b)
-            for a, b in (
-                (filters.start, first - timedelta(days=1)),
-                (_unit_end(last, coarse.grain) + timedelta(days=1), filters.end),
-            )
-            if a <= b
-        ]
-
-    result: dict[tuple, Figures] = {}
-    for summary, periods in ((coarse, coarse_periods), (day, day_periods)):
-        if periods:
-            _accumulate(result, _read(summary, periods, filters, by, bucket is not None), by,
-                        bucket)
-    return result
+    return figures_many({0: Ask(filters, by, bucket)})[0]
 
 
 def _accumulate(result: dict[tuple, Figures], rows, by: tuple[str, ...], bucket: str | None):

@@ -1,8 +1,12 @@
-"""Template globals: the demo-data flag, labels, the role enum and the one percent
-formatter."""
+"""Template globals: the demo-data flag, labels, the role enum and the number and
+percent formatters."""
 
+from functools import lru_cache
+
+from babel import numbers
 from flask import Flask, g
-from flask_babel import format_percent
+from flask_babel import get_locale, gettext
+from markupsafe import Markup, escape
 
 from ..charts import progress
 from ..extensions import db
@@ -35,6 +39,38 @@ PERCENT = "#,##0 %"
 SIGNED_PERCENT = "+#,##0 %;-#,##0 %"
 
 
+@lru_cache(maxsize=8192, typed=True)
+def _formatted(locale, value, pattern: str | None, kind: str) -> str:
+    """Babel's text for a number or a percentage in a locale, worked out once per value:
+    a page shows hundreds of figures and most recur (zeros, small counts, shares)."""
+    if kind == "percent":
+        return numbers.format_percent(value, format=pattern, locale=locale)
+    return numbers.format_decimal(value, format=pattern, locale=locale)
+
+
+def _locale():
+    """The reader's locale: flask_babel's own choice for this request once it has made
+    it (read straight from where it keeps it: `get_locale()` costs three look-ups through
+    Flask's context per call, and a page formats hundreds of numbers), else
+    `get_locale()`, which makes it."""
+    try:
+        chosen = getattr(g.get("_flask_babel"), "babel_locale", None)
+    except RuntimeError:  # no application context
+        chosen = None
+    return chosen if chosen is not None else get_locale()
+
+
+def numberformat(value) -> str:
+    """`value` with the reader's digits and separators, as flask_babel's `numberformat`
+    filter gives it (the same babel call, remembered per locale and value)."""
+    return _formatted(_locale(), value, None, "number")
+
+
+def format_percent(value, pattern: str) -> str:
+    """flask_babel's `format_percent`, remembered per locale, value and pattern."""
+    return _formatted(_locale(), value, pattern, "percent")
+
+
 def percent(
     part: float | None, whole: float = 1, *, signed: bool = False, under_one: bool = False
 ) -> str | None:
@@ -49,11 +85,41 @@ def percent(
     return format_percent(round(share) / 100, SIGNED_PERCENT if signed else PERCENT)
 
 
+_HIDDEN = Markup(
+    '<span class="chart-hidden"><span aria-hidden="true">—</span>'
+    '<span class="visually-hidden">{}</span></span>'
+)
+
+
+def chart_number(value) -> Markup:
+    """A chart's count, or the mark of a count hidden to protect privacy (None). A
+    function rather than a macro: a page shows hundreds of them."""
+    if value is None:
+        # As the template's own _() does: the translation is trusted, not escaped.
+        return _HIDDEN.format(Markup(gettext("hidden")))
+    return escape(numberformat(value))
+
+
+def plain_number(value) -> Markup:
+    """A count as plain text (inside SVG text), "—" for a hidden one."""
+    return escape("—" if value is None else numberformat(value))
+
+
+def chart_share(part, whole) -> Markup:
+    """`part` of `whole` as a percentage, "<1 %" for a sliver."""
+    return escape(percent(part, whole, under_one=True))
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(label)
     app.add_template_filter(theme_label)
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(percent)
+    # Replaces flask_babel's filter of the same name (same text, worked out once per value).
+    app.add_template_filter(numberformat)
+    app.add_template_global(chart_number)
+    app.add_template_global(plain_number)
+    app.add_template_global(chart_share)
     app.add_template_global(is_demo_installation)
     app.add_template_global(catalogue_languages)
 
