@@ -146,6 +146,15 @@ def bulk_insert_encounters(
     if dialect == "sqlite":
         db.session.connection().exec_driver_sql("PRAGMA cache_size=-2000")
         db.session.commit()
+    if written and dialect == "postgresql":
+        # Fresh statistics for the planner: without them, after a load of millions,
+        # PostgreSQL looked up the small tables once per row (autovacuum gets there
+        # only later).
+        tables = ["encounters", "encounter_rumours", *(s.name for s in summaries.SUMMARIES)]
+        connection = db.session.connection()
+        for table in tables:
+            connection.exec_driver_sql(f"ANALYZE {table}")
+        db.session.commit()
     return written
 
 
