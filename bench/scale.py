@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import encounters as post_bench  # noqa: E402
 from _databases import database_size, throwaway_database  # noqa: E402
 from _demo import log_in  # noqa: E402
-from dashboard import timed, views  # noqa: E402
+from dashboard import Meter, timed, views  # noqa: E402
 
 from config import DevelopmentConfig  # noqa: E402
 from rumours import create_app, summaries  # noqa: E402
@@ -66,14 +66,16 @@ def seed(url: str, encounters: int) -> None:
 def dashboards(app, runs: int) -> None:
     client = app.test_client()
     log_in(client)
-    print(f"  {'view':<28}{'page median':>12}{'p95':>9}{'API median':>12}")
+    meter = Meter(app)
+    print(f"  {'view':<28}{'page median':>12}{'p95':>9}{'SQL':>5}{'render':>9}{'API median':>12}")
     for label, args in views(app).items():
-        page = sorted(timed(client, "/dashboard/", args, runs))
-        api = timed(client, "/api/v1/stats", args, runs)
+        page, statements, rendering, _cpu = timed(client, "/dashboard/", args, runs, meter)
+        api = timed(client, "/api/v1/stats", args, runs, meter)[0]
+        page.sort()
         p95 = page[max(0, int(len(page) * 0.95) - 1)]
         print(
-            f"  {label:<28}{statistics.median(page):10.1f}ms{p95:7.1f}ms"
-            f"{statistics.median(api):10.1f}ms"
+            f"  {label:<28}{statistics.median(page):10.1f}ms{p95:7.1f}ms{max(statements):5d}"
+            f"{statistics.median(rendering):7.1f}ms{statistics.median(api):10.1f}ms"
         )
 
 
