@@ -46,20 +46,14 @@ def rebuild(connection) -> None:
 
 def _finest(summary: Summary) -> Summary:
     """The day table every row of `summary` can be summed from: the per-encounter or the
-    per-rumour day table with all the dimensions."""
-    for candidate in SUMMARIES:
-        if (
-            candidate.grain == "day"
-            and candidate.per_rumour == summary.per_rumour
-            and set(summary.dimensions) <= set(candidate.dimensions)
-            and len(candidate.dimensions) == max(
-                len(c.dimensions)
-                for c in SUMMARIES
-                if c.grain == "day" and c.per_rumour == summary.per_rumour
-            )
-        ):
-            return candidate
-    raise LookupError(summary.name)
+    per-rumour day table with the most dimensions (a superset of every other's)."""
+    finest = max(
+        (c for c in SUMMARIES if c.grain == "day" and c.per_rumour == summary.per_rumour),
+        key=lambda c: len(c.dimensions),
+    )
+    if not set(summary.dimensions) <= set(finest.dimensions):
+        raise LookupError(summary.name)
+    return finest
 
 
 def _bulk_table(finest: Summary) -> Table:
