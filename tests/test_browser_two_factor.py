@@ -6,6 +6,7 @@ import time
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from .test_browser import (  # noqa: F401  (fixtures)
     DESKTOP,
@@ -28,6 +29,7 @@ def test_coordinator_enrols_and_logs_in_with_a_code(page_at, live_server, size, 
     log_in(page, "coordinator@example.org")
     page.wait_for_url(f"{live_server}/")
     page.get_by_role("link", name="Second factor").click()
+    page.wait_for_url(f"{live_server}/auth/two-factor/")
     assert page.get_by_role("heading", level=1).inner_text() == "Set up a second factor"
     assert page.locator(".qr svg").is_visible()
     assert_fits(page, viewport["width"])
@@ -81,7 +83,8 @@ def test_security_log_and_accounts_pages(page_at, live_server, size, viewport): 
     assert_fits(page, viewport["width"])
     shoot(page, f"accounts-{size}")
     page.get_by_role("link", name="Aisha Agent").click()
-    assert page.get_by_role("button", name="Deactivate").is_visible()
+    # The click only starts the navigation: wait for the account page's button to appear.
+    expect(page.get_by_role("button", name="Deactivate")).to_be_visible()
     assert_fits(page, viewport["width"])
     shoot(page, f"account-{size}")
     page.goto("/settings/")
