@@ -14,7 +14,8 @@ For each page it also prints the SQL statements one request issues, the median t
 spent rendering the template (from `render_template` to the rendered text) apart from
 the rest ("figures": reading and shaping the figures), the fastest request ("best": on
 a busy machine, the one least slowed by others), and how long the neighbourhood
-map's counts take alone (read from the encounter rows: no summary table holds them).
+map's counts take alone (read from the neighbourhood summary tables; in a rumour's
+view, from the encounter rows).
 `--profile VIEW` prints where one view's requests spend their time (cProfile, the 25
 costliest functions by cumulative and by own time).
 """
@@ -110,8 +111,8 @@ class Meter:
 
 
 def neighbourhood_read(app, args: dict[str, str]) -> float:
-    """Seconds for the neighbourhood map's counts, which no summary table holds: a GROUP
-    BY over the period's encounter rows, part of every page whose city has their shapes."""
+    """Seconds for the neighbourhood map's counts alone (on the page they come with the
+    other figures in one statement): part of every page whose city has their shapes."""
     with app.app_context():
         if not shapes("neighbourhood"):
             return 0.0

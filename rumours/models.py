@@ -853,6 +853,8 @@ def summary_table(name: str, dimensions: tuple[str, ...]) -> Table:
 
 
 ENCOUNTER_DIMENSIONS = ("district", "organisation", "campaign")
+# The neighbourhood map's counts (0: logged without a neighbourhood).
+NEIGHBOURHOOD_DIMENSIONS = ("district", "neighbourhood", "organisation", "campaign")
 RUMOUR_DIMENSIONS = ("district", "organisation", "campaign", "rumour", "rebuttal")
 RUMOUR_DISTRICT_DIMENSIONS = ("district", "rumour", "rebuttal")
 CAMPAIGN_RUMOUR_DIMENSIONS = ("campaign", "district", "rumour", "rebuttal")
@@ -860,6 +862,8 @@ CAMPAIGN_RUMOUR_DIMENSIONS = ("campaign", "district", "rumour", "rebuttal")
 encounter_stats_day = summary_table("encounter_stats_day", ENCOUNTER_DIMENSIONS)
 encounter_stats_week = summary_table("encounter_stats_week", ENCOUNTER_DIMENSIONS)
 encounter_stats_month = summary_table("encounter_stats_month", ENCOUNTER_DIMENSIONS)
+neighbourhood_stats_day = summary_table("neighbourhood_stats_day", NEIGHBOURHOOD_DIMENSIONS)
+neighbourhood_stats_month = summary_table("neighbourhood_stats_month", NEIGHBOURHOOD_DIMENSIONS)
 rumour_stats_day = summary_table("rumour_stats_day", RUMOUR_DIMENSIONS)
 rumour_stats_month = summary_table("rumour_stats_month", RUMOUR_DIMENSIONS)
 rumour_district_stats_day = summary_table("rumour_district_stats_day", RUMOUR_DISTRICT_DIMENSIONS)

@@ -52,3 +52,43 @@ def test_encounter_client_uuid_is_unique_in_the_migrated_schema(tmp_path, table)
     uniques = inspect(engine).get_unique_constraints(table)
     engine.dispose()
     assert any(u["column_names"] == ["client_uuid"] for u in uniques)
+
+
+def downgrade_then_upgrade_counts_neighbourhoods(url: str) -> None:
+    from sqlalchemy import func, select
+
+    from rumours import summaries
+    from rumours.models import neighbourhood_stats_day
+
+    app = create_app(config_for(url))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    seeded = runner.invoke(args=["seed"])
+    assert seeded.exit_code == 0, seeded.output
+    # Back to before the neighbourhood summaries, then forward: the conversations
+    # already stored are counted into the new tables by the migration itself.
+    for args in (["db", "downgrade", "f15c4ec0a001"], ["db", "upgrade"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        connection = db.session.connection()
+        assert not any(summaries.mismatches(connection).values())
+        rows = connection.execute(
+            select(func.sum(neighbourhood_stats_day.c.encounters))
+            .where(neighbourhood_stats_day.c.neighbourhood_id != 0)
+        ).scalar()
+        assert rows > 1000
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_neighbourhood_summaries_migration_counts_stored_conversations(tmp_path):
+    downgrade_then_upgrade_counts_neighbourhoods(f"sqlite:///{tmp_path / 'migrated.db'}")
+
+
+def test_the_neighbourhood_summaries_migration_on_postgresql(postgres_server):
+    url = postgres_server.create("rumours_migrate_neighbourhoods")
+    try:
+        downgrade_then_upgrade_counts_neighbourhoods(url)
+    finally:
+        postgres_server.drop(url)

@@ -5,7 +5,7 @@ and for any filter."""
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
@@ -16,6 +16,7 @@ from rumours.models import (
     District,
     Encounter,
     EncounterRumour,
+    Neighbourhood,
     Organisation,
     Rumour,
     RumourStatus,
@@ -23,6 +24,7 @@ from rumours.models import (
     encounter_stats_month,
 )
 from rumours.reports.filters import StatsFilter, add_months
+from rumours.reports.geography import by_neighbourhood
 from rumours.reports.stats import Ask, _units, figures, figures_many, raw_figures, total
 from rumours.services.agents import erase_agent
 from rumours.services.encounters import (
@@ -42,6 +44,28 @@ def no_mismatches() -> dict[str, int]:
     differences = summaries.mismatches(db.session.connection())
     assert set(differences) == {s.name for s in summaries.SUMMARIES}
     return {name: n for name, n in differences.items() if n}
+
+
+def by_neighbourhood_ids(filters: StatsFilter) -> list[tuple[str, int]]:
+    """The dashboard map's counts, by neighbourhood slug."""
+    return [(n.slug, count) for n, count in by_neighbourhood(filters)]
+
+
+def raw_neighbourhood_counts(filters: StatsFilter) -> dict[str, int]:
+    """Conversations per neighbourhood straight from the rows (every filter, rumour too)."""
+    from rumours.reports.raw import encounter_conditions
+
+    e = Encounter.__table__.c
+    return dict(
+        db.session.execute(
+            select(Neighbourhood.slug, func.count())
+            .select_from(
+                Encounter.__table__.join(Neighbourhood, Neighbourhood.id == e.neighbourhood_id)
+            )
+            .where(e.excluded_at.is_(None), *encounter_conditions(filters))
+            .group_by(Neighbourhood.slug)
+        ).all()
+    )
 
 
 def year_filter(**ids) -> StatsFilter:
@@ -86,7 +110,17 @@ def test_summaries_follow_every_write_correction_deletion_and_erasure(app, runne
             values.update(overrides)
             return EncounterData(**values)
 
-        first, created = log_encounter(actor=agent, client_uuid=uuid.uuid4(), data=data())
+        raval, sant_marti_neighbourhood = (
+            db.session.scalar(
+                select(Neighbourhood.slug).join(District).where(District.slug == slug)
+                .order_by(Neighbourhood.id)
+            )
+            for slug in ("ciutat-vella", "sant-marti")
+        )
+        map_before = dict(by_neighbourhood_ids(year_filter()))
+        first, created = log_encounter(
+            actor=agent, client_uuid=uuid.uuid4(), data=data(neighbourhood=raval)
+        )
         assert created
         second, _ = log_encounter(
             actor=agent,
@@ -115,6 +149,7 @@ def test_summaries_follow_every_write_correction_deletion_and_erasure(app, runne
             data=data(
                 occurred_at=now - timedelta(days=1, hours=3),
                 district="sant-marti",
+                neighbourhood=sant_marti_neighbourhood,
                 rumours=rumours[2:3],
                 outcome="open",
                 people_reached=8,
@@ -123,6 +158,11 @@ def test_summaries_follow_every_write_correction_deletion_and_erasure(app, runne
         db.session.commit()
         assert no_mismatches() == {}
         assert total(year_filter()).people == after.people + 5
+        # The map follows the correction from one neighbourhood to the other.
+        map_after = dict(by_neighbourhood_ids(year_filter()))
+        moved = {slug: map_after[slug] - map_before[slug] for slug in map_after
+                 if map_after[slug] != map_before[slug]}
+        assert moved == {sant_marti_neighbourhood: 1}
 
         delete_encounter(second, actor=agent)
         db.session.commit()
@@ -233,6 +273,8 @@ def test_a_pages_breakdowns_read_in_one_statement_equal_the_raw_rows(app, runner
             ),
             "campaign": Ask(in_campaign),
             "campaign again": Ask(in_campaign),
+            "ragged neighbourhoods": Ask(ragged, ("neighbourhood",)),
+            "campaign's neighbourhoods": Ask(in_campaign, ("neighbourhood",), "month"),
         }
         statements = []
         with _counting(statements):
@@ -269,7 +311,10 @@ def _counting(statements: list):
     return counting()
 
 
-BREAKDOWNS = [(), ("district",), ("rumour",), ("organisation", "campaign"), ("rebuttal",)]
+BREAKDOWNS = [
+    (), ("district",), ("rumour",), ("organisation", "campaign"), ("rebuttal",),
+    ("neighbourhood",), ("district", "neighbourhood"),
+]
 
 
 @settings(
@@ -307,6 +352,8 @@ def test_figures_equal_counts_from_the_raw_rows_for_random_filters(app, runner, 
     }
     filters = StatsFilter(start=start, end=start + timedelta(days=length), **chosen)
     by = data.draw(st.sampled_from(BREAKDOWNS), label="by")
+    # Neighbourhoods are summarised per conversation: a rumour's view reads them raw.
+    assume(not ("neighbourhood" in by and chosen["rumour_id"] is not None))
     bucket = data.draw(st.sampled_from([None, "week", "month"]), label="bucket")
     with app.app_context():
         expected = raw_figures(filters, by, bucket)
@@ -368,3 +415,31 @@ def test_many_new_encounters_in_one_flush_are_counted_from_memory_exactly(app, r
         db.session.commit()
         assert no_mismatches() == {}
         assert total(year_filter()).encounters == before + 23
+
+
+def test_the_neighbourhood_map_counts_equal_the_rows_in_every_view(app, runner):
+    """The map's counts (summaries, or the rows in a rumour's view) equal a count of the
+    rows for the network, a campaign, a district, an organisation and a rumour; an
+    excluded conversation counts nowhere, and every neighbourhood is listed."""
+    seed(runner)
+    with app.app_context():
+        first = lambda model: db.session.scalar(select(model.id).order_by(model.id))  # noqa: E731
+        campaign = db.session.scalar(select(Campaign).order_by(Campaign.starts_on.desc()))
+        excluded = db.session.scalar(
+            select(Encounter).where(Encounter.neighbourhood_id.is_not(None)).limit(1)
+        )
+        excluded.excluded_at = datetime.now(UTC)
+        db.session.commit()
+        views = [
+            year_filter(),
+            StatsFilter(start=campaign.starts_on, end=campaign.ends_on, campaign_id=campaign.id),
+            year_filter(district_id=first(District)),
+            year_filter(organisation_id=first(Organisation)),
+            year_filter(rumour_id=first(Rumour)),
+        ]
+        neighbourhoods = db.session.scalar(select(func.count()).select_from(Neighbourhood))
+        for view in views:
+            counted = by_neighbourhood_ids(view)
+            assert len(counted) == neighbourhoods
+            assert {slug: n for slug, n in counted if n} == raw_neighbourhood_counts(view), view
+        assert sum(n for _s, n in by_neighbourhood_ids(views[0])) > 1000

@@ -24,9 +24,15 @@ def upgrade():
         batch_op.add_column(sa.Column('excluded_reason', sa.String(length=300), nullable=True))
     # Recount the summaries with the code of this revision (it reads excluded_at). This
     # also counts the encounters of a database upgraded from before the summary tables.
+    # Only the tables of this revision: later ones add theirs and count them then.
     from rumours.summaries import rebuild
 
-    rebuild(op.get_bind())
+    rebuild(op.get_bind(), names=(
+        'encounter_stats_day', 'encounter_stats_week', 'encounter_stats_month',
+        'rumour_stats_day', 'rumour_stats_month',
+        'rumour_district_stats_day', 'rumour_district_stats_month',
+        'campaign_rumour_stats_day', 'campaign_rumour_stats_month',
+    ))
 
 
 def downgrade():

@@ -294,9 +294,10 @@ def dashboard(
     """Everything the dashboard shows for one view: its conversation figures in one
     statement, people and trainings (the campaigns' too) in two, and the rows they name.
     Without `neighbourhoods` (`/api/v1/stats`, which does not publish them) the counts
-    per neighbourhood, read from the encounter rows, are left out."""
+    per neighbourhood are left out."""
     campaigns = campaigns_in_view(filters)
     previous = filters.previous()
+    mapped = neighbourhoods and bool(shapes("neighbourhood"))
     asks = {
         "totals": Ask(filters),
         "previous": Ask(previous),
@@ -307,6 +308,8 @@ def dashboard(
         "before": Ask(previous, ("district", "rumour")),
         **{("campaign", c.id): Ask(_campaign_view(c, filters)) for c in campaigns},
     }
+    if mapped and filters.rumour_id is None:
+        asks["neighbourhoods"] = Ask(filters, ("neighbourhood",))
     counts = figures_many(asks)
     counted = people(
         filters, now, [(c.starts_on, c.ends_on) for c in campaigns]
@@ -333,7 +336,7 @@ def dashboard(
             counted,
         ),
         neighbourhoods=(
-            by_neighbourhood(filters) if neighbourhoods and shapes("neighbourhood") else []
+            by_neighbourhood(filters, counts.get("neighbourhoods")) if mapped else []
         ),
         heard=heard(rumour_counts),
     )

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import District, Encounter, Neighbourhood, SiteSetting
 from .filters import StatsFilter
 from .raw import encounter_conditions
+from .stats import Figures, figures
 
 # A SiteSetting bumped on every change to the geography, so cached drawings are redrawn.
 VERSION_KEY = "geography.version"
@@ -78,20 +79,30 @@ def listing() -> Listing:
     )
 
 
-def by_neighbourhood(filters: StatsFilter) -> list[tuple[Neighbourhood, int]]:
+def by_neighbourhood(
+    filters: StatsFilter, counted: dict[tuple, Figures] | None = None
+) -> list[tuple[Neighbourhood, int]]:
     """Conversations per neighbourhood in the view (zeros included), in the city's order;
-    conversations logged without a neighbourhood are not counted here."""
-    e = Encounter.__table__.c
-    counts = dict(
-        db.session.execute(
-            select(e.neighbourhood_id, func.count())
-            .where(
-                e.neighbourhood_id.is_not(None), e.excluded_at.is_(None),
-                *encounter_conditions(filters),
-            )
-            .group_by(e.neighbourhood_id)
-        ).all()
-    )
+    conversations logged without a neighbourhood are not counted here. `counted` is the
+    view's figures by ("neighbourhood",) when the caller read them with others."""
+    if counted is None and filters.rumour_id is None:
+        counted = figures(filters, ("neighbourhood",))
+    if counted is not None:
+        counts = {key[0]: f.encounters for key, f in counted.items()}
+    else:
+        # A rumour's view: neighbourhoods are summarised per conversation, not per
+        # rumour, so this one reads the rows.
+        e = Encounter.__table__.c
+        counts = dict(
+            db.session.execute(
+                select(e.neighbourhood_id, func.count())
+                .where(
+                    e.neighbourhood_id.is_not(None), e.excluded_at.is_(None),
+                    *encounter_conditions(filters),
+                )
+                .group_by(e.neighbourhood_id)
+            ).all()
+        )
     # The shapes are drawn from `shapes`: the rows' geometry (large text) is not read.
     rows = db.session.scalars(
         select(Neighbourhood)

@@ -34,7 +34,7 @@ from .filters import StatsFilter, add_months
 OUTCOME_KEYS = tuple(o.value for o in Outcome)
 SETTING_KEYS = tuple(s.value for s in Setting)
 # Dimensions a breakdown can be by, besides the time buckets "week" and "month".
-DIMENSIONS = ("district", "organisation", "campaign", "rumour", "rebuttal")
+DIMENSIONS = ("district", "neighbourhood", "organisation", "campaign", "rumour", "rebuttal")
 BUCKETS = ("week", "month")
 
 
@@ -130,6 +130,9 @@ def _choose(needed: set[str], per_rumour: bool, bucket: str | None):
     candidates = [
         s for s in SUMMARIES if s.per_rumour == per_rumour and needed <= set(s.dimensions)
     ]
+    if not candidates:
+        # Neighbourhoods are kept per conversation, not per rumour.
+        raise ValueError(f"no summary table keeps {sorted(needed)} together")
     dimensions = candidates[0].dimensions
     same = [s for s in candidates if s.dimensions == dimensions]
     day = next(s for s in same if s.grain == "day")

@@ -217,7 +217,8 @@ def log_encounter(
     summaries.add_contributions(
         connection,
         [(
-            row["local_day"], row["district_id"], row["organisation_id"], row["campaign_id"],
+            row["local_day"], row["district_id"], row["neighbourhood_id"],
+            row["organisation_id"], row["campaign_id"],
             row["people_reached"], row["outcome"], row["setting"],
             [(link["rumour_id"], link["rebuttal_id"]) for link in links],
         )],

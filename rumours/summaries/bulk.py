@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import (
     Column,
     MetaData,
@@ -29,14 +31,16 @@ from .tables import (
 
 def add_encounters(connection, first_id: int, last_id: int) -> None:
     """Count encounters `first_id`..`last_id` (a bulk load that bypassed the ORM)."""
-    _add_in_bulk(connection, "range", {"first": first_id, "last": last_id})
+    _add_in_bulk(connection, "range", {"first": first_id, "last": last_id}, SUMMARIES)
 
 
-def rebuild(connection) -> None:
-    """Empty every summary table and recompute it from the raw rows."""
-    for summary in SUMMARIES:
+def rebuild(connection, names: Iterable[str] | None = None) -> None:
+    """Empty every summary table (or those `names`: a migration recounts the tables of
+    its own revision) and recompute it from the raw rows."""
+    chosen = tuple(s for s in SUMMARIES if names is None or s.name in set(names))
+    for summary in chosen:
         connection.execute(delete(summary.table))
-    _add_in_bulk(connection, "all", {})
+    _add_in_bulk(connection, "all", {}, chosen)
 
 
 # ---------------------------------------------------------------------------
@@ -44,11 +48,12 @@ def rebuild(connection) -> None:
 # ---------------------------------------------------------------------------
 
 
-def _finest(summary: Summary) -> Summary:
-    """The day table every row of `summary` can be summed from: the per-encounter or the
-    per-rumour day table with the most dimensions (a superset of every other's)."""
+def _finest(summary: Summary, among: tuple[Summary, ...]) -> Summary:
+    """The day table every row of `summary` can be summed from: of the per-encounter or
+    per-rumour day tables `among`, the one with the most dimensions (a superset of every
+    other's)."""
     finest = max(
-        (c for c in SUMMARIES if c.grain == "day" and c.per_rumour == summary.per_rumour),
+        (c for c in among if c.grain == "day" and c.per_rumour == summary.per_rumour),
         key=lambda c: len(c.dimensions),
     )
     if not set(summary.dimensions) <= set(finest.dimensions):
@@ -67,13 +72,13 @@ def _bulk_table(finest: Summary) -> Table:
     )
 
 
-def _add_in_bulk(connection, where: str, values: dict) -> None:
-    """Add many encounters at once. A million rows read nine times (once per table,
-    four of them joined with their rumours) cost most of a seed; instead the rows are
+def _add_in_bulk(connection, where: str, values: dict, chosen: tuple[Summary, ...]) -> None:
+    """Add many encounters at once to the `chosen` tables. A million rows read once per
+    table (some joined with their rumours) cost most of a seed; instead the rows are
     read twice, into one temporary table per kind (per encounter, per rumour) at the
     finest grain, and every summary table is summed from those."""
     dialect = connection.dialect.name
-    finest = {_finest(s) for s in SUMMARIES}
+    finest = {_finest(s, chosen) for s in chosen}
     staged = {}
     for source in sorted(finest, key=lambda s: s.name):
         table = _bulk_table(source)
@@ -87,8 +92,8 @@ def _add_in_bulk(connection, where: str, values: dict) -> None:
             values,
         )
         staged[source] = table
-    for summary in SUMMARIES:
-        table = staged[_finest(summary)]
+    for summary in chosen:
+        table = staged[_finest(summary, chosen)]
         keys = [
             _period_of(summary.grain, table.c.period_start),
             *(table.c[f"{d}_id"] for d in summary.dimensions),

@@ -106,14 +106,15 @@ def contributions(encounters: Iterable[tuple]) -> dict[Summary, list[tuple]]:
     """What new encounters add to each summary table, as (key..., measure...) rows in key
     order (a fixed order of row locks: concurrent writers never deadlock on PostgreSQL).
 
-    Each encounter is (local_day, district_id, organisation_id, campaign_id,
-    people_reached, outcome, setting, [(rumour_id, rebuttal_id), ...])."""
+    Each encounter is (local_day, district_id, neighbourhood_id, organisation_id,
+    campaign_id, people_reached, outcome, setting, [(rumour_id, rebuttal_id), ...])."""
     totals: dict[Summary, dict[tuple, list[int]]] = {s: {} for s in SUMMARIES}
     floors = {grain: {} for grain in GRAINS}
-    for day, district, organisation, campaign, people, outcome, setting, links in encounters:
+    for (day, district, neighbourhood, organisation, campaign, people, outcome, setting,
+         links) in encounters:
         measures = _measures(people, _value(outcome), _value(setting))
-        values = {"district": district, "organisation": organisation or 0,
-                  "campaign": campaign or 0}
+        values = {"district": district, "neighbourhood": neighbourhood or 0,
+                  "organisation": organisation or 0, "campaign": campaign or 0}
         rumour_rows = [{**values, "rumour": r, "rebuttal": b or 0} for r, b in links]
         for summary in SUMMARIES:
             period = floors[summary.grain].get(day)

@@ -27,7 +27,7 @@ def _inserted(session: Session) -> list[tuple]:
             links.setdefault(obj.encounter_id, []).append((obj.rumour_id, obj.rebuttal_id))
     return [
         (
-            e.local_day, e.district_id, e.organisation_id, e.campaign_id,
+            e.local_day, e.district_id, e.neighbourhood_id, e.organisation_id, e.campaign_id,
             e.people_reached, e.outcome, e.setting, links.get(e.id, ()),
         )
         for e in session.new

@@ -18,6 +18,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from ..models import (
+    NEIGHBOURHOOD_DIMENSIONS,
     Encounter,
     EncounterRumour,
     Outcome,
@@ -27,6 +28,8 @@ from ..models import (
     encounter_stats_day,
     encounter_stats_month,
     encounter_stats_week,
+    neighbourhood_stats_day,
+    neighbourhood_stats_month,
     rumour_district_stats_day,
     rumour_district_stats_month,
     rumour_stats_day,
@@ -93,6 +96,8 @@ SUMMARIES: tuple[Summary, ...] = (
     Summary(encounter_stats_month, "month", ("district", "organisation", "campaign")),
     Summary(encounter_stats_week, "week", ("district", "organisation", "campaign")),
     Summary(encounter_stats_day, "day", ("district", "organisation", "campaign")),
+    Summary(neighbourhood_stats_month, "month", NEIGHBOURHOOD_DIMENSIONS),
+    Summary(neighbourhood_stats_day, "day", NEIGHBOURHOOD_DIMENSIONS),
     Summary(rumour_district_stats_month, "month", ("district", "rumour", "rebuttal")),
     Summary(rumour_district_stats_day, "day", ("district", "rumour", "rebuttal")),
     Summary(campaign_rumour_stats_month, "month", ("campaign", "district", "rumour", "rebuttal")),
@@ -114,7 +119,6 @@ def _period_of(grain: str, day: ColumnElement) -> ColumnElement:
     return day
 
 
-
 def _period(grain: str) -> ColumnElement:
     return _period_of(grain, Encounter.__table__.c.local_day)
 
@@ -124,6 +128,7 @@ def dimension_column(name: str) -> ColumnElement:
     e, link = Encounter.__table__.c, EncounterRumour.__table__.c
     return {
         "district": e.district_id,
+        "neighbourhood": func.coalesce(e.neighbourhood_id, 0),
         "organisation": func.coalesce(e.organisation_id, 0),
         "campaign": func.coalesce(e.campaign_id, 0),
         "rumour": link.rumour_id,
