@@ -443,3 +443,35 @@ def test_the_neighbourhood_map_counts_equal_the_rows_in_every_view(app, runner):
             assert len(counted) == neighbourhoods
             assert {slug: n for slug, n in counted if n} == raw_neighbourhood_counts(view), view
         assert sum(n for _s, n in by_neighbourhood_ids(views[0])) > 1000
+
+
+def test_an_ask_for_some_measures_reads_those_exactly_and_shares_its_read(app, runner):
+    """A panel that shows only counts asks for them: those equal the rows (the rest read
+    zero), and the same view asked in full under another name still gets every measure."""
+    seed(runner)
+    with app.app_context():
+        view = year_filter()
+        asks = {
+            "map": Ask(view, ("district",), measures=("encounters",)),
+            "reach": Ask(view, ("district",), measures=("encounters", "people")),
+            "table": Ask(view, ("district",)),
+            "weeks": Ask(view, (), "week", measures=("encounters",)),
+        }
+        statements = []
+        with _counting(statements):
+            got = figures_many(asks)
+        # (On PostgreSQL the test's session runs in a savepoint, begun on first use.)
+        assert [s for s in statements if not s.startswith("SAVEPOINT")] == statements[-1:]
+        by_district = raw_figures(view, ("district",))
+        weeks = raw_figures(view, (), "week")
+        assert {k: v.as_list() for k, v in got["table"].items()} == {
+            k: v.as_list() for k, v in by_district.items()
+        }
+        for name in ("map", "reach"):
+            assert {k: (v.encounters, v.people) for k, v in got[name].items()} == {
+                k: (v.encounters, v.people) for k, v in by_district.items()
+            }
+        assert {k: v.encounters for k, v in got["weeks"].items()} == {
+            k: v.encounters for k, v in weeks.items()
+        }
+        assert all(v.people == 0 and not any(v.outcomes.values()) for v in got["weeks"].values())

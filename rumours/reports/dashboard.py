@@ -25,6 +25,12 @@ from .stats import OUTCOME_KEYS, Ask, Figures, bucket_of, figures, figures_many
 RISING_MINIMUM = 10
 RISING_RATIO = 1.5
 RISING_LIMIT = 8
+# The measures each panel shows (stats.Ask.measures): the map, the trend and the rising
+# rumours only how many conversations; districts and campaigns people reached too; the
+# answers table how conversations ended.
+COUNT = ("encounters",)
+REACH = ("encounters", "people")
+ENDINGS = ("encounters", *(f"outcome_{key}" for key in OUTCOME_KEYS))
 
 
 @dataclass
@@ -301,15 +307,18 @@ def dashboard(
     asks = {
         "totals": Ask(filters),
         "previous": Ask(previous),
-        "districts": Ask(filters, ("district",)),
-        "weeks": Ask(filters, (), "week"),
-        "rebuttals": Ask(filters, ("rumour", "rebuttal")),
-        "rising": Ask(filters, ("district", "rumour")),
-        "before": Ask(previous, ("district", "rumour")),
-        **{("campaign", c.id): Ask(_campaign_view(c, filters)) for c in campaigns},
+        "districts": Ask(filters, ("district",), measures=REACH),
+        "weeks": Ask(filters, (), "week", measures=COUNT),
+        "rebuttals": Ask(filters, ("rumour", "rebuttal"), measures=ENDINGS),
+        "rising": Ask(filters, ("district", "rumour"), measures=COUNT),
+        "before": Ask(previous, ("district", "rumour"), measures=COUNT),
+        **{
+            ("campaign", c.id): Ask(_campaign_view(c, filters), measures=REACH)
+            for c in campaigns
+        },
     }
     if mapped and filters.rumour_id is None:
-        asks["neighbourhoods"] = Ask(filters, ("neighbourhood",))
+        asks["neighbourhoods"] = Ask(filters, ("neighbourhood",), measures=COUNT)
     counts = figures_many(asks)
     counted = people(
         filters, now, [(c.starts_on, c.ends_on) for c in campaigns]

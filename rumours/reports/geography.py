@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import District, Encounter, Neighbourhood, SiteSetting
 from .filters import StatsFilter
 from .raw import encounter_conditions
-from .stats import Figures, figures
+from .stats import Ask, Figures, figures_many
 
 # A SiteSetting bumped on every change to the geography, so cached drawings are redrawn.
 VERSION_KEY = "geography.version"
@@ -86,7 +86,7 @@ def by_neighbourhood(
     conversations logged without a neighbourhood are not counted here. `counted` is the
     view's figures by ("neighbourhood",) when the caller read them with others."""
     if counted is None and filters.rumour_id is None:
-        counted = figures(filters, ("neighbourhood",))
+        counted = figures_many({0: Ask(filters, ("neighbourhood",), measures=("encounters",))})[0]
     if counted is not None:
         counts = {key[0]: f.encounters for key, f in counted.items()}
     else:
