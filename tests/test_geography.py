@@ -348,6 +348,16 @@ def test_dashboard_draws_every_district_and_neighbourhood_of_a_small_city(
     assert "Shapes: Miasto (CC BY 4.0)" in page and "Śródmieście" in page
     assert "<title>Mirów: 1 conversations</title>" in page
     assert "<title>Nowa Praga: 0 conversations</title>" in page
+    # The map's names are kept per process until the geography changes: a rename shows.
+    with app.app_context():
+        mirow_id = db.session.execute(
+            db.select(Neighbourhood.id).filter_by(code="W1")).scalar_one()
+    token = csrf_from(client.get("/geography/"))
+    renamed = client.post(f"/geography/neighbourhood/{mirow_id}",
+                          data={"csrf_token": token, "name": "Mirów Nowy"})
+    assert renamed.status_code == 302
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert "<title>Mirów Nowy: 1 conversations</title>" in page
 
 
 def test_dashboard_without_shapes_shows_the_table_and_no_map(app, client, create_user,

@@ -220,7 +220,7 @@ def _charts(
         ),
         neighbourhoods=district_map(
             (
-                MapDistrict(n.slug, n.name, count, href=_link(parsed, district=n.district.slug))
+                MapDistrict(n.slug, n.name, count, href=_link(parsed, district=n.district_slug))
                 for n, count in board.neighbourhoods
                 if count or not n.retired
             ),

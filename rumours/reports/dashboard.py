@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, load_only
 from sqlalchemy.orm.util import identity_key
 
 from ..extensions import db
@@ -108,9 +108,20 @@ def _by_id(model, ids) -> dict:
             found[key] = row
     if missing:
         found.update(
-            (row.id, row) for row in db.session.scalars(select(model).where(model.id.in_(missing)))
+            (row.id, row)
+            for row in db.session.scalars(
+                select(model).where(model.id.in_(missing)).options(*_NAMED_ONLY.get(model, ()))
+            )
         )
     return found
+
+
+# What the panels name of each row: the long texts stay unread (a page names dozens).
+_NAMED_ONLY = {
+    Rebuttal: (load_only(Rebuttal.rumour_id, Rebuttal.language, Rebuttal.version),),
+    Rumour: (defer(Rumour.search_text), defer(Rumour.also_heard_as)),
+    District: (defer(District.geometry),),
+}
 
 
 def _ranked(counts: dict[tuple, Figures], limit: int | None) -> list[tuple[tuple, Figures]]:

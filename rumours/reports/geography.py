@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from threading import Lock
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, defer
+from sqlalchemy.orm import defer
 
 from ..charts import Projection, project
 from ..extensions import db
@@ -20,7 +20,8 @@ from .stats import Ask, Figures, figures_many
 
 # A SiteSetting bumped on every change to the geography, so cached drawings are redrawn.
 VERSION_KEY = "geography.version"
-_cache: dict[tuple, Projection | None] = {}
+_VERSION_READ = "geography_version"
+_cache: dict[tuple, object] = {}
 _lock = Lock()
 _CACHE_SIZE = 16
 
@@ -79,9 +80,44 @@ def listing() -> Listing:
     )
 
 
+@dataclass(frozen=True)
+class Place:
+    """A neighbourhood as the map names it."""
+
+    id: int
+    slug: str
+    name: str
+    retired: bool
+    district_slug: str
+
+
+def neighbourhood_places() -> tuple[Place, ...]:
+    """Every neighbourhood (retired too) in the city's order, read once per process and
+    geography version (every change to the geography bumps it)."""
+    version = geography_version()
+    key = (current_app.config.get("SQLALCHEMY_DATABASE_URI"), "places", version)
+    if version is not None:
+        with _lock:
+            if key in _cache:
+                return _cache[key]
+    places = tuple(
+        Place(*row)
+        for row in db.session.execute(
+            select(Neighbourhood.id, Neighbourhood.slug, Neighbourhood.name,
+                   Neighbourhood.retired, District.slug)
+            .join(District)
+            .order_by(District.position, District.code, Neighbourhood.position,
+                      Neighbourhood.code)
+        )
+    )
+    if version is not None:
+        _remember(key, places)
+    return places
+
+
 def by_neighbourhood(
     filters: StatsFilter, counted: dict[tuple, Figures] | None = None
-) -> list[tuple[Neighbourhood, int]]:
+) -> list[tuple[Place, int]]:
     """Conversations per neighbourhood in the view (zeros included), in the city's order;
     conversations logged without a neighbourhood are not counted here. `counted` is the
     view's figures by ("neighbourhood",) when the caller read them with others."""
@@ -103,22 +139,20 @@ def by_neighbourhood(
                 .group_by(e.neighbourhood_id)
             ).all()
         )
-    # The shapes are drawn from `shapes`: the rows' geometry (large text) is not read.
-    rows = db.session.scalars(
-        select(Neighbourhood)
-        .join(District)
-        .options(
-            defer(Neighbourhood.geometry),
-            contains_eager(Neighbourhood.district).defer(District.geometry),
-        )
-        .order_by(District.position, District.code, Neighbourhood.position, Neighbourhood.code)
-    )
-    return [(n, counts.get(n.id, 0)) for n in rows]
+    return [(place, counts.get(place.id, 0)) for place in neighbourhood_places()]
 
 
 def geography_version() -> str | None:
-    row = db.session.get(SiteSetting, VERSION_KEY)
-    return row.value if row else None
+    """The geography's version, read once per app context (a page asks four times);
+    `forget_version` drops it when the geography changes."""
+    if _VERSION_READ not in g:
+        row = db.session.get(SiteSetting, VERSION_KEY)
+        setattr(g, _VERSION_READ, row.value if row else None)
+    return getattr(g, _VERSION_READ)
+
+
+def forget_version() -> None:
+    g.pop(_VERSION_READ, None)
 
 
 def shapes(level: str) -> Projection | None:
@@ -138,8 +172,12 @@ def shapes(level: str) -> Projection | None:
         query = query.join(District).where(District.retired.is_(False))
     projected = project(db.session.execute(query).all(), width=400)
     if version is not None:
-        with _lock:
-            if len(_cache) >= _CACHE_SIZE:
-                _cache.pop(next(iter(_cache)))
-            _cache[key] = projected
+        _remember(key, projected)
     return projected
+
+
+def _remember(key: tuple, value) -> None:
+    with _lock:
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = value

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import District, Neighbourhood, PendingImport, SiteSetting, utcnow
-from ..reports.geography import VERSION_KEY
+from ..reports.geography import VERSION_KEY, forget_version
 from ..rules.errors import DomainError
 from ..rules.geojson import GeographyError, Options, Place, read_places
 from . import free_slug, record_audit
@@ -170,6 +170,7 @@ def bump_version() -> str:
         db.session.add(SiteSetting(key=VERSION_KEY, value=version))
     else:
         row.value = version
+    forget_version()
     return version
 
 
