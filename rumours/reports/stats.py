@@ -147,11 +147,6 @@ def _choose(needed: set[str], per_rumour: bool, bucket: str | None):
     return coarse, weeks, day
 
 
-def _where(summary: Summary, filters: StatsFilter) -> list:
-    c = summary.table.c
-    return [c[f"{name}_id"] == value for name, value in filters.dimension_ids().items()]
-
-
 @dataclass(frozen=True)
 class Ask:
     """One breakdown a page wants: the view, the dimensions and the time bucket."""
