@@ -548,3 +548,43 @@ def test_an_inverted_period_is_refused_next_to_the_field(app, client, network):
         assert "The period ends before it starts." in html
         assert 'id="filter-to-errors"' in html
     assert client.get("/exports/indicators.pdf").status_code == 404
+
+
+def test_the_export_of_a_committed_database_reads_windows_side_by_side_byte_for_byte(
+    postgres_server,
+):
+    """On PostgreSQL the route's export reads two windows at once on their own
+    connections (committed rows, as the route reads them after its commit): the bytes
+    equal the reference writer's, in id order, whatever the window, and a client that
+    stops reading early leaves no connection behind."""
+    from sqlalchemy.engine import Engine
+
+    from rumours import create_app
+
+    from .helpers import config_for
+
+    url = postgres_server.create("rumours_export_windows")
+    app = create_app(config_for(url))
+    try:
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+        seeded = runner.invoke(args=["seed"])
+        assert seeded.exit_code == 0, seeded.output
+        with app.app_context():
+            assert isinstance(db.session.get_bind(), Engine)
+            everything = StatsFilter(date(2000, 1, 1), date(2100, 1, 1))
+            reference = "".join(raw_encounters_csv(everything)).encode()
+            assert reference.count(b"\r\n") == 8001
+            for window in (333, 5000, 20000):
+                assert b"".join(raw_export_csv(everything, window=window)) == reference
+            # A client that goes away after two chunks.
+            chunks = raw_export_csv(everything, window=100)
+            assert next(chunks).startswith(b"\xef\xbb\xbf")
+            next(chunks)
+            chunks.close()
+            assert db.engine.pool.checkedout() == 0
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        postgres_server.drop(url)

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import String, bindparam, case, cast, func, literal, select, type_coerce
+from sqlalchemy.engine import Engine
 
 from ..exports.csvfiles import BYTE_ORDER_MARK, RAW_ENCOUNTER_COLUMNS, csv_text
 from ..extensions import db
@@ -189,34 +192,79 @@ def _compiled(session, statement):
     )
 
 
+# Windows in flight at once on PostgreSQL. The server formats the rows (one process per
+# connection, one core each) while Python only moves bytes: with a second window's COPY
+# running on its own connection while the first one's bytes are handed on, both cores
+# work. Each window still ends its own read transaction; at most AHEAD windows are held.
+AHEAD = 2
+
+
 def _copied(session, conditions: list, first: int, last: int, window: int) -> Iterator[bytes]:
-    """Each window's rows through COPY, read to the end before the transaction ends."""
+    """Each window's rows through COPY, read to the end before its transaction ends."""
     compiled = _compiled(session, _copy_statement(conditions))
     copy_sql = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
     zone = city_timezone().key
-    for low in range(first - 1, last, window):
-        cursor = session.connection().connection.driver_connection.cursor()
+    lows = range(first - 1, last, window)
+
+    def values(low: int) -> dict:
+        return {**compiled.params, "low": low, "high": low + window}
+
+    bind = session.get_bind()
+    if not isinstance(bind, Engine) or len(lows) < 2:
+        # A session bound to one connection (a caller's open transaction, whose rows
+        # other connections cannot see yet) reads its windows on that connection.
+        for low in lows:
+            chunk = _copy_window(session.connection().connection.driver_connection,
+                                 copy_sql, values(low), zone)
+            session.rollback()
+            yield chunk
+        return
+    pending: deque[Future] = deque()
+    with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="export") as pool:
         try:
-            # For this transaction only: TZH:TZM write the session's offset, so the
-            # city's; a date is written YYYY-MM-DD (ISO DateStyle, cheaper than to_char);
-            # the window's sorts stay in memory; and the small tables are hashed rather
-            # than looked up once per row, as the planner would choose when the table's
-            # statistics are missing or stale (after a bulk load).
-            cursor.execute(
-                "SELECT set_config('TimeZone', %s, true),"
-                " set_config('DateStyle', 'ISO, YMD', true),"
-                " set_config('work_mem', '64MB', true), set_config('enable_nestloop', 'off', true)",
-                (zone,),
-            )
-            params = {**compiled.params, "low": low, "high": low + window}
-            chunk = bytearray()
-            with cursor.copy(copy_sql, params) as copy:
-                while row := copy.read():
-                    chunk += row
+            for low in lows:
+                pending.append(pool.submit(_copy_on_own_connection, bind, copy_sql,
+                                           values(low), zone))
+                if len(pending) >= AHEAD:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
         finally:
-            cursor.close()
-        session.rollback()
-        yield _crlf(chunk)
+            # The client went away: windows not started are dropped, running ones end.
+            for future in pending:
+                future.cancel()
+
+
+def _copy_on_own_connection(engine: Engine, copy_sql: str, params: dict, zone: str) -> bytes:
+    with engine.connect() as connection:
+        try:
+            return _copy_window(connection.connection.driver_connection, copy_sql, params, zone)
+        finally:
+            connection.rollback()
+
+
+def _copy_window(raw, copy_sql: str, params: dict, zone: str) -> bytes:
+    """One window through COPY on the driver connection `raw`, as CRLF-ended CSV."""
+    cursor = raw.cursor()
+    try:
+        # For this transaction only: TZH:TZM write the session's offset, so the city's;
+        # a date is written YYYY-MM-DD (ISO DateStyle, cheaper than to_char); the
+        # window's sorts stay in memory; and the small tables are hashed rather than
+        # looked up once per row, as the planner would choose when the table's
+        # statistics are missing or stale (after a bulk load).
+        cursor.execute(
+            "SELECT set_config('TimeZone', %s, true),"
+            " set_config('DateStyle', 'ISO, YMD', true),"
+            " set_config('work_mem', '64MB', true), set_config('enable_nestloop', 'off', true)",
+            (zone,),
+        )
+        chunk = bytearray()
+        with cursor.copy(copy_sql, params) as copy:
+            while row := copy.read():
+                chunk += row
+    finally:
+        cursor.close()
+    return _crlf(chunk)
 
 
 def _crlf(chunk: bytearray) -> bytes:
