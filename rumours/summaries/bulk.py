@@ -98,11 +98,15 @@ def _add_in_bulk(connection, where: str, values: dict, chosen: tuple[Summary, ..
             _period_of(summary.grain, table.c.period_start),
             *(table.c[f"{d}_id"] for d in summary.dimensions),
         ]
-        rolled = (
-            select(*keys, *(func.sum(table.c[m]) for m in SUMMARY_MEASURES))
-            .group_by(*keys)
-            .order_by(*keys)
-        )
+        if summary == _finest(summary, chosen):
+            # The staged rows are this table's own, one per key already: no GROUP BY.
+            rolled = select(*keys, *(table.c[m] for m in SUMMARY_MEASURES)).order_by(*keys)
+        else:
+            rolled = (
+                select(*keys, *(func.sum(table.c[m]) for m in SUMMARY_MEASURES))
+                .group_by(*keys)
+                .order_by(*keys)
+            )
         upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
             summary.table
         ).from_select([*_key_names(summary), *SUMMARY_MEASURES], rolled)
