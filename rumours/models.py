@@ -858,6 +858,8 @@ NEIGHBOURHOOD_DIMENSIONS = ("district", "neighbourhood", "organisation", "campai
 RUMOUR_DIMENSIONS = ("district", "organisation", "campaign", "rumour", "rebuttal")
 RUMOUR_DISTRICT_DIMENSIONS = ("district", "rumour", "rebuttal")
 CAMPAIGN_RUMOUR_DIMENSIONS = ("campaign", "district", "rumour", "rebuttal")
+# The neighbourhood map in a rumour's view (and a district's).
+RUMOUR_NEIGHBOURHOOD_DIMENSIONS = ("district", "neighbourhood", "rumour")
 
 encounter_stats_day = summary_table("encounter_stats_day", ENCOUNTER_DIMENSIONS)
 encounter_stats_week = summary_table("encounter_stats_week", ENCOUNTER_DIMENSIONS)
@@ -873,6 +875,12 @@ rumour_district_stats_month = summary_table(
 campaign_rumour_stats_day = summary_table("campaign_rumour_stats_day", CAMPAIGN_RUMOUR_DIMENSIONS)
 campaign_rumour_stats_month = summary_table(
     "campaign_rumour_stats_month", CAMPAIGN_RUMOUR_DIMENSIONS
+)
+rumour_neighbourhood_stats_day = summary_table(
+    "rumour_neighbourhood_stats_day", RUMOUR_NEIGHBOURHOOD_DIMENSIONS
+)
+rumour_neighbourhood_stats_month = summary_table(
+    "rumour_neighbourhood_stats_month", RUMOUR_NEIGHBOURHOOD_DIMENSIONS
 )
 # A rumour's own trend reads the day tables by rumour.
 Index("ix_rumour_stats_day_rumour", rumour_stats_day.c.rumour_id, rumour_stats_day.c.period_start)

@@ -16,7 +16,7 @@ from sqlalchemy.orm.util import identity_key
 from ..extensions import db
 from ..models import Campaign, District, Rebuttal, Rumour, campaign_organisations
 from .filters import StatsFilter, add_months
-from .geography import by_neighbourhood, shapes
+from .geography import by_neighbourhood, neighbourhoods_summarised, shapes
 from .people import Network, People, Training, certified_and_held, people
 from .stats import OUTCOME_KEYS, Ask, Figures, bucket_of, figures, figures_many
 
@@ -328,7 +328,7 @@ def dashboard(
             for c in campaigns
         },
     }
-    if mapped and filters.rumour_id is None:
+    if mapped and neighbourhoods_summarised(filters):
         asks["neighbourhoods"] = Ask(filters, ("neighbourhood",), measures=COUNT)
     counts = figures_many(asks)
     counted = people(

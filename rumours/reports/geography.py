@@ -115,19 +115,28 @@ def neighbourhood_places() -> tuple[Place, ...]:
     return places
 
 
+def neighbourhoods_summarised(filters: StatsFilter) -> bool:
+    """Whether the summary tables hold the view's counts per neighbourhood: every view but
+    a rumour's narrowed to a campaign or an organisation (a rumour's neighbourhoods are
+    kept by district only, so that a POST updates a few narrow rows)."""
+    return filters.rumour_id is None or (
+        filters.campaign_id is None and filters.organisation_id is None
+    )
+
+
 def by_neighbourhood(
     filters: StatsFilter, counted: dict[tuple, Figures] | None = None
 ) -> list[tuple[Place, int]]:
     """Conversations per neighbourhood in the view (zeros included), in the city's order;
     conversations logged without a neighbourhood are not counted here. `counted` is the
     view's figures by ("neighbourhood",) when the caller read them with others."""
-    if counted is None and filters.rumour_id is None:
+    if counted is None and neighbourhoods_summarised(filters):
         counted = figures_many({0: Ask(filters, ("neighbourhood",), measures=("encounters",))})[0]
     if counted is not None:
         counts = {key[0]: f.encounters for key, f in counted.items()}
     else:
-        # A rumour's view: neighbourhoods are summarised per conversation, not per
-        # rumour, so this one reads the rows.
+        # A rumour's view narrowed to a campaign or an organisation: no summary table
+        # keeps a rumour's neighbourhoods with those, so this one reads the rows.
         e = Encounter.__table__.c
         counts = dict(
             db.session.execute(

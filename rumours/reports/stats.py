@@ -133,7 +133,7 @@ def _choose(needed: set[str], per_rumour: bool, bucket: str | None):
         s for s in SUMMARIES if s.per_rumour == per_rumour and needed <= set(s.dimensions)
     ]
     if not candidates:
-        # Neighbourhoods are kept per conversation, not per rumour.
+        # A rumour's neighbourhoods are kept by district only.
         raise ValueError(f"no summary table keeps {sorted(needed)} together")
     dimensions = candidates[0].dimensions
     same = [s for s in candidates if s.dimensions == dimensions]

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import (
     Column,
+    Date,
+    Integer,
     MetaData,
     Table,
     delete,
@@ -48,26 +50,35 @@ def rebuild(connection, names: Iterable[str] | None = None) -> None:
 # ---------------------------------------------------------------------------
 
 
-def _finest(summary: Summary, among: tuple[Summary, ...]) -> Summary:
-    """The day table every row of `summary` can be summed from: of the per-encounter or
-    per-rumour day tables `among`, the one with the most dimensions (a superset of every
-    other's)."""
-    finest = max(
-        (c for c in among if c.grain == "day" and c.per_rumour == summary.per_rumour),
-        key=lambda c: len(c.dimensions),
-    )
-    if not set(summary.dimensions) <= set(finest.dimensions):
-        raise LookupError(summary.name)
-    return finest
+def _stagings(chosen: tuple[Summary, ...]) -> dict[Summary, Summary]:
+    """For each table `chosen`, the day grain it is summed from: one per group of tables
+    of a kind (per encounter, per rumour) whose dimensions the group's widest table
+    holds. A rumour's neighbourhoods get their own group: staged with the rumour tables'
+    dimensions, every link would be nearly its own row, and each rumour table's roll-up
+    would read them all."""
+    groups: list[Summary] = []
+    found = {}
+    for summary in sorted(chosen, key=lambda c: (-len(c.dimensions), c.name)):
+        staging = next(
+            (g for g in groups if g.per_rumour == summary.per_rumour
+             and set(summary.dimensions) <= set(g.dimensions)),
+            None,
+        )
+        if staging is None:
+            staging = Summary(None, "day", summary.dimensions)
+            groups.append(staging)
+        found[summary] = staging
+    return found
 
 
-def _bulk_table(finest: Summary) -> Table:
-    """A temporary table shaped like `finest`, holding one load's contribution."""
-    source = finest.table
+def _bulk_table(staging: Summary, number: int) -> Table:
+    """A temporary table for one load's contribution at the `staging` grain."""
     return Table(
-        f"bulk_{source.name}",
+        f"bulk_summary_{number}",
         MetaData(),
-        *(Column(c.name, c.type) for c in source.columns),
+        Column("period_start", Date),
+        *(Column(f"{d}_id", Integer) for d in staging.dimensions),
+        *(Column(m, Integer) for m in SUMMARY_MEASURES),
         prefixes=["TEMPORARY"],
     )
 
@@ -75,30 +86,32 @@ def _bulk_table(finest: Summary) -> Table:
 def _add_in_bulk(connection, where: str, values: dict, chosen: tuple[Summary, ...]) -> None:
     """Add many encounters at once to the `chosen` tables. A million rows read once per
     table (some joined with their rumours) cost most of a seed; instead the rows are
-    read twice, into one temporary table per kind (per encounter, per rumour) at the
-    finest grain, and every summary table is summed from those."""
+    read once per group of tables (`_stagings`: per encounter; per rumour; a rumour's
+    neighbourhoods) into a temporary table at the group's finest grain, and every
+    summary table is summed from its group's."""
     dialect = connection.dialect.name
-    finest = {_finest(s, chosen) for s in chosen}
+    stagings = _stagings(chosen)
     staged = {}
-    for source in sorted(finest, key=lambda s: s.name):
-        table = _bulk_table(source)
+    for number, staging in enumerate(dict.fromkeys(stagings.values())):
+        table = _bulk_table(staging, number)
         table.drop(connection, checkfirst=True)
         table.create(connection)
         connection.execute(
             insert(table).from_select(
-                [*_key_names(source), *SUMMARY_MEASURES],
-                _aggregate(source, _WHERE[where](), 1).order_by(None),
+                [*_key_names(staging), *SUMMARY_MEASURES],
+                _aggregate(staging, _WHERE[where](), 1).order_by(None),
             ),
             values,
         )
-        staged[source] = table
+        staged[staging] = table
     for summary in chosen:
-        table = staged[_finest(summary, chosen)]
+        staging = stagings[summary]
+        table = staged[staging]
         keys = [
             _period_of(summary.grain, table.c.period_start),
             *(table.c[f"{d}_id"] for d in summary.dimensions),
         ]
-        if summary == _finest(summary, chosen):
+        if summary.grain == "day" and summary.dimensions == staging.dimensions:
             # The staged rows are this table's own, one per key already: no GROUP BY.
             rolled = select(*keys, *(table.c[m] for m in SUMMARY_MEASURES)).order_by(*keys)
         else:

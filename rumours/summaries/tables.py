@@ -19,6 +19,7 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from ..models import (
     NEIGHBOURHOOD_DIMENSIONS,
+    RUMOUR_NEIGHBOURHOOD_DIMENSIONS,
     Encounter,
     EncounterRumour,
     Outcome,
@@ -32,6 +33,8 @@ from ..models import (
     neighbourhood_stats_month,
     rumour_district_stats_day,
     rumour_district_stats_month,
+    rumour_neighbourhood_stats_day,
+    rumour_neighbourhood_stats_month,
     rumour_stats_day,
     rumour_stats_month,
 )
@@ -108,6 +111,9 @@ SUMMARIES: tuple[Summary, ...] = (
     Summary(
         rumour_stats_day, "day", ("district", "organisation", "campaign", "rumour", "rebuttal")
     ),
+    # Only these keep a rumour's neighbourhoods: read only when one is asked for.
+    Summary(rumour_neighbourhood_stats_month, "month", RUMOUR_NEIGHBOURHOOD_DIMENSIONS),
+    Summary(rumour_neighbourhood_stats_day, "day", RUMOUR_NEIGHBOURHOOD_DIMENSIONS),
 )
 
 
