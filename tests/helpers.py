@@ -31,7 +31,12 @@ def login(client, email: str, password: str = PASSWORD, next_url: str | None = N
 
 def seeded_app(path):
     """An app on a migrated SQLite file at `path` holding the Barcelona demo."""
-    app = create_app(config_for(f"sqlite:///{path}"))
+    return seeded_app_at(f"sqlite:///{path}")
+
+
+def seeded_app_at(url: str):
+    """An app on the database at `url`, migrated and holding the Barcelona demo."""
+    app = create_app(config_for(url))
     runner = app.test_cli_runner()
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     seeded = runner.invoke(args=["seed"])

@@ -559,17 +559,12 @@ def test_the_export_of_a_committed_database_reads_windows_side_by_side_byte_for_
     stops reading early leaves no connection behind."""
     from sqlalchemy.engine import Engine
 
-    from rumours import create_app
-
-    from .helpers import config_for
+    from .helpers import seeded_app_at
 
     url = postgres_server.create("rumours_export_windows")
-    app = create_app(config_for(url))
+    app = None
     try:
-        runner = app.test_cli_runner()
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
-        seeded = runner.invoke(args=["seed"])
-        assert seeded.exit_code == 0, seeded.output
+        app = seeded_app_at(url)
         with app.app_context():
             assert isinstance(db.session.get_bind(), Engine)
             everything = StatsFilter(date(2000, 1, 1), date(2100, 1, 1))
@@ -584,7 +579,8 @@ def test_the_export_of_a_committed_database_reads_windows_side_by_side_byte_for_
             chunks.close()
             assert db.engine.pool.checkedout() == 0
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        if app is not None:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
         postgres_server.drop(url)

@@ -216,11 +216,12 @@ def log_encounter(
     # time as possible before the caller commits.
     summaries.add_contributions(
         connection,
-        [(
-            row["local_day"], row["district_id"], row["neighbourhood_id"],
-            row["organisation_id"], row["campaign_id"],
-            row["people_reached"], row["outcome"], row["setting"],
-            [(link["rumour_id"], link["rebuttal_id"]) for link in links],
+        [summaries.NewEncounter(
+            local_day=row["local_day"], district_id=row["district_id"],
+            neighbourhood_id=row["neighbourhood_id"], organisation_id=row["organisation_id"],
+            campaign_id=row["campaign_id"], people_reached=row["people_reached"],
+            outcome=row["outcome"], setting=row["setting"],
+            links=[(link["rumour_id"], link["rebuttal_id"]) for link in links],
         )],
     )
     return encounter, True

@@ -14,7 +14,7 @@ encounters (corrections, deletions, exclusions) subtract and add through SQL.
 """
 
 from .bulk import add_encounters, mismatches, rebuild
-from .deltas import add_contributions, apply_delta, contributions
+from .deltas import NewEncounter, add_contributions, apply_delta, contributions
 from .listeners import init_app
 from .tables import (
     GRAINS,
@@ -29,6 +29,7 @@ from .tables import (
 
 __all__ = [
     "GRAINS",
+    "NewEncounter",
     "SUMMARIES",
     "Summary",
     "add_contributions",

@@ -3,8 +3,10 @@ transaction: through SQL for changes to stored encounters, from memory for new o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import date
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import (
     bindparam,
@@ -102,12 +104,23 @@ def _measures(people: int, outcome: str, setting: str) -> tuple[int, ...]:
     )
 
 
-def contributions(encounters: Iterable[tuple]) -> dict[Summary, list[tuple]]:
-    """What new encounters add to each summary table, as (key..., measure...) rows in key
-    order (a fixed order of row locks: concurrent writers never deadlock on PostgreSQL).
+class NewEncounter(NamedTuple):
+    """What a new encounter counts in the summaries (its values already in memory)."""
 
-    Each encounter is (local_day, district_id, neighbourhood_id, organisation_id,
-    campaign_id, people_reached, outcome, setting, [(rumour_id, rebuttal_id), ...])."""
+    local_day: date
+    district_id: int
+    neighbourhood_id: int | None
+    organisation_id: int | None
+    campaign_id: int | None
+    people_reached: int
+    outcome: object  # an Outcome or its value
+    setting: object  # a Setting or its value
+    links: Sequence[tuple[int, int | None]]  # (rumour_id, rebuttal_id or None)
+
+
+def contributions(encounters: Iterable[NewEncounter]) -> dict[Summary, list[tuple]]:
+    """What new encounters add to each summary table, as (key..., measure...) rows in key
+    order (a fixed order of row locks: concurrent writers never deadlock on PostgreSQL)."""
     totals: dict[Summary, dict[tuple, list[int]]] = {s: {} for s in SUMMARIES}
     floors = {grain: {} for grain in GRAINS}
     for (day, district, neighbourhood, organisation, campaign, people, outcome, setting,
@@ -151,7 +164,7 @@ def _add_sql(dialect: str, summary: Summary) -> str:
     )
 
 
-def add_contributions(connection, encounters: Iterable[tuple]) -> None:
+def add_contributions(connection, encounters: Iterable[NewEncounter]) -> None:
     """Add new encounters (see `contributions`) to every summary table: one prepared
     upsert per table, all of the flush's rows at once."""
     dialect = connection.dialect.name

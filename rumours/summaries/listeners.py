@@ -14,10 +14,10 @@ from ..models import (
     EncounterRumour,
 )
 from ..rules.localtime import local_day
-from .deltas import add_contributions, apply_delta
+from .deltas import NewEncounter, add_contributions, apply_delta
 
 
-def _inserted(session: Session) -> list[tuple]:
+def _inserted(session: Session) -> list[NewEncounter]:
     """The encounters this flush inserted, with their rumour links, as `contributions`
     takes them. Every link of a new encounter is new in the same flush (it needs the
     encounter's id), so the session holds them all."""
@@ -26,9 +26,11 @@ def _inserted(session: Session) -> list[tuple]:
         if isinstance(obj, EncounterRumour):
             links.setdefault(obj.encounter_id, []).append((obj.rumour_id, obj.rebuttal_id))
     return [
-        (
-            e.local_day, e.district_id, e.neighbourhood_id, e.organisation_id, e.campaign_id,
-            e.people_reached, e.outcome, e.setting, links.get(e.id, ()),
+        NewEncounter(
+            local_day=e.local_day, district_id=e.district_id,
+            neighbourhood_id=e.neighbourhood_id, organisation_id=e.organisation_id,
+            campaign_id=e.campaign_id, people_reached=e.people_reached, outcome=e.outcome,
+            setting=e.setting, links=links.get(e.id, ()),
         )
         for e in session.new
         # An entry excluded from the start counts nowhere.
