@@ -242,6 +242,7 @@ def test_training_figures_equal_counts_from_the_rows(app, demo):
         AgentProfile,
         AgentStatus,
         Enrolment,
+        TrainingKind,
         TrainingSession,
         TrainingStatus,
     )
@@ -256,6 +257,23 @@ def test_training_figures_equal_counts_from_the_rows(app, demo):
         view = StatsFilter(start=date(2020, 1, 1), end=date(2030, 12, 31))
         mine = StatsFilter(start=view.start, end=view.end, organisation_id=organisation.id)
         now = datetime.now(UTC)
+        # Two agents who are not trained: one attended only a refresher, one was enrolled
+        # in a basic training and did not come.
+        sessions = {
+            kind: db.session.scalar(select(TrainingSession).where(TrainingSession.kind == kind))
+            for kind in (TrainingKind.BASIC, TrainingKind.REFRESHER)
+        }
+        untrained = select(AgentProfile.user_id).where(
+            ~AgentProfile.user_id.in_(select(Enrolment.agent_id))
+        ).limit(2)
+        for agent_id, (kind, came) in zip(
+            db.session.scalars(untrained).all(),
+            [(TrainingKind.REFRESHER, True), (TrainingKind.BASIC, False)],
+            strict=True,
+        ):
+            db.session.add(Enrolment(session_id=sessions[kind].id, agent_id=agent_id,
+                                     attended=came))
+        db.session.commit()
         held = select(TrainingSession.id).where(
             TrainingSession.status == TrainingStatus.SCHEDULED, TrainingSession.ends_at <= now
         )
@@ -279,6 +297,19 @@ def test_training_figures_equal_counts_from_the_rows(app, demo):
             .where(AgentProfile.user_id.in_(members))
         )
         assert 0 < theirs.sessions < everyone.sessions
+        # Trained: agents who attended a basic training (an absence or another kind of
+        # session does not count), each once however many they attended.
+        attended_basic = (
+            select(func.count(func.distinct(Enrolment.agent_id)))
+            .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
+            .join(AgentProfile, AgentProfile.user_id == Enrolment.agent_id)
+            .where(Enrolment.attended.is_(True), TrainingSession.kind == TrainingKind.BASIC)
+        )
+        assert everyone.trained == db.session.scalar(attended_basic)
+        assert theirs.trained == db.session.scalar(
+            attended_basic.where(Enrolment.agent_id.in_(members))
+        )
+        assert 0 < theirs.trained < everyone.trained < everyone.signed_up
 
 
 def test_home_pages_count_the_last_30_days_like_the_dashboard(app, client, demo):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
@@ -48,6 +49,7 @@ from ..reports.stats import OUTCOME_KEYS, SETTING_KEYS, Figures, raw_figures
 from ..rules.city import city
 from ..rules.labels import label
 from ..rules.localtime import city_today
+from ..web.i18n import current_locale
 from ..web.templating import percent
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -122,15 +124,28 @@ def _filter_choices() -> FilterChoices:
     return filter_choices(mine)
 
 
-def _link(parsed: ParsedFilters, **changes) -> str:
-    """This view with some filters changed (None removes one)."""
-    args = parsed.query_args()
-    for key, value in changes.items():
-        if value is None:
-            args.pop(key, None)
-        else:
-            args[key] = value
-    return url_for(".index") + "?" + urlencode(args)
+class _Links:
+    """Links to this view with some filters changed (None removes one). The page's address
+    and query are worked out once and each distinct link once: a page links a hundred
+    places (every district and neighbourhood on the maps, every rumour and campaign)."""
+
+    def __init__(self, parsed: ParsedFilters):
+        self.base = url_for(".index") + "?"
+        self.args = parsed.query_args()
+        self.made: dict[tuple, str] = {}
+
+    def __call__(self, **changes) -> str:
+        key = tuple(changes.items())
+        link = self.made.get(key)
+        if link is None:
+            args = dict(self.args)
+            for name, value in changes.items():
+                if value is None:
+                    args.pop(name, None)
+                else:
+                    args[name] = value
+            link = self.made[key] = self.base + urlencode(args)
+        return link
 
 
 def _outcome_mix(figures: Figures) -> OutcomeMix:
@@ -142,13 +157,21 @@ def _outcome_mix(figures: Figures) -> OutcomeMix:
 
 def _trend(weeks: list[tuple[date, Figures]]) -> TrendLine:
     """A column per week, labelled by its Monday."""
-    return trend_line(
-        Point(
-            label=format_date(monday, "d MMM"),
-            title=_("week of %(day)s", day=format_date(monday, "d MMM yyyy")),
-            value=value.encounters,
-        )
-        for monday, value in weeks
+    locale = current_locale()
+    points = []
+    for monday, value in weeks:
+        label, title = _week_labels(locale, monday)
+        points.append(Point(label=label, title=title, value=value.encounters))
+    return trend_line(points)
+
+
+@lru_cache(maxsize=4096)
+def _week_labels(locale: str, monday: date) -> tuple[str, str]:
+    """A week's label and title in the reader's `locale` (the current one), worked out once
+    per week: a year's trend names 52 Mondays twice, and babel's dates are slow."""
+    return (
+        format_date(monday, "d MMM"),
+        _("week of %(day)s", day=format_date(monday, "d MMM yyyy")),
     )
 
 
@@ -202,6 +225,7 @@ def _charts(
     """Dashboard figures shaped for the chart macros (labels, values, links); `public`:
     the public's reports per rumour id, noted beside each rumour heard (coordinators)."""
     public = public or {}
+    link = _Links(parsed)
     totals = board.totals
     training = board.training
     return DashboardCharts(
@@ -212,7 +236,7 @@ def _charts(
         ),
         districts=district_map(
             (
-                MapDistrict(d.slug, d.name, f.encounters, href=_link(parsed, district=d.slug))
+                MapDistrict(d.slug, d.name, f.encounters, href=link(district=d.slug))
                 for d, f in board.districts
             ),
             shapes("district"),
@@ -220,7 +244,7 @@ def _charts(
         ),
         neighbourhoods=district_map(
             (
-                MapDistrict(n.slug, n.name, count, href=_link(parsed, district=n.district_slug))
+                MapDistrict(n.slug, n.name, count, href=link(district=n.district_slug))
                 for n, count in board.neighbourhoods
                 if count or not n.retired
             ),
@@ -232,7 +256,7 @@ def _charts(
             Bar(
                 r.rumour.claim,
                 r.figures.encounters,
-                href=_link(parsed, rumour=r.rumour.slug),
+                href=link(rumour=r.rumour.slug),
                 note=_rumour_note(r, public.get(r.rumour.id, 0)),
             )
             for r in board.rumours
@@ -241,7 +265,7 @@ def _charts(
         campaigns=[
             CampaignChart(
                 campaign=p.campaign,
-                href=_link(parsed, campaign=p.campaign.slug, **{"from": None, "to": None}),
+                href=link(campaign=p.campaign.slug, **{"from": None, "to": None}),
                 progress=progress(
                     Goal(label(key), value, target) for key, value, target in p.items()
                 ),

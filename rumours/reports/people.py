@@ -120,11 +120,13 @@ def people(
     sessions with their enrolments."""
     now = now or datetime.now(UTC)
     since = now - timedelta(days=ACTIVE_DAYS)
-    trained = exists().where(
-        Enrolment.agent_id == AgentProfile.user_id,
-        Enrolment.attended.is_(True),
-        TrainingSession.id == Enrolment.session_id,
-        TrainingSession.kind == TrainingKind.BASIC,
+    # Agents who attended a basic training: one set, read once per statement (PostgreSQL
+    # hashes it). An EXISTS inside the aggregate's FILTER ran once per agent, each a scan
+    # of the sessions and a probe of the enrolments (5 ms with 151 agents).
+    trained = AgentProfile.user_id.in_(
+        select(Enrolment.agent_id)
+        .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
+        .where(Enrolment.attended.is_(True), TrainingSession.kind == TrainingKind.BASIC)
     )
     # One index probe per agent (encounters by agent and time), not a scan of a month.
     active = exists().where(
