@@ -33,6 +33,7 @@ from ..rules.encounters import (
 from ..rules.errors import NotAllowed
 from ..rules.localtime import local_day
 from .encounter_checks import Resolved, agent_language, current_rebuttals, resolve
+from .write_turn import take_write_turn
 
 # ---------------------------------------------------------------------------
 # Rules
@@ -167,6 +168,17 @@ def log_encounter(
         "excluded_at": None,
         "excluded_reason": None,
     }
+    links = [(r.id, resolved.rebuttals.get(r.id)) for r in resolved.rumours]
+    # What it adds to the summaries, worked out before the transaction writes: from the
+    # INSERT to the commit this request holds SQLite's write lock (and on PostgreSQL,
+    # from the upserts, the summary rows every same-day write updates).
+    changes = summaries.contributions([summaries.NewEncounter(
+        local_day=row["local_day"], district_id=row["district_id"],
+        neighbourhood_id=row["neighbourhood_id"], organisation_id=row["organisation_id"],
+        campaign_id=row["campaign_id"], people_reached=row["people_reached"],
+        outcome=row["outcome"], setting=row["setting"], links=links,
+    )])
+    take_write_turn(db.session)
     connection = db.session.connection()
     new_id = connection.execute(_insert_encounter(connection.dialect.name), row).scalar()
     if new_id is None:
@@ -178,12 +190,12 @@ def log_encounter(
             raise EncounterConflict()
         return existing, False
 
-    links = [
-        {"encounter_id": new_id, "rumour_id": r.id, "rebuttal_id": resolved.rebuttals.get(r.id)}
-        for r in resolved.rumours
+    link_rows = [
+        {"encounter_id": new_id, "rumour_id": rumour_id, "rebuttal_id": rebuttal_id}
+        for rumour_id, rebuttal_id in links
     ]
-    if links:
-        connection.execute(insert(EncounterRumour.__table__), links)
+    if link_rows:
+        connection.execute(insert(EncounterRumour.__table__), link_rows)
     report = None
     if data.unlisted_rumour:
         report = Report(
@@ -198,7 +210,7 @@ def log_encounter(
         db.session.flush()
     rumour_links = [
         _as_stored(EncounterRumour(**link), {"rumour": rumour})
-        for link, rumour in zip(links, resolved.rumours, strict=True)
+        for link, rumour in zip(link_rows, resolved.rumours, strict=True)
     ]
     encounter = _as_stored(
         Encounter(id=new_id, **row),
@@ -214,16 +226,7 @@ def log_encounter(
         set_committed_value(link, "encounter", encounter)
     # Last, so the summary rows every same-day write updates stay locked for as short a
     # time as possible before the caller commits.
-    summaries.add_contributions(
-        connection,
-        [summaries.NewEncounter(
-            local_day=row["local_day"], district_id=row["district_id"],
-            neighbourhood_id=row["neighbourhood_id"], organisation_id=row["organisation_id"],
-            campaign_id=row["campaign_id"], people_reached=row["people_reached"],
-            outcome=row["outcome"], setting=row["setting"],
-            links=[(link["rumour_id"], link["rebuttal_id"]) for link in links],
-        )],
-    )
+    summaries.write_contributions(connection, changes)
     return encounter, True
 
 

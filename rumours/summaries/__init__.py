@@ -14,7 +14,13 @@ encounters (corrections, deletions, exclusions) subtract and add through SQL.
 """
 
 from .bulk import add_encounters, mismatches, rebuild
-from .deltas import NewEncounter, add_contributions, apply_delta, contributions
+from .deltas import (
+    NewEncounter,
+    add_contributions,
+    apply_delta,
+    contributions,
+    write_contributions,
+)
 from .listeners import init_app
 from .tables import (
     GRAINS,
@@ -33,6 +39,7 @@ __all__ = [
     "SUMMARIES",
     "Summary",
     "add_contributions",
+    "write_contributions",
     "add_encounters",
     "apply_delta",
     "contributions",

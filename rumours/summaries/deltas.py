@@ -167,8 +167,13 @@ def _add_sql(dialect: str, summary: Summary) -> str:
 def add_contributions(connection, encounters: Iterable[NewEncounter]) -> None:
     """Add new encounters (see `contributions`) to every summary table: one prepared
     upsert per table, all of the flush's rows at once."""
+    write_contributions(connection, contributions(encounters))
+
+
+def write_contributions(connection, changes: dict[Summary, list[tuple]]) -> None:
+    """Write what `contributions` worked out (before the transaction began writing, so
+    the write lock is held only for the statements)."""
     dialect = connection.dialect.name
-    changes = contributions(encounters)
     if dialect == "postgresql":
         # One round trip for all nine tables (psycopg's pipeline mode): the summary rows
         # stay locked until the commit, so every round trip here is time another

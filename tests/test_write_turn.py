@@ -1,0 +1,88 @@
+"""Writers on a SQLite file take turns (`rumours.services.write_turn`): a conversation's
+write holds the turn from its INSERT until its transaction ends, however it ends, so
+the next writer is woken at once and no request leaves it held."""
+
+import fcntl
+import os
+import uuid
+
+import pytest
+
+from rumours.extensions import db
+from rumours.services.write_turn import take_write_turn
+
+from .test_api_encounters import catalogue, logged_in_agent, payload, post  # noqa: F401
+
+
+def _sqlite_file(app) -> str | None:
+    with app.app_context():
+        url = db.engine.url
+    return os.path.abspath(url.database) if url.get_backend_name() == "sqlite" else None
+
+
+def turn_is_free(path: str) -> bool:
+    """Whether another writer (another worker process) could take the turn now."""
+    descriptor = os.open(path + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(descriptor)  # closing the descriptor also lets go of a lock it took
+    return True
+
+
+@pytest.mark.parametrize("end", ["commit", "rollback", "remove"])
+def test_the_turn_lasts_until_the_transaction_ends(app, end):
+    path = _sqlite_file(app)
+    with app.app_context():
+        take_write_turn(db.session)
+        take_write_turn(db.session)  # once per transaction: a second call waits for nothing
+        if path is None:
+            # PostgreSQL's writers need no turn: its row locks queue them.
+            assert "write_turn" not in db.session.info
+            return
+        assert not turn_is_free(path)
+        getattr(db.session, end)()
+        assert turn_is_free(path)
+        assert "write_turn" not in db.session.info
+
+
+def test_a_posted_conversation_ends_its_turn_whatever_the_answer(
+    app, client, create_user, catalogue, monkeypatch  # noqa: F811
+):
+    path = _sqlite_file(app)
+    if path is None:
+        pytest.skip("the turn is SQLite's")
+    token = logged_in_agent(client, create_user)
+    from rumours import summaries
+
+    # While the conversation's rows are written, the turn is held.
+    held, write = [], summaries.write_contributions
+
+    def watched(connection, changes):
+        held.append(not turn_is_free(path))
+        write(connection, changes)
+
+    monkeypatch.setattr(summaries, "write_contributions", watched)
+    body = payload()
+    assert post(client, token, body).status_code == 201
+    assert held == [True]
+    assert turn_is_free(path)
+    assert post(client, token, body).status_code == 200  # a replay
+    assert turn_is_free(path)
+    assert post(client, token, {**body, "people_reached": 9}).status_code == 422  # other content
+    assert turn_is_free(path)
+
+    # A failure after the turn was taken (here: writing the summaries) still ends it,
+    # and stores nothing.
+    def broken(connection, changes):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(summaries, "write_contributions", broken)
+    failing = payload(client_uuid=str(uuid.uuid4()))
+    assert post(client, token, failing).status_code == 500
+    assert turn_is_free(path)
+    monkeypatch.undo()
+    assert post(client, token, failing).status_code == 201
+    assert turn_is_free(path)
