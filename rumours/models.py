@@ -889,6 +889,24 @@ Index(
     rumour_district_stats_day.c.rumour_id,
     rumour_district_stats_day.c.period_start,
 )
+# A district's or an organisation's view reads its months by that id, not every row of
+# the period (a tenth, a twentieth of them). Only a row's first count writes its entry:
+# later counts change measures, not these columns.
+Index(
+    "ix_neighbourhood_stats_month_district",
+    neighbourhood_stats_month.c.district_id,
+    neighbourhood_stats_month.c.period_start,
+)
+Index(
+    "ix_neighbourhood_stats_month_organisation",
+    neighbourhood_stats_month.c.organisation_id,
+    neighbourhood_stats_month.c.period_start,
+)
+Index(
+    "ix_rumour_stats_month_organisation",
+    rumour_stats_month.c.organisation_id,
+    rumour_stats_month.c.period_start,
+)
 
 
 # ---------------------------------------------------------------------------
