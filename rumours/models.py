@@ -855,6 +855,10 @@ def summary_table(name: str, dimensions: tuple[str, ...]) -> Table:
 ENCOUNTER_DIMENSIONS = ("district", "organisation", "campaign")
 # The neighbourhood map's counts (0: logged without a neighbourhood).
 NEIGHBOURHOOD_DIMENSIONS = ("district", "neighbourhood", "organisation", "campaign")
+# The same for the whole network and a district's view: a row per neighbourhood and period
+# rather than per neighbourhood, organisation and campaign (a month's map reads 74 rows,
+# not 3,000).
+NEIGHBOURHOOD_TOTAL_DIMENSIONS = ("district", "neighbourhood")
 RUMOUR_DIMENSIONS = ("district", "organisation", "campaign", "rumour", "rebuttal")
 RUMOUR_DISTRICT_DIMENSIONS = ("district", "rumour", "rebuttal")
 CAMPAIGN_RUMOUR_DIMENSIONS = ("campaign", "district", "rumour", "rebuttal")
@@ -864,6 +868,12 @@ RUMOUR_NEIGHBOURHOOD_DIMENSIONS = ("district", "neighbourhood", "rumour")
 encounter_stats_day = summary_table("encounter_stats_day", ENCOUNTER_DIMENSIONS)
 encounter_stats_week = summary_table("encounter_stats_week", ENCOUNTER_DIMENSIONS)
 encounter_stats_month = summary_table("encounter_stats_month", ENCOUNTER_DIMENSIONS)
+neighbourhood_totals_day = summary_table(
+    "neighbourhood_totals_day", NEIGHBOURHOOD_TOTAL_DIMENSIONS
+)
+neighbourhood_totals_month = summary_table(
+    "neighbourhood_totals_month", NEIGHBOURHOOD_TOTAL_DIMENSIONS
+)
 neighbourhood_stats_day = summary_table("neighbourhood_stats_day", NEIGHBOURHOOD_DIMENSIONS)
 neighbourhood_stats_month = summary_table("neighbourhood_stats_month", NEIGHBOURHOOD_DIMENSIONS)
 rumour_stats_day = summary_table("rumour_stats_day", RUMOUR_DIMENSIONS)
@@ -889,9 +899,9 @@ Index(
     rumour_district_stats_day.c.rumour_id,
     rumour_district_stats_day.c.period_start,
 )
-# A district's or an organisation's view reads its months by that id, not every row of
-# the period (a tenth, a twentieth of them). Only a row's first count writes its entry:
-# later counts change measures, not these columns.
+# An organisation's view (and a district's narrowed to a campaign or an organisation)
+# reads its months by that id, not every row of the period (a twentieth, a tenth of them).
+# Only a row's first count writes its entry: later counts change measures, not these.
 Index(
     "ix_neighbourhood_stats_month_district",
     neighbourhood_stats_month.c.district_id,

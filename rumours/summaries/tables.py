@@ -19,6 +19,7 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from ..models import (
     NEIGHBOURHOOD_DIMENSIONS,
+    NEIGHBOURHOOD_TOTAL_DIMENSIONS,
     RUMOUR_NEIGHBOURHOOD_DIMENSIONS,
     Encounter,
     EncounterRumour,
@@ -31,6 +32,8 @@ from ..models import (
     encounter_stats_week,
     neighbourhood_stats_day,
     neighbourhood_stats_month,
+    neighbourhood_totals_day,
+    neighbourhood_totals_month,
     rumour_district_stats_day,
     rumour_district_stats_month,
     rumour_neighbourhood_stats_day,
@@ -99,6 +102,8 @@ SUMMARIES: tuple[Summary, ...] = (
     Summary(encounter_stats_month, "month", ("district", "organisation", "campaign")),
     Summary(encounter_stats_week, "week", ("district", "organisation", "campaign")),
     Summary(encounter_stats_day, "day", ("district", "organisation", "campaign")),
+    Summary(neighbourhood_totals_month, "month", NEIGHBOURHOOD_TOTAL_DIMENSIONS),
+    Summary(neighbourhood_totals_day, "day", NEIGHBOURHOOD_TOTAL_DIMENSIONS),
     Summary(neighbourhood_stats_month, "month", NEIGHBOURHOOD_DIMENSIONS),
     Summary(neighbourhood_stats_day, "day", NEIGHBOURHOOD_DIMENSIONS),
     Summary(rumour_district_stats_month, "month", ("district", "rumour", "rebuttal")),
