@@ -86,3 +86,22 @@ def test_a_posted_conversation_ends_its_turn_whatever_the_answer(
     monkeypatch.undo()
     assert post(client, token, failing).status_code == 201
     assert turn_is_free(path)
+
+
+def test_without_its_file_the_write_goes_ahead_without_a_turn(
+    app, client, create_user, catalogue, monkeypatch  # noqa: F811
+):
+    """A turn file that cannot be opened (a read-only folder, say) costs no conversation:
+    SQLite's own lock still orders the writers."""
+    if _sqlite_file(app) is None:
+        pytest.skip("the turn is SQLite's")
+    from rumours.services import write_turn
+
+    def refused(*args, **kwargs):
+        raise PermissionError("read-only folder")
+
+    token = logged_in_agent(client, create_user)
+    monkeypatch.setattr(write_turn.os, "open", refused)
+    assert post(client, token, payload()).status_code == 201
+    monkeypatch.undo()
+    assert post(client, token, payload()).status_code == 201

@@ -14,6 +14,7 @@ never depends on the turn; PostgreSQL's writers need none.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 
@@ -26,17 +27,15 @@ except ImportError:  # not on this platform: SQLite's busy handler alone
     fcntl = None
 
 _KEY = "write_turn"
-_turns: dict[str, tuple[threading.Lock, int]] = {}
-_turns_guard = threading.Lock()
+# One lock per database file for this process's threads (a few bytes each).
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+_log = logging.getLogger(__name__)
 
 
-def _turn_for(path: str) -> tuple[threading.Lock, int]:
-    with _turns_guard:
-        turn = _turns.get(path)
-        if turn is None:
-            descriptor = os.open(path + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
-            turn = _turns[path] = (threading.Lock(), descriptor)
-        return turn
+def _lock_for(path: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(path, threading.Lock())
 
 
 def _database_file(session: Session) -> str | None:
@@ -54,17 +53,28 @@ def _database_file(session: Session) -> str | None:
 
 def take_write_turn(session: Session) -> None:
     """Wait for this session's turn to write (SQLite files only; once per transaction).
-    Call before the transaction's first write; the turn is kept until it ends."""
+    Call before the transaction's first write; the turn is kept until it ends. Where the
+    turn's file cannot be opened, the write goes ahead without one (SQLite's busy handler
+    still orders it)."""
     if _KEY in session.info:
         return
     path = _database_file(session)
     if path is None:
         return
-    lock, descriptor = _turn_for(path)
+    lock = _lock_for(path)
     lock.acquire()
+    try:
+        # Opened per turn and closed at its end (which lets go of the flock): nothing
+        # stays open per database file.
+        descriptor = os.open(path + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        lock.release()
+        _log.warning("writing without a turn: %s", error)
+        return
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
     except BaseException:
+        os.close(descriptor)
         lock.release()
         raise
     session.info[_KEY] = (lock, descriptor)
@@ -76,6 +86,6 @@ def _end_turn(session: Session, transaction) -> None:
         return
     lock, descriptor = session.info.pop(_KEY)
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        os.close(descriptor)
     finally:
         lock.release()
