@@ -4,24 +4,31 @@ the next writer is woken at once and no request leaves it held."""
 
 import fcntl
 import os
+import threading
 import uuid
 
 import pytest
 
+from rumours import create_app
 from rumours.extensions import db
+from rumours.services import write_turn
 from rumours.services.write_turn import take_write_turn
 
+from .helpers import config_for
 from .test_api_encounters import catalogue, logged_in_agent, payload, post  # noqa: F401
 
 
 def _sqlite_file(app) -> str | None:
     with app.app_context():
         url = db.engine.url
-    return os.path.abspath(url.database) if url.get_backend_name() == "sqlite" else None
+    return os.path.realpath(url.database) if url.get_backend_name() == "sqlite" else None
 
 
 def turn_is_free(path: str) -> bool:
-    """Whether another writer (another worker process) could take the turn now."""
+    """Whether another writer (another thread, another worker process) could take the
+    turn now."""
+    if write_turn._place_for(path).lock.locked():
+        return False
     descriptor = os.open(path + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -95,8 +102,6 @@ def test_without_its_file_the_write_goes_ahead_without_a_turn(
     SQLite's own lock still orders the writers."""
     if _sqlite_file(app) is None:
         pytest.skip("the turn is SQLite's")
-    from rumours.services import write_turn
-
     def refused(*args, **kwargs):
         raise PermissionError("read-only folder")
 
@@ -105,3 +110,69 @@ def test_without_its_file_the_write_goes_ahead_without_a_turn(
     assert post(client, token, payload()).status_code == 201
     monkeypatch.undo()
     assert post(client, token, payload()).status_code == 201
+
+
+def _in_a_thread(work, seconds: float = 10) -> None:
+    """Run `work` in another thread; fail (rather than hang) if it does not end."""
+    errors = []
+
+    def run():
+        try:
+            work()
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), "the writer waited for a turn that never came"
+    assert not errors, errors
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    """An app on a SQLite file (the turn is SQLite's)."""
+    app = create_app(config_for(f"sqlite:///{tmp_path / 'turns.db'}"))
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_thread_writing_in_a_second_session_does_not_wait_on_itself(sqlite_app):
+    app, path = sqlite_app, _sqlite_file(sqlite_app)
+
+    def two_sessions():
+        with app.app_context():
+            take_write_turn(db.session)
+            with app.app_context():  # another session, the same thread
+                take_write_turn(db.session)
+                assert "write_turn" not in db.session.info  # it goes without one
+                db.session.rollback()
+            assert not turn_is_free(path)
+            db.session.commit()
+        assert turn_is_free(path)
+
+    _in_a_thread(two_sessions)
+
+
+def test_a_turn_whose_transaction_ended_unseen_is_ended_by_the_next_writer(sqlite_app):
+    """A rollback that fails (a disk error) ends the transaction without the event that
+    ends the turn; the next writer finds the session out of a transaction and goes on."""
+    app, path = sqlite_app, _sqlite_file(sqlite_app)
+    with app.app_context():
+        take_write_turn(db.session)
+        db.session.info.pop("write_turn")  # as if its end had never been seen
+        db.session.rollback()
+        assert not turn_is_free(path)
+
+    def next_writer():
+        with app.app_context():
+            take_write_turn(db.session)
+            assert "write_turn" in db.session.info
+            db.session.commit()
+
+    _in_a_thread(next_writer)
+    assert turn_is_free(path)
