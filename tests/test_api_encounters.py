@@ -358,7 +358,10 @@ def test_same_uuid_from_many_threads_makes_one_row_on_postgresql(postgres_server
 def test_many_agents_at_once_keep_the_summaries_equal_to_the_rows(postgres_server, tmp_path):
     """Sixteen new records at the same moment, each adding to the same summary rows
     from its own connection (several app servers), on both databases."""
-    for url in (f"sqlite:///{tmp_path / 'many.db'}", postgres_server.create("rumours_many")):
+    for make in (lambda: f"sqlite:///{tmp_path / 'many.db'}",
+                 lambda: postgres_server.create("rumours_many")):
+        # Created when its turn comes, so a failure on SQLite leaves no database behind.
+        url = make()
         try:
             statuses, rows, mismatches = fire_same_uuid(url, threads=16, distinct=True)
         finally:
