@@ -27,11 +27,29 @@ DESKTOP = {"width": 1280, "height": 860}
 pytestmark = pytest.mark.browser
 
 
+def _closed_after_reading(app):
+    """The app with each answer read whole and its iterable closed before it is sent.
+    Werkzeug's development server closes an answer only after writing all of it: when the
+    browser drops a connection mid-answer (a favicon as it leaves the page), the static
+    file stays open until collected, and the ResourceWarning then fails whichever test is
+    running (gunicorn closes in a `finally`, so this is the test server's alone)."""
+
+    def answer(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+
+    return answer
+
+
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """The app on a migrated, seeded SQLite file, served on a free local port."""
     app = seeded_app(tmp_path_factory.mktemp("browser") / "browser.db")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closed_after_reading(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
