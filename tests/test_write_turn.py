@@ -9,13 +9,15 @@ import uuid
 
 import pytest
 
-from rumours import create_app
 from rumours.extensions import db
 from rumours.services import write_turn
 from rumours.services.write_turn import take_write_turn
 
-from .helpers import config_for
 from .test_api_encounters import catalogue, logged_in_agent, payload, post  # noqa: F401
+
+# The turn is SQLite's: these run on the SQLite parameter of the `app` fixture only (the
+# first test checks that PostgreSQL takes none).
+SQLITE_ONLY = pytest.mark.parametrize("app", ["sqlite"], indirect=True)
 
 
 def _sqlite_file(app) -> str | None:
@@ -55,12 +57,11 @@ def test_the_turn_lasts_until_the_transaction_ends(app, end):
         assert "write_turn" not in db.session.info
 
 
+@SQLITE_ONLY
 def test_a_posted_conversation_ends_its_turn_whatever_the_answer(
     app, client, create_user, catalogue, monkeypatch  # noqa: F811
 ):
     path = _sqlite_file(app)
-    if path is None:
-        pytest.skip("the turn is SQLite's")
     token = logged_in_agent(client, create_user)
     from rumours import summaries
 
@@ -95,13 +96,12 @@ def test_a_posted_conversation_ends_its_turn_whatever_the_answer(
     assert turn_is_free(path)
 
 
+@SQLITE_ONLY
 def test_without_its_file_the_write_goes_ahead_without_a_turn(
     app, client, create_user, catalogue, monkeypatch  # noqa: F811
 ):
     """A turn file that cannot be opened (a read-only folder, say) costs no conversation:
     SQLite's own lock still orders the writers."""
-    if _sqlite_file(app) is None:
-        pytest.skip("the turn is SQLite's")
     def refused(*args, **kwargs):
         raise PermissionError("read-only folder")
 
@@ -129,20 +129,9 @@ def _in_a_thread(work, seconds: float = 10) -> None:
     assert not errors, errors
 
 
-@pytest.fixture
-def sqlite_app(tmp_path):
-    """An app on a SQLite file (the turn is SQLite's)."""
-    app = create_app(config_for(f"sqlite:///{tmp_path / 'turns.db'}"))
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-def test_a_thread_writing_in_a_second_session_does_not_wait_on_itself(sqlite_app):
-    app, path = sqlite_app, _sqlite_file(sqlite_app)
+@SQLITE_ONLY
+def test_a_thread_writing_in_a_second_session_does_not_wait_on_itself(app):
+    path = _sqlite_file(app)
 
     def two_sessions():
         with app.app_context():
@@ -158,10 +147,11 @@ def test_a_thread_writing_in_a_second_session_does_not_wait_on_itself(sqlite_app
     _in_a_thread(two_sessions)
 
 
-def test_a_turn_whose_transaction_ended_unseen_is_ended_by_the_next_writer(sqlite_app):
+@SQLITE_ONLY
+def test_a_turn_whose_transaction_ended_unseen_is_ended_by_the_next_writer(app):
     """A rollback that fails (a disk error) ends the transaction without the event that
     ends the turn; the next writer finds the session out of a transaction and goes on."""
-    app, path = sqlite_app, _sqlite_file(sqlite_app)
+    path = _sqlite_file(app)
     with app.app_context():
         take_write_turn(db.session)
         db.session.info.pop("write_turn")  # as if its end had never been seen
