@@ -19,8 +19,28 @@ keepalive = 5
 # Recycle workers now and then so a slow leak never grows.
 max_requests = 2000
 max_requests_jitter = 200
+# The app is built once, in the master, and each worker is a fork of it: a recycled
+# worker is back in milliseconds instead of importing the app again (about a second of
+# CPU taken from the workers still serving). A code upgrade therefore needs a restart
+# (`systemctl restart`), not a reload.
+preload_app = True
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The proxy in front sets X-Forwarded-*; the app trusts PROXY_HOPS of them (config.py).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_fork(server, worker):
+    """A new worker drops the database connections it inherited from the master (the
+    master may have opened one while building the app): two processes must never share
+    one. `dispose(close=False)` leaves them open for their owner and gives this worker
+    empty pools of its own (SQLAlchemy's advice for forked processes)."""
+    app = worker.app.wsgi()
+    if not hasattr(app, "app_context"):
+        return
+    from rumours.extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)

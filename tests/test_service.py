@@ -2,6 +2,7 @@
 install, and the repository's gunicorn configuration serving the app."""
 
 import os
+import runpy
 import socket
 import subprocess
 import sys
@@ -10,8 +11,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from rumours import create_app
+from rumours.extensions import db
 from rumours.models import Role
 
 from .helpers import config_for
@@ -111,6 +114,39 @@ def test_the_repository_gunicorn_config_serves_the_app(tmp_path):
         output = server.communicate(timeout=10)[0].decode()
     # Logs go to stdout: the access log line of the health check is there.
     assert "GET /healthz" in output
+
+
+def test_a_forked_worker_never_uses_the_masters_database_connection(tmp_path):
+    """gunicorn builds the app once in the master (`preload_app`) and forks each worker
+    from it: the config's post_fork hook makes the worker open connections of its own
+    and leaves the one it inherited open for the master."""
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert config["preload_app"] is True
+    app = migrated(tmp_path / "fork.db")
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))
+        inherited = db.session.connection().connection.driver_connection
+        db.session.remove()  # back in the pool, as after a request in the master
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        answer = b"error"
+        try:
+            worker = type("Worker", (), {"app": type("App", (), {"wsgi": lambda self: app})()})()
+            config["post_fork"](None, worker)
+            with app.app_context():
+                mine = db.session.connection().connection.driver_connection
+                count = db.session.execute(text("SELECT count(*) FROM alembic_version")).scalar()
+                answer = b"shared" if mine is inherited else b"own %d" % count
+        finally:
+            os.write(writer, answer)
+            os._exit(0)
+    os.close(writer)
+    os.waitpid(pid, 0)
+    assert os.read(reader, 100) == b"own 1"
+    os.close(reader)
+    # The master's connection was not closed under it by the worker.
+    assert inherited.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
 
 
 @pytest.mark.parametrize(

@@ -128,14 +128,13 @@ def encounter_from_json(payload) -> tuple[uuid.UUID, EncounterData]:
     """Check the shape of a POST /api/v1/encounters body; raise DomainError naming
     every bad field."""
     errors = FieldErrors()
-    required = _("This field is required.")
     if not isinstance(payload, Mapping):
         raise DomainError(_("The body must be a JSON object."))
 
     client_uuid = None
     raw = payload.get("client_uuid")
     if raw in (None, ""):
-        errors.add("client_uuid", required)
+        errors.add("client_uuid", _("This field is required."))
     else:
         try:
             client_uuid = uuid.UUID(str(raw))
@@ -145,7 +144,7 @@ def encounter_from_json(payload) -> tuple[uuid.UUID, EncounterData]:
     occurred_at = None
     raw = payload.get("occurred_at")
     if raw in (None, ""):
-        errors.add("occurred_at", required)
+        errors.add("occurred_at", _("This field is required."))
     elif not isinstance(raw, str) or (occurred_at := parse_occurred_at(raw)) is None:
         errors.add(
             "occurred_at",
@@ -156,7 +155,7 @@ def encounter_from_json(payload) -> tuple[uuid.UUID, EncounterData]:
     for name in ("district", "setting", "outcome"):
         raw = payload.get(name)
         if raw in (None, ""):
-            errors.add(name, required)
+            errors.add(name, _("This field is required."))
         elif not isinstance(raw, str):
             errors.add(name, _("Must be text."))
         else:
