@@ -148,3 +148,21 @@ def test_the_about_sheet_dates_read_in_the_readers_language(app):
     assert "(2026-12-01 – 2026-12-31)" in period
     generated = next(v for v in lines.values() if "2026-12-02T09:30:00" in str(v))
     assert "10:30" in generated  # 09:30 UTC is 10:30 in the city (Europe/Madrid)
+
+
+def test_a_templates_words_follow_the_locale_within_one_request(app):
+    """Templates look their translations up once per locale (rumours.web.i18n): a
+    language forced for part of a page (as a feed in the city's language is) and a
+    refreshed choice are still followed, word by word."""
+    from flask import render_template_string
+    from flask_babel import force_locale, refresh
+
+    with app.test_request_context("/?lang=ca"):
+        assert render_template_string("{{ _('Conversations') }}") == "Converses"
+        with force_locale("es"):
+            assert render_template_string("{{ _('Conversations') }}") == "Conversaciones"
+        assert render_template_string("{{ _('Conversations') }}") == "Converses"
+        with force_locale("en"):
+            assert render_template_string("{{ _('Conversations') }}") == "Conversations"
+        refresh()
+        assert render_template_string("{{ _('Conversations') }}") == "Converses"
