@@ -855,10 +855,11 @@ def summary_table(name: str, dimensions: tuple[str, ...]) -> Table:
 ENCOUNTER_DIMENSIONS = ("district", "organisation", "campaign")
 # The neighbourhood map's counts (0: logged without a neighbourhood).
 NEIGHBOURHOOD_DIMENSIONS = ("district", "neighbourhood", "organisation", "campaign")
-# The same for the whole network and a district's view: a row per neighbourhood and period
-# rather than per neighbourhood, organisation and campaign (a month's map reads 74 rows,
-# not 3,000).
-NEIGHBOURHOOD_TOTAL_DIMENSIONS = ("district", "neighbourhood")
+# The same for the whole network's, a district's and a campaign's view: a row per
+# neighbourhood, campaign and period rather than also per organisation (a month's map of
+# the network reads a few hundred rows, not 3,000; a campaign's edge days 74 rows a day,
+# not 800).
+NEIGHBOURHOOD_TOTAL_DIMENSIONS = ("district", "neighbourhood", "campaign")
 RUMOUR_DIMENSIONS = ("district", "organisation", "campaign", "rumour", "rebuttal")
 RUMOUR_DISTRICT_DIMENSIONS = ("district", "rumour", "rebuttal")
 CAMPAIGN_RUMOUR_DIMENSIONS = ("campaign", "district", "rumour", "rebuttal")
