@@ -31,6 +31,17 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def when_ready(server):
+    """Before the first workers fork: the preloaded app compiles its templates and loads
+    its translations once, so no worker compiles them behind its first pages."""
+    app = server.app.wsgi()
+    if hasattr(app, "jinja_env"):
+        from rumours.web.warm import warm
+
+        done = warm(app)
+        server.log.info("Warmed: %(templates)d templates, %(languages)d languages", done)
+
+
 def post_fork(server, worker):
     """A new worker drops the database connections it inherited from the master (the
     master may have opened one while building the app): two processes must never share

@@ -112,8 +112,10 @@ def test_the_repository_gunicorn_config_serves_the_app(tmp_path):
     finally:
         server.terminate()
         output = server.communicate(timeout=10)[0].decode()
-    # Logs go to stdout: the access log line of the health check is there.
+    # Logs go to stdout: the access log line of the health check is there, after the
+    # master's own preparation before it forked the worker.
     assert "GET /healthz" in output
+    assert "Warmed: " in output.split("GET /healthz")[0]
 
 
 def test_a_forked_worker_never_uses_the_masters_database_connection(tmp_path):
@@ -147,6 +149,37 @@ def test_a_forked_worker_never_uses_the_masters_database_connection(tmp_path):
     os.close(reader)
     # The master's connection was not closed under it by the worker.
     assert inherited.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+
+
+def test_the_master_compiles_every_template_and_loads_every_language_before_forking(
+    tmp_path,
+):
+    """gunicorn's when_ready hook (in the master, before the workers fork) leaves the
+    app with its templates compiled and its catalogues loaded: a worker's first pages,
+    in any language, read no template file."""
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    app = migrated(tmp_path / "warm.db")
+    logged = []
+    log = type("Log", (), {"info": lambda self, message, values: logged.append(values)})()
+    server = type("Server", (), {"app": type("App", (), {"wsgi": lambda self: app})(),
+                                 "log": log})()
+    config["when_ready"](server)
+    assert logged[0]["templates"] >= 70 and logged[0]["languages"] >= 2
+    loaded = []
+    loader = app.jinja_env.loader
+    original = loader.get_source
+
+    def get_source(environment, name):
+        loaded.append(name)
+        return original(environment, name)
+
+    loader.get_source = get_source
+    client = app.test_client()
+    for language in ("en", "ca", "es"):
+        page = client.get(f"/auth/login?lang={language}")
+        assert page.status_code == 200
+    assert "red antirrumores" in page.get_data(as_text=True)  # the last page: Spanish
+    assert loaded == []
 
 
 @pytest.mark.parametrize(
