@@ -32,14 +32,17 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def when_ready(server):
-    """Before the first workers fork: the preloaded app compiles its templates and loads
-    its translations once, so no worker compiles them behind its first pages."""
+    """Before the first workers fork: the preloaded app compiles its templates, loads its
+    translations and projects its map outlines once, so no worker does it behind its
+    first pages."""
     app = server.app.wsgi()
     if hasattr(app, "jinja_env"):
         from rumours.web.warm import warm
 
         done = warm(app)
-        server.log.info("Warmed: %(templates)d templates, %(languages)d languages", done)
+        server.log.info(
+            "Warmed: %(templates)d templates, %(languages)d languages, %(maps)d maps", done
+        )
 
 
 def post_fork(server, worker):

@@ -17,7 +17,7 @@ from rumours import create_app
 from rumours.extensions import db
 from rumours.models import Role
 
-from .helpers import config_for
+from .helpers import DEMO_PASSWORD, config_for, login, seeded_app_at
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,35 +151,48 @@ def test_a_forked_worker_never_uses_the_masters_database_connection(tmp_path):
     assert inherited.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
 
 
-def test_the_master_compiles_every_template_and_loads_every_language_before_forking(
-    tmp_path,
-):
+def test_the_master_prepares_templates_languages_and_maps_before_forking(tmp_path):
     """gunicorn's when_ready hook (in the master, before the workers fork) leaves the
-    app with its templates compiled and its catalogues loaded: a worker's first pages,
-    in any language, read no template file."""
+    app with its templates compiled, its catalogues loaded and its map outlines
+    projected, and no database connection open to pass on: a worker's first pages, in
+    any language, read no template file and project no outline."""
+    from rumours.reports import geography
+
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    app = migrated(tmp_path / "warm.db")
+    app = seeded_app_at(f"sqlite:///{tmp_path / 'warm.db'}")
     logged = []
     log = type("Log", (), {"info": lambda self, message, values: logged.append(values)})()
     server = type("Server", (), {"app": type("App", (), {"wsgi": lambda self: app})(),
                                  "log": log})()
     config["when_ready"](server)
     assert logged[0]["templates"] >= 70 and logged[0]["languages"] >= 2
-    loaded = []
+    assert logged[0]["maps"] == 2  # the demo's districts and neighbourhoods
+    with app.app_context():
+        assert db.engine.pool.checkedin() == 0 and db.engine.pool.checkedout() == 0
+    loaded, projected = [], []
     loader = app.jinja_env.loader
-    original = loader.get_source
+    original_source, original_project = loader.get_source, geography.project
 
     def get_source(environment, name):
         loaded.append(name)
-        return original(environment, name)
+        return original_source(environment, name)
+
+    def project(*args, **kwargs):
+        projected.append(args)
+        return original_project(*args, **kwargs)
 
     loader.get_source = get_source
-    client = app.test_client()
-    for language in ("en", "ca", "es"):
-        page = client.get(f"/auth/login?lang={language}")
-        assert page.status_code == 200
-    assert "red antirrumores" in page.get_data(as_text=True)  # the last page: Spanish
-    assert loaded == []
+    geography.project = project
+    try:
+        client = app.test_client()
+        assert login(client, "coordinator@example.org", DEMO_PASSWORD).status_code == 302
+        for language in ("en", "ca", "es"):
+            page = client.get(f"/dashboard/?lang={language}")
+            assert page.status_code == 200
+    finally:
+        geography.project = original_project
+    assert "<svg" in page.get_data(as_text=True)  # the map, in Spanish, last
+    assert loaded == [] and projected == []
 
 
 @pytest.mark.parametrize(
