@@ -194,6 +194,48 @@ def test_the_master_prepares_templates_languages_and_maps_before_forking(tmp_pat
     assert "<svg" in page.get_data(as_text=True)  # the map, in Spanish, last
     assert loaded == [] and projected == []
 
+    # A certified agent's first conversation: the look-ups it runs first of all requests
+    # (district, neighbourhood, campaign and organisation; the rumours) were compiled by
+    # the master, so they come from the statement cache.
+    import json
+    import uuid
+
+    from sqlalchemy import event, select
+
+    from rumours.models import AgentProfile, AgentStatus, District, Rumour, RumourStatus, User
+
+    with app.app_context():
+        certified = AgentProfile.status == AgentStatus.CERTIFIED
+        email = db.session.scalar(select(User.email).join(AgentProfile).where(certified))
+        district = db.session.scalar(select(District.slug).limit(1))
+        published = Rumour.status == RumourStatus.PUBLISHED
+        rumour = db.session.scalar(select(Rumour.slug).where(published))
+        engine = db.engine
+    agent = app.test_client()
+    assert login(agent, email, DEMO_PASSWORD).status_code == 302
+    token = agent.get("/api/v1/csrf-token").get_json()["csrf_token"]
+    misses = []
+
+    def executed(conn, cursor, statement, parameters, context, executemany):
+        if "FROM rumours" in statement or "AS one" in statement:
+            misses.append(context.cache_hit.name)
+
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        posted = agent.post(
+            "/api/v1/encounters",
+            data=json.dumps({
+                "client_uuid": str(uuid.uuid4()), "occurred_at": "2026-12-01T10:00:00+01:00",
+                "district": district, "setting": "market", "rumours": [rumour],
+                "people_reached": 1, "outcome": "open",
+            }),
+            headers={"Content-Type": "application/json", "X-CSRFToken": token},
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+    assert posted.status_code == 201, posted.get_data(as_text=True)
+    assert misses and set(misses) == {"CACHE_HIT"}, misses
+
 
 @pytest.mark.parametrize(
     "hops,expected", [(0, "http://localhost/"), (1, "https://rumours.example.org/")]
