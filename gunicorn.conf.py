@@ -37,7 +37,7 @@ def when_ready(server):
     first pages."""
     app = server.app.wsgi()
     if hasattr(app, "jinja_env"):
-        from rumours.web.warm import warm
+        from rumours import warm
 
         done = warm(app)
         server.log.info(
