@@ -33,13 +33,19 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 def when_ready(server):
     """Before the first workers fork: the preloaded app compiles its templates, loads its
-    translations and projects its map outlines once, so no worker does it behind its
-    first pages."""
+    translations, projects its map outlines and compiles its hot reads once, so no worker
+    does it behind its first requests. Only a head start: whatever goes wrong here is
+    logged and the workers start as they would have (each page then fails or works as it
+    would without it), never a master that cannot start."""
     app = server.app.wsgi()
     if hasattr(app, "jinja_env"):
         from rumours import warm
 
-        done = warm(app)
+        try:
+            done = warm(app)
+        except Exception:  # noqa: BLE001 - a head start must never keep the site down
+            server.log.exception("Not warmed: the workers will prepare what they use")
+            return
         server.log.info(
             "Warmed: %(templates)d templates, %(languages)d languages, %(maps)d maps", done
         )

@@ -155,7 +155,7 @@ def test_a_templates_words_follow_the_locale_within_one_request(app):
     language forced for part of a page (as a feed in the city's language is) and a
     refreshed choice are still followed, word by word."""
     from flask import render_template_string
-    from flask_babel import force_locale, refresh
+    from flask_babel import force_locale, get_babel, refresh
 
     with app.test_request_context("/?lang=ca"):
         assert render_template_string("{{ _('Conversations') }}") == "Converses"
@@ -164,5 +164,15 @@ def test_a_templates_words_follow_the_locale_within_one_request(app):
         assert render_template_string("{{ _('Conversations') }}") == "Converses"
         with force_locale("en"):
             assert render_template_string("{{ _('Conversations') }}") == "Conversations"
+        # The choice changes during the request (as when a reader saves a preference)
+        # and flask_babel is told to choose again.
+        babel = get_babel()
+        choose = babel.locale_selector
+        babel.locale_selector = lambda: "es"
+        try:
+            refresh()
+            assert render_template_string("{{ _('Conversations') }}") == "Conversaciones"
+        finally:
+            babel.locale_selector = choose
         refresh()
         assert render_template_string("{{ _('Conversations') }}") == "Converses"

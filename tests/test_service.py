@@ -153,13 +153,28 @@ def test_a_forked_worker_never_uses_the_masters_database_connection(tmp_path):
 
 def test_the_master_prepares_templates_languages_and_maps_before_forking(tmp_path):
     """gunicorn's when_ready hook (in the master, before the workers fork) leaves the
-    app with its templates compiled, its catalogues loaded and its map outlines
-    projected, and no database connection open to pass on: a worker's first pages, in
-    any language, read no template file and project no outline."""
+    app with its templates compiled, its catalogues loaded, its map outlines projected
+    and its hot reads compiled, and no database connection open to pass on: a worker's
+    first requests read no template file, project no outline, and find the session's
+    user look-up and a conversation's look-ups in the statement cache."""
+    import json
+    import uuid
+
+    from sqlalchemy import event, select
+
+    from rumours.models import AgentProfile, AgentStatus, District, Rumour, RumourStatus, User
     from rumours.reports import geography
 
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     app = seeded_app_at(f"sqlite:///{tmp_path / 'warm.db'}")
+    with app.app_context():
+        certified = AgentProfile.status == AgentStatus.CERTIFIED
+        email = db.session.scalar(select(User.email).join(AgentProfile).where(certified))
+        district = db.session.scalar(select(District.slug).limit(1))
+        published = Rumour.status == RumourStatus.PUBLISHED
+        rumour = db.session.scalar(select(Rumour.slug).where(published))
+        engine = db.engine
+        db.session.remove()
     logged = []
     log = type("Log", (), {"info": lambda self, message, values: logged.append(values)})()
     server = type("Server", (), {"app": type("App", (), {"wsgi": lambda self: app})(),
@@ -167,9 +182,9 @@ def test_the_master_prepares_templates_languages_and_maps_before_forking(tmp_pat
     config["when_ready"](server)
     assert logged[0]["templates"] >= 70 and logged[0]["languages"] >= 2
     assert logged[0]["maps"] == 2  # the demo's districts and neighbourhoods
-    with app.app_context():
-        assert db.engine.pool.checkedin() == 0 and db.engine.pool.checkedout() == 0
-    loaded, projected = [], []
+    assert engine.pool.checkedin() == 0 and engine.pool.checkedout() == 0
+
+    loaded, projected, looked_up = [], [], []
     loader = app.jinja_env.loader
     original_source, original_project = loader.get_source, geography.project
 
@@ -181,47 +196,21 @@ def test_the_master_prepares_templates_languages_and_maps_before_forking(tmp_pat
         projected.append(args)
         return original_project(*args, **kwargs)
 
+    def executed(conn, cursor, statement, parameters, context, executemany):
+        # The session's user by its token; a conversation's references and rumours.
+        if "session_token =" in statement or "FROM rumours" in statement or (
+            "AS one" in statement
+        ):
+            looked_up.append(context.cache_hit.name)
+
     loader.get_source = get_source
     geography.project = project
-    try:
-        client = app.test_client()
-        assert login(client, "coordinator@example.org", DEMO_PASSWORD).status_code == 302
-        for language in ("en", "ca", "es"):
-            page = client.get(f"/dashboard/?lang={language}")
-            assert page.status_code == 200
-    finally:
-        geography.project = original_project
-    assert "<svg" in page.get_data(as_text=True)  # the map, in Spanish, last
-    assert loaded == [] and projected == []
-
-    # A certified agent's first conversation: the look-ups it runs first of all requests
-    # (district, neighbourhood, campaign and organisation; the rumours) were compiled by
-    # the master, so they come from the statement cache.
-    import json
-    import uuid
-
-    from sqlalchemy import event, select
-
-    from rumours.models import AgentProfile, AgentStatus, District, Rumour, RumourStatus, User
-
-    with app.app_context():
-        certified = AgentProfile.status == AgentStatus.CERTIFIED
-        email = db.session.scalar(select(User.email).join(AgentProfile).where(certified))
-        district = db.session.scalar(select(District.slug).limit(1))
-        published = Rumour.status == RumourStatus.PUBLISHED
-        rumour = db.session.scalar(select(Rumour.slug).where(published))
-        engine = db.engine
-    agent = app.test_client()
-    assert login(agent, email, DEMO_PASSWORD).status_code == 302
-    token = agent.get("/api/v1/csrf-token").get_json()["csrf_token"]
-    misses = []
-
-    def executed(conn, cursor, statement, parameters, context, executemany):
-        if "FROM rumours" in statement or "AS one" in statement:
-            misses.append(context.cache_hit.name)
-
     event.listen(engine, "before_cursor_execute", executed)
     try:
+        # A certified agent's first requests and first conversation.
+        agent = app.test_client()
+        assert login(agent, email, DEMO_PASSWORD).status_code == 302
+        token = agent.get("/api/v1/csrf-token").get_json()["csrf_token"]
         posted = agent.post(
             "/api/v1/encounters",
             data=json.dumps({
@@ -231,10 +220,38 @@ def test_the_master_prepares_templates_languages_and_maps_before_forking(tmp_pat
             }),
             headers={"Content-Type": "application/json", "X-CSRFToken": token},
         )
-    finally:
+        assert posted.status_code == 201, posted.get_data(as_text=True)
         event.remove(engine, "before_cursor_execute", executed)
-    assert posted.status_code == 201, posted.get_data(as_text=True)
-    assert misses and set(misses) == {"CACHE_HIT"}, misses
+        # A coordinator's dashboard, with its maps, in every language.
+        client = app.test_client()
+        assert login(client, "coordinator@example.org", DEMO_PASSWORD).status_code == 302
+        for language in ("en", "ca", "es"):
+            page = client.get(f"/dashboard/?lang={language}")
+            assert page.status_code == 200
+    finally:
+        geography.project = original_project
+        if event.contains(engine, "before_cursor_execute", executed):
+            event.remove(engine, "before_cursor_execute", executed)
+    assert "<svg" in page.get_data(as_text=True)  # the map, in Spanish, last
+    assert loaded == [] and projected == []
+    assert len(looked_up) >= 3 and set(looked_up) == {"CACHE_HIT"}, looked_up
+
+
+def test_a_failed_preparation_never_stops_the_master():
+    """The master's preparation is a head start: if it fails, gunicorn logs why and
+    forks its workers all the same."""
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+    class Broken:
+        jinja_env = type("Env", (), {"list_templates": lambda self, **kw: 1 / 0})()
+
+    logged = []
+    log = type("Log", (), {"exception": lambda self, message: logged.append(message),
+                           "info": lambda self, *args: logged.append(args)})()
+    server = type("Server", (), {"app": type("App", (), {"wsgi": lambda self: Broken()})(),
+                                 "log": log})()
+    config["when_ready"](server)  # does not raise
+    assert logged == ["Not warmed: the workers will prepare what they use"]
 
 
 @pytest.mark.parametrize(
