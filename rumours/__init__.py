@@ -12,7 +12,10 @@ from config import Config, config_from_environment
 from . import cli, summaries
 from .blueprints import register_all as register_blueprints
 from .extensions import babel, csrf, db, login_manager, migrate
+from .reports.dashboard import dashboard
+from .reports.filters import parse_filters
 from .reports.geography import shapes
+from .rules.localtime import city_today
 from .services import encounter_checks
 from .web import compression, errors, hosts, i18n, inputs, security, templating
 
@@ -67,7 +70,8 @@ def warm(app: Flask) -> dict[str, int]:
     """What a server prepares once, before it forks its workers (gunicorn's
     `preload_app`, through `gunicorn.conf.py`'s `when_ready`): every template compiled,
     every language's translations loaded, the map outlines projected and the hot path's
-    reads compiled (the session's user, a logged conversation's look-ups). A worker
+    reads compiled (the session's user, a logged conversation's look-ups, the network's
+    dashboard). A worker
     forked afterwards, and each one recycled later, starts with them instead of doing it
     behind its first requests (the templates about half a second of CPU, the outlines and
     the reads a few tenths more). Returns how many templates, languages and maps.
@@ -90,6 +94,8 @@ def warm(app: Flask) -> dict[str, int]:
             maps = sum(shapes(level) is not None for level in ("district", "neighbourhood"))
             security.load_user("")  # no session has an empty token: the look-up finds none
             encounter_checks.warm()
+            with app.test_request_context():
+                dashboard(parse_filters({}, today=city_today()).filters)  # the network's
         except SQLAlchemyError as error:
             _log.warning("map outlines and reads left to the workers: %s", error)
         finally:

@@ -156,7 +156,8 @@ def test_the_master_prepares_templates_languages_and_maps_before_forking(tmp_pat
     app with its templates compiled, its catalogues loaded, its map outlines projected
     and its hot reads compiled, and no database connection open to pass on: a worker's
     first requests read no template file, project no outline, and find the session's
-    user look-up and a conversation's look-ups in the statement cache."""
+    user look-up, a conversation's look-ups and the network dashboard's figures in the
+    statement cache."""
     import json
     import uuid
 
@@ -203,6 +204,12 @@ def test_the_master_prepares_templates_languages_and_maps_before_forking(tmp_pat
         ):
             looked_up.append(context.cache_hit.name)
 
+    figures = []
+
+    def counted(conn, cursor, statement, parameters, context, executemany):
+        if "UNION ALL" in statement and "encounter_stats_" in statement:
+            figures.append(context.cache_hit.name)
+
     loader.get_source = get_source
     geography.project = project
     event.listen(engine, "before_cursor_execute", executed)
@@ -222,19 +229,23 @@ def test_the_master_prepares_templates_languages_and_maps_before_forking(tmp_pat
         )
         assert posted.status_code == 201, posted.get_data(as_text=True)
         event.remove(engine, "before_cursor_execute", executed)
-        # A coordinator's dashboard, with its maps, in every language.
+        # A coordinator's dashboard of the network, with its maps, in every language.
         client = app.test_client()
         assert login(client, "coordinator@example.org", DEMO_PASSWORD).status_code == 302
+        event.listen(engine, "before_cursor_execute", counted)
         for language in ("en", "ca", "es"):
             page = client.get(f"/dashboard/?lang={language}")
             assert page.status_code == 200
     finally:
         geography.project = original_project
-        if event.contains(engine, "before_cursor_execute", executed):
-            event.remove(engine, "before_cursor_execute", executed)
+        for listener in (executed, counted):
+            if event.contains(engine, "before_cursor_execute", listener):
+                event.remove(engine, "before_cursor_execute", listener)
     assert "<svg" in page.get_data(as_text=True)  # the map, in Spanish, last
     assert loaded == [] and projected == []
     assert len(looked_up) >= 3 and set(looked_up) == {"CACHE_HIT"}, looked_up
+    # The page's figures, one statement of a dozen reads, were compiled by the master.
+    assert len(figures) == 3 and set(figures) == {"CACHE_HIT"}, figures
 
 
 def test_a_failed_preparation_never_stops_the_master():
