@@ -31,24 +31,34 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def _flask_app(process):
+    """The Flask app the master built (`preload_app`), or None when gunicorn serves
+    something else (a WSGI wrapper, another app)."""
+    from flask import Flask
+
+    app = process.app.wsgi()
+    return app if isinstance(app, Flask) else None
+
+
 def when_ready(server):
     """Before the first workers fork: the preloaded app compiles its templates, loads its
     translations, projects its map outlines and compiles its hot reads once, so no worker
     does it behind its first requests. Only a head start: whatever goes wrong here is
     logged and the workers start as they would have (each page then fails or works as it
     would without it), never a master that cannot start."""
-    app = server.app.wsgi()
-    if hasattr(app, "jinja_env"):
-        from rumours import warm
+    app = _flask_app(server)
+    if app is None:
+        return
+    from rumours import warm
 
-        try:
-            done = warm(app)
-        except Exception:  # noqa: BLE001 - a head start must never keep the site down
-            server.log.exception("Not warmed: the workers will prepare what they use")
-            return
-        server.log.info(
-            "Warmed: %(templates)d templates, %(languages)d languages, %(maps)d maps", done
-        )
+    try:
+        done = warm(app)
+    except Exception:  # noqa: BLE001 - a head start must never keep the site down
+        server.log.exception("Not warmed: the workers will prepare what they use")
+        return
+    server.log.info(
+        "Warmed: %(templates)d templates, %(languages)d languages, %(maps)d maps", done
+    )
 
 
 def post_fork(server, worker):
@@ -56,8 +66,8 @@ def post_fork(server, worker):
     master may have opened one while building the app): two processes must never share
     one. `dispose(close=False)` leaves them open for their owner and gives this worker
     empty pools of its own (SQLAlchemy's advice for forked processes)."""
-    app = worker.app.wsgi()
-    if not hasattr(app, "app_context"):
+    app = _flask_app(worker)
+    if app is None:
         return
     from rumours.extensions import db
 

@@ -71,10 +71,9 @@ def warm(app: Flask) -> dict[str, int]:
     `preload_app`, through `gunicorn.conf.py`'s `when_ready`): every template compiled,
     every language's translations loaded, the map outlines projected and the hot path's
     reads compiled (the session's user, a logged conversation's look-ups, the network's
-    dashboard). A worker
-    forked afterwards, and each one recycled later, starts with them instead of doing it
-    behind its first requests (the templates about half a second of CPU, the outlines and
-    the reads a few tenths more). Returns how many templates, languages and maps.
+    dashboard). A worker forked afterwards, and each one recycled later, starts with them
+    instead of doing it behind its first requests. Returns how many templates, languages
+    and maps.
 
     The outlines and reads go to the database, whose connections are closed again before
     returning (none may pass to a forked worker); a database not reachable yet (or not
@@ -83,19 +82,17 @@ def warm(app: Flask) -> dict[str, int]:
     templates = env.list_templates(filter_func=lambda name: name.endswith(".html"))
     for name in templates:
         env.get_template(name)
+    maps = 0
     with app.test_request_context():
         languages = [str(locale) for locale in get_babel().instance.list_translations()]
         for language in languages:
             with force_locale(language):
                 get_translations()
-    maps = 0
-    with app.app_context():
         try:
             maps = sum(shapes(level) is not None for level in ("district", "neighbourhood"))
             security.load_user("")  # no session has an empty token: the look-up finds none
             encounter_checks.warm()
-            with app.test_request_context():
-                dashboard(parse_filters({}, today=city_today()).filters)  # the network's
+            dashboard(parse_filters({}, today=city_today()).filters)  # the network's view
         except SQLAlchemyError as error:
             _log.warning("map outlines and reads left to the workers: %s", error)
         finally:

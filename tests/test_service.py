@@ -118,6 +118,12 @@ def test_the_repository_gunicorn_config_serves_the_app(tmp_path):
     assert "Warmed: " in output.split("GET /healthz")[0]
 
 
+def gunicorn_process(app, log=None):
+    """What gunicorn hands its hooks (the arbiter or a worker): the loaded app and a log."""
+    loaded = type("Loaded", (), {"wsgi": lambda self: app})()
+    return type("Process", (), {"app": loaded, "log": log})()
+
+
 def test_a_forked_worker_never_uses_the_masters_database_connection(tmp_path):
     """gunicorn builds the app once in the master (`preload_app`) and forks each worker
     from it: the config's post_fork hook makes the worker open connections of its own
@@ -134,8 +140,7 @@ def test_a_forked_worker_never_uses_the_masters_database_connection(tmp_path):
     if pid == 0:  # the worker
         answer = b"error"
         try:
-            worker = type("Worker", (), {"app": type("App", (), {"wsgi": lambda self: app})()})()
-            config["post_fork"](None, worker)
+            config["post_fork"](None, gunicorn_process(app))
             with app.app_context():
                 mine = db.session.connection().connection.driver_connection
                 count = db.session.execute(text("SELECT count(*) FROM alembic_version")).scalar()
@@ -178,9 +183,7 @@ def test_the_master_prepares_templates_languages_and_maps_before_forking(tmp_pat
         db.session.remove()
     logged = []
     log = type("Log", (), {"info": lambda self, message, values: logged.append(values)})()
-    server = type("Server", (), {"app": type("App", (), {"wsgi": lambda self: app})(),
-                                 "log": log})()
-    config["when_ready"](server)
+    config["when_ready"](gunicorn_process(app, log))
     assert logged[0]["templates"] >= 70 and logged[0]["languages"] >= 2
     assert logged[0]["maps"] == 2  # the demo's districts and neighbourhoods
     assert engine.pool.checkedin() == 0 and engine.pool.checkedout() == 0
@@ -248,20 +251,20 @@ def test_the_master_prepares_templates_languages_and_maps_before_forking(tmp_pat
     assert len(figures) == 3 and set(figures) == {"CACHE_HIT"}, figures
 
 
-def test_a_failed_preparation_never_stops_the_master():
+def test_a_failed_preparation_never_stops_the_master(tmp_path, monkeypatch):
     """The master's preparation is a head start: if it fails, gunicorn logs why and
     forks its workers all the same."""
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    app = create_app(config_for(f"sqlite:///{tmp_path / 'broken.db'}"))
 
-    class Broken:
-        jinja_env = type("Env", (), {"list_templates": lambda self, **kw: 1 / 0})()
+    def broken(**kwargs):
+        raise OSError("templates folder unreadable")
 
+    monkeypatch.setattr(app.jinja_env, "list_templates", broken)
     logged = []
     log = type("Log", (), {"exception": lambda self, message: logged.append(message),
                            "info": lambda self, *args: logged.append(args)})()
-    server = type("Server", (), {"app": type("App", (), {"wsgi": lambda self: Broken()})(),
-                                 "log": log})()
-    config["when_ready"](server)  # does not raise
+    config["when_ready"](gunicorn_process(app, log))  # does not raise
     assert logged == ["Not warmed: the workers will prepare what they use"]
 
 

@@ -25,6 +25,7 @@ import logging
 import os
 import threading
 import weakref
+from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, scoped_session
@@ -97,6 +98,14 @@ def _database_file(session: Session) -> str | None:
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
+    return _real_path(database)
+
+
+@lru_cache(maxsize=16)
+def _real_path(database: str) -> str:
+    """The file behind a configured path (a symlinked database gets one lock file),
+    resolved once per process rather than with a system call per component on every
+    write."""
     return os.path.realpath(database)
 
 
