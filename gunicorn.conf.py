@@ -3,6 +3,7 @@
 Every value can be overridden from the environment (GUNICORN_WORKERS=8 ...). Logs go to
 stdout/stderr, for systemd's journal or the container runtime to keep."""
 
+import gc
 import multiprocessing
 import os
 
@@ -61,6 +62,16 @@ def when_ready(server):
     )
 
 
+def pre_fork(server, worker):
+    """Before each fork: what the master built (the app, its templates, translations and
+    compiled statements, some 170,000 objects) is moved out of the garbage collector's
+    sight (`gc.freeze`). A worker's full collections then walk only its own objects
+    instead of pausing a request for tens of milliseconds to walk all of them, and they
+    no longer write to the pages the worker shares with the master."""
+    gc.collect()
+    gc.freeze()
+
+
 def post_fork(server, worker):
     """A new worker drops the database connections it inherited from the master (the
     master may have opened one while building the app): two processes must never share
@@ -74,3 +85,4 @@ def post_fork(server, worker):
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
+

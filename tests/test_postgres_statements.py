@@ -1,0 +1,97 @@
+"""On PostgreSQL, a connection keeps the statements psycopg has prepared from one request
+to the next: every request that only reads ends in a rollback, and psycopg's own rollback
+forgets them all (`DEALLOCATE ALL`), so PostgreSQL parsed and planned every statement of
+every page anew. These tests talk to PostgreSQL through the app's own engine, outside the
+rolled-back transaction the other tests share."""
+
+import pytest
+from sqlalchemy import func, select, text
+
+from config import engine_options
+from rumours import create_app
+from rumours.extensions import db
+from rumours.models import Organisation, OrganisationType, User
+
+from .helpers import config_for
+
+
+@pytest.fixture
+def make_app(postgres_database):
+    """An app on the run's PostgreSQL database, with its own engine and pool."""
+    made = []
+
+    def make(**overrides):
+        app = create_app(config_for(postgres_database, **overrides))
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def look_up_user(app, times: int) -> None:
+    """The session's user look-up, each time in its own app context (as in a request:
+    the session is removed at the end, which rolls its transaction back)."""
+    for _ in range(times):
+        with app.app_context():
+            db.session.scalar(select(User).where(User.email == "nobody@example.org"))
+
+
+def prepared_statements(app) -> list[str]:
+    with app.app_context():
+        return db.session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
+
+
+def test_statements_stay_prepared_from_one_request_to_the_next(make_app):
+    app = make_app()
+    look_up_user(app, 7)
+    kept = [s for s in prepared_statements(app) if "FROM users" in s]
+    assert len(kept) == 1, prepared_statements(app)
+    with app.app_context():
+        # Each run is planned for its own values.
+        assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+
+
+def test_a_rollback_still_undoes_what_the_transaction_wrote(make_app):
+    app = make_app()
+    look_up_user(app, 6)
+    with app.app_context():
+        db.session.add(Organisation(name="Never saved", slug="never-saved",
+                                    type=OrganisationType.ASSOCIATION))
+        db.session.flush()
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(Organisation)) == 0
+    with app.app_context():
+        db.session.add(Organisation(name="Left unsaved", slug="left-unsaved",
+                                    type=OrganisationType.ASSOCIATION))
+        db.session.flush()
+    # The app context ended without a commit: the session's removal rolled it back.
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Organisation)) == 0
+    assert any("FROM users" in s for s in prepared_statements(app))
+
+
+def test_a_failed_transaction_forgets_its_statements_and_the_connection_goes_on(make_app):
+    app = make_app()
+    look_up_user(app, 6)
+    with app.app_context():
+        with pytest.raises(Exception, match="division by zero"):
+            db.session.execute(text("SELECT 1 / 0"))
+        db.session.rollback()
+    # psycopg's own rollback ran: nothing is left that the connection would think prepared.
+    assert not [s for s in prepared_statements(app) if "FROM users" in s]
+    look_up_user(app, 6)
+    assert any("FROM users" in s for s in prepared_statements(app))
+
+
+def test_no_prepared_statements_when_turned_off_for_a_pooler(make_app):
+    options = engine_options({"DATABASE_PREPARED_STATEMENTS": "0"})
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS=options)
+    look_up_user(app, 7)
+    assert prepared_statements(app) == []
+    with app.app_context():
+        # No startup option either: PgBouncer refuses the ones it does not know.
+        assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
