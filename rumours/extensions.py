@@ -82,15 +82,7 @@ def _postgres_connection_class() -> type:
 
 @event.listens_for(Engine, "do_connect")
 def _postgres_connect(dialect, connection_record, cargs, cparams):
-    """PostgreSQL connections through psycopg keep their prepared statements (above), and
-    PostgreSQL plans each run of a prepared statement for its own values
-    (`plan_cache_mode`): a dashboard's figures read date ranges and filters whose best plan
-    depends on them (an organisation's year through its own index, not the months' key);
-    the statement is still parsed once. Not with prepared statements turned off
-    (`prepare_threshold` None, for a pooler that also refuses startup options)."""
+    """PostgreSQL connections through psycopg keep their prepared statements (above)."""
     if dialect.driver != "psycopg":
         return None
-    if cparams.get("prepare_threshold", 5) is not None:
-        options = cparams.get("options", "")
-        cparams["options"] = f"{options} -c plan_cache_mode=force_custom_plan".strip()
     return _postgres_connection_class().connect(*cargs, **cparams)

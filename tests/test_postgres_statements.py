@@ -4,6 +4,8 @@ forgets them all (`DEALLOCATE ALL`), so PostgreSQL parsed and planned every stat
 every page anew. These tests talk to PostgreSQL through the app's own engine, outside the
 rolled-back transaction the other tests share."""
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select, text
 
@@ -50,9 +52,23 @@ def test_statements_stay_prepared_from_one_request_to_the_next(make_app):
     look_up_user(app, 7)
     kept = [s for s in prepared_statements(app) if "FROM users" in s]
     assert len(kept) == 1, prepared_statements(app)
+
+
+def test_the_dashboard_figures_are_planned_for_their_own_values(make_app):
+    """The figures' statement stays prepared too, but PostgreSQL plans each run for its
+    dates and filters (a generic plan took the months' key for an organisation's year),
+    for that transaction only: a pooler in transaction mode passes nothing on."""
+    from rumours.reports.filters import StatsFilter
+    from rumours.reports.stats import figures
+
+    app = make_app()
     with app.app_context():
-        # Each run is planned for its own values.
+        assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
+        found = figures(StatsFilter(date(2026, 1, 1), date(2026, 12, 31), organisation_id=1))
+        assert found == {}
         assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    with app.app_context():
+        assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
 
 
 def test_a_rollback_still_undoes_what_the_transaction_wrote(make_app):
@@ -92,6 +108,3 @@ def test_no_prepared_statements_when_turned_off_for_a_pooler(make_app):
     app = make_app(SQLALCHEMY_ENGINE_OPTIONS=options)
     look_up_user(app, 7)
     assert prepared_statements(app) == []
-    with app.app_context():
-        # No startup option either: PgBouncer refuses the ones it does not know.
-        assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
