@@ -48,16 +48,31 @@ def _formatted(locale, value, pattern: str | None, kind: str) -> str:
     return numbers.format_decimal(value, format=pattern, locale=locale)
 
 
+# One Locale object per language for the process: flask_babel makes a new one for each
+# request, and the cache above then compared it attribute by attribute with the one it
+# had stored (babel's Locale.__eq__) at each of a page's hundreds of numbers.
+_SAME_LOCALE: dict[str, object] = {}
+_last_seen: tuple = (None, None)
+
+
 def _locale():
     """The reader's locale: flask_babel's own choice for this request once it has made
     it (read straight from where it keeps it: `get_locale()` costs three look-ups through
     Flask's context per call, and a page formats hundreds of numbers), else
-    `get_locale()`, which makes it."""
+    `get_locale()`, which makes it; always the process's one object for that language."""
+    global _last_seen
     try:
         chosen = getattr(g.get("_flask_babel"), "babel_locale", None)
     except RuntimeError:  # no application context
         chosen = None
-    return chosen if chosen is not None else get_locale()
+    if chosen is None:
+        chosen = get_locale()
+    seen, same = _last_seen
+    if chosen is seen:
+        return same
+    same = _SAME_LOCALE.setdefault(str(chosen), chosen)
+    _last_seen = (chosen, same)
+    return same
 
 
 def numberformat(value) -> str:
