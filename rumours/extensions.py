@@ -47,6 +47,11 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+# Statements that change what prepared statements name (psycopg forgets its prepared
+# statements when it sees the same in results; see below).
+_CHANGES_SCHEMA = ("CREATE", "ALTER", "DROP", "TRUNCATE", "COMMENT", "GRANT", "REVOKE")
+
+
 @cache
 def _postgres_connection_class() -> type:
     """psycopg's connection, except that a plain rollback keeps the statements the
@@ -57,32 +62,64 @@ def _postgres_connection_class() -> type:
     in case the transaction changed what they name. Every request that only read ends in
     a rollback (Flask-SQLAlchemy closes its session), so nothing ever stayed prepared and
     PostgreSQL planned each statement anew: 3 ms for a dashboard's figures alone. A
-    prepared statement outlives a rollback on the server, and this app changes its schema
-    only in migrations, never inside a request; so the rollback of a transaction in good
-    health is sent straight to libpq (what psycopg itself sends, without the forgetting).
-    A failed transaction, pipeline mode and everything else go through psycopg's own
-    rollback, which forgets as before."""
+    prepared statement outlives a rollback on the server, so the rollback of a
+    transaction in good health that changed no schema (no CREATE, ALTER, DROP... sent
+    through this connection's cursors: a migration's) is sent straight to libpq: what
+    psycopg itself sends, without the forgetting. A failed transaction, one that changed
+    the schema, pipeline mode, psycopg's own transaction blocks and two-phase commits
+    (none of which the app uses: SQLAlchemy drives its transactions) and everything else
+    go through psycopg's own rollback, which forgets as before. Should a later psycopg
+    rename the private guards read here, the shortcut turns itself off."""
     import psycopg
     from psycopg import pq
 
+    class Cursor(psycopg.Cursor):
+        def execute(self, query, params=None, **kwargs):
+            _note_schema_change(self.connection, query)
+            return super().execute(query, params, **kwargs)
+
+        def executemany(self, query, params_seq, **kwargs):
+            _note_schema_change(self.connection, query)
+            return super().executemany(query, params_seq, **kwargs)
+
     class Connection(psycopg.Connection):
+        changed_schema = False
+
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.cursor_factory = Cursor
+
+        def commit(self) -> None:
+            self.changed_schema = False
+            super().commit()
+
         def rollback(self) -> None:
-            if (
-                self.info.transaction_status == pq.TransactionStatus.INTRANS
-                and self.pgconn.pipeline_status == pq.PipelineStatus.OFF
-            ):
-                with self.lock:
-                    result = self.pgconn.exec_(b"ROLLBACK")
-                if result.status == pq.ExecStatus.COMMAND_OK:
+            with self.lock:
+                keeps = (
+                    not self.changed_schema
+                    and self.info.transaction_status == pq.TransactionStatus.INTRANS
+                    and self.pgconn.pipeline_status == pq.PipelineStatus.OFF
+                    and getattr(self, "_num_transactions", 1) == 0
+                    and getattr(self, "_tpc", True) is None
+                )
+                if keeps and self.pgconn.exec_(b"ROLLBACK").status == pq.ExecStatus.COMMAND_OK:
                     return
+            self.changed_schema = False
             super().rollback()
 
     return Connection
 
 
+def _note_schema_change(connection, query) -> None:
+    if isinstance(query, bytes):
+        query = query.decode("utf-8", "replace")
+    if isinstance(query, str) and query.lstrip()[:8].upper().startswith(_CHANGES_SCHEMA):
+        connection.changed_schema = True
+
+
 @event.listens_for(Engine, "do_connect")
 def _postgres_connect(dialect, connection_record, cargs, cparams):
     """PostgreSQL connections through psycopg keep their prepared statements (above)."""
-    if dialect.driver != "psycopg":
+    if dialect.driver != "psycopg" or dialect.is_async:
         return None
     return _postgres_connection_class().connect(*cargs, **cparams)

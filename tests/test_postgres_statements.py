@@ -108,3 +108,32 @@ def test_no_prepared_statements_when_turned_off_for_a_pooler(make_app):
     app = make_app(SQLALCHEMY_ENGINE_OPTIONS=options)
     look_up_user(app, 7)
     assert prepared_statements(app) == []
+
+
+def test_a_rolled_back_schema_change_forgets_what_was_prepared_against_it(make_app):
+    """A migration that fails after changing a table: what the connection prepared
+    against the changed table must not outlive the rollback (PostgreSQL would refuse it:
+    "cached plan must not change result type")."""
+    app = make_app()
+    read = text("SELECT v FROM prepared_probe")
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE prepared_probe (v integer)"))
+        db.session.execute(text("INSERT INTO prepared_probe VALUES (1)"))
+        db.session.commit()
+    try:
+        for _ in range(6):
+            with app.app_context():
+                assert db.session.scalar(read) == 1
+        with app.app_context():
+            db.session.execute(text("ALTER TABLE prepared_probe ALTER COLUMN v TYPE text"))
+            for _ in range(6):
+                assert db.session.scalar(read) == "1"
+            db.session.rollback()
+        with app.app_context():
+            assert db.session.scalar(read) == 1
+        look_up_user(app, 6)
+        assert any("FROM users" in s for s in prepared_statements(app))
+    finally:
+        with app.app_context():
+            db.session.execute(text("DROP TABLE prepared_probe"))
+            db.session.commit()
