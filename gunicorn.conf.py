@@ -64,9 +64,9 @@ def when_ready(server):
 
 def pre_fork(server, worker):
     """Before each fork: what the master built (the app, its templates, translations and
-    compiled statements, some 170,000 objects) is moved out of the garbage collector's
-    sight (`gc.freeze`). A worker's full collections then walk only its own objects
-    instead of pausing a request for tens of milliseconds to walk all of them, and they
+    compiled statements: 160,000 to 177,000 objects) is moved out of the garbage
+    collector's sight (`gc.freeze`). A worker's full collections then walk only its own
+    objects instead of pausing a request for about 90 ms to walk all of them, and they
     no longer write to the pages the worker shares with the master."""
     gc.collect()
     gc.freeze()

@@ -158,7 +158,7 @@ def test_a_forked_worker_never_uses_the_masters_database_connection(tmp_path):
 
 def test_a_worker_s_collections_leave_what_the_master_built_alone(tmp_path):
     """Before each fork the master moves what it built out of the garbage collector's
-    sight: a worker's full collection walks its own objects, not the app's 170,000
+    sight: a worker's full collection walks its own objects, not the app's 160,000 or more
     (a pause of tens of milliseconds in the middle of a request otherwise)."""
     import gc
 
