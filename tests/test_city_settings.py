@@ -201,3 +201,38 @@ def test_each_process_keeps_the_settings_a_few_seconds_and_its_own_change_at_onc
     with app.app_context():
         assert city().network_name == name
     assert first != "Xarxa Antirumors de Sabadell"
+
+
+def test_the_demo_banner_comes_with_the_settings_read(app, client, monkeypatch):
+    """Every page's footer asks whether this database holds the demo: answered by the
+    settings' own read (kept SETTINGS_CACHE_SECONDS), not by a query of its own per page.
+    A demo seeded by another process shows within those seconds."""
+    from sqlalchemy import event
+
+    from rumours.models import DEMO_KEY, SiteSetting
+    from rumours.rules import city as city_rules
+
+    app.config["SETTINGS_CACHE_SECONDS"] = 5
+    clock = [1000.0]
+    monkeypatch.setattr(city_rules, "monotonic", lambda: clock[0])
+    assert "Demo data." not in client.get("/auth/login").get_data(as_text=True)
+    with app.app_context():
+        db.session.add(SiteSetting(key=DEMO_KEY, value="yes"))
+        db.session.commit()
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if "site_settings" in statement:
+            statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert "Demo data." not in client.get("/auth/login").get_data(as_text=True)
+        assert statements == []  # the copy kept a few seconds: no read at all
+        clock[0] += 5.1
+        assert "Demo data." in client.get("/auth/login").get_data(as_text=True)
+        assert len(statements) == 1  # settings and demo flag in one read
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

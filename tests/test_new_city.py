@@ -23,17 +23,29 @@ PASSWORD = "a-long-coordinator-passphrase"
 AGENT_PASSWORD = "plaza-lantern-orange-tide"
 
 
+# The apps a test built, whose connections are closed before their database is dropped
+# (else each is left open in Python's view, and warns when it is collected).
+_BUILT: list = []
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database(request, tmp_path):
+    server = None
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'city.db'}"
-        return
-    server = request.getfixturevalue("postgres_server")
-    url = server.create("rumours_city")
+        url = f"sqlite:///{tmp_path / 'city.db'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        url = server.create("rumours_city")
     try:
         yield url
     finally:
-        server.drop(url)
+        while _BUILT:
+            app = _BUILT.pop()
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        if server is not None:
+            server.drop(url)
 
 
 def production_app(url: str):
@@ -43,7 +55,9 @@ def production_app(url: str):
         (ProductionConfig,),
         {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "city-test-secret-" + "x" * 20},
     )
-    return create_app(config)
+    app = create_app(config)
+    _BUILT.append(app)
+    return app
 
 
 def run(app, *args, input=None):

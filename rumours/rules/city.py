@@ -1,7 +1,8 @@
 """The city's settings: kept in the database (site_settings rows named `city.*`), edited
 on the Settings page or by `flask city init`, with config.py's values as the defaults of
 a new install. Kept per process for SETTINGS_CACHE_SECONDS and per app context;
-`forget()` after a change."""
+`forget()` after a change. The demo flag (is this database the demo?) comes with them in
+the same read: every page asks it for its banner."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
 from flask import current_app, g, has_app_context
+from sqlalchemy import or_
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
-from ..models import SiteSetting
+from ..models import DEMO_KEY, SiteSetting
 
 PREFIX = "city."
 # Statistics that leave the app never show counts below this, whatever a setting says.
@@ -93,19 +95,23 @@ def serialise(value) -> str:
 _CACHE_KEY = "rumours.city_settings"
 
 
-def _load() -> tuple[CitySettings, bool]:
-    """The stored settings over the defaults, and whether the database answered."""
+def _load() -> tuple[CitySettings, bool, bool]:
+    """The stored settings over the defaults, whether the database holds the demo, and
+    whether the database answered."""
     base = defaults()
     try:
         rows = db.session.execute(
-            db.select(SiteSetting.key, SiteSetting.value).where(SiteSetting.key.startswith(PREFIX))
+            db.select(SiteSetting.key, SiteSetting.value).where(
+                or_(SiteSetting.key.startswith(PREFIX), SiteSetting.key == DEMO_KEY)
+            )
         ).all()
     except SQLAlchemyError:
         # No schema yet (before `flask db upgrade`) or no database: the defaults, so that
         # /healthz and the error pages can still say so.
         db.session.rollback()
-        return base, False
+        return base, False, False
     stored = {key.removeprefix(PREFIX): value for key, value in rows}
+    demo = stored.pop(DEMO_KEY, None) == "yes"
     values = {}
     for field in fields(CitySettings):
         default = getattr(base, field.name)
@@ -117,28 +123,40 @@ def _load() -> tuple[CitySettings, bool]:
     values["small_count_threshold"] = max(
         values["small_count_threshold"], MIN_SMALL_COUNT_THRESHOLD
     )
-    return CitySettings(**values), True
+    return CitySettings(**values), demo, True
 
 
-def city() -> CitySettings:
-    """The settings in force: this process's copy while it is younger than
-    SETTINGS_CACHE_SECONDS, else read again (one small query); the same copy for the
+def _site() -> tuple[CitySettings, bool]:
+    """The settings and the demo flag in force: this process's copy while it is younger
+    than SETTINGS_CACHE_SECONDS, else read again (one small query); the same copy for the
     whole of an app context."""
     if not has_app_context():
         raise RuntimeError("city settings need an app context")
-    settings = g.get("_city_settings")
-    if settings is None:
+    site = g.get("_city_settings")
+    if site is None:
         ttl = current_app.config.get("SETTINGS_CACHE_SECONDS", 0)
         kept = current_app.extensions.get(_CACHE_KEY)
         now = monotonic()
         if ttl > 0 and kept is not None and now < kept[0]:
-            settings = kept[1]
+            site = kept[1]
         else:
-            settings, read = _load()
+            settings, demo, read = _load()
+            site = (settings, demo)
             if ttl > 0 and read:
-                current_app.extensions[_CACHE_KEY] = (now + ttl, settings)
-        g._city_settings = settings
-    return settings
+                current_app.extensions[_CACHE_KEY] = (now + ttl, site)
+        g._city_settings = site
+    return site
+
+
+def city() -> CitySettings:
+    """The settings in force (see `_site`)."""
+    return _site()[0]
+
+
+def is_demo() -> bool:
+    """True when the demo seed has loaded data into this database (read with the
+    settings; another process's seed shows within SETTINGS_CACHE_SECONDS)."""
+    return _site()[1]
 
 
 def forget() -> None:

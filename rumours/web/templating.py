@@ -9,9 +9,8 @@ from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
 
 from ..charts import progress
-from ..extensions import db
-from ..models import DEMO_KEY, Role, SiteSetting
-from ..rules.city import catalogue_languages, city
+from ..models import Role
+from ..rules.city import catalogue_languages, city, is_demo
 from ..rules.labels import label
 from ..rules.themes import theme_label
 from .markdown import render_markdown
@@ -19,11 +18,9 @@ from .navigation import nav_links
 
 
 def is_demo_installation() -> bool:
-    """True when the demo seed has loaded data into this database (asked once per request)."""
-    if "is_demo" not in g:
-        row = db.session.get(SiteSetting, DEMO_KEY)
-        g.is_demo = row is not None and row.value == "yes"
-    return g.is_demo
+    """True when the demo seed has loaded data into this database (read with the city's
+    settings, not once more per page)."""
+    return is_demo()
 
 
 class _LazyCity:
