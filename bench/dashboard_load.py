@@ -18,7 +18,6 @@ import argparse
 import http.client
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -31,15 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from _demo import PASSWORD  # noqa: E402
 from dashboard import views  # noqa: E402
+from encounters import free_port, wait_until_serving  # noqa: E402
 
 from config import DevelopmentConfig, database_url  # noqa: E402
 from rumours import create_app  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve(url: str, workers: int) -> tuple[subprocess.Popen, int]:
@@ -60,18 +54,7 @@ def serve(url: str, workers: int) -> tuple[subprocess.Popen, int]:
         env=env,
         stdout=subprocess.DEVNULL,  # the access log
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return process, port
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("gunicorn did not start")
+    return wait_until_serving(process, port, "/healthz", seconds=60), port
 
 
 def _cookies(response, jar: dict[str, str]) -> dict[str, str]:

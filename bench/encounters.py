@@ -279,11 +279,17 @@ def start_gunicorn(url: str, workers: int, port: int) -> subprocess.Popen:
         # request to stdout: kept, but not printed here.
         stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
+    return wait_until_serving(process, port, "/api/v1/", seconds=30)
+
+
+def wait_until_serving(process: subprocess.Popen, port: int, path: str, seconds: float):
+    """`process` once `path` answers 200 on `port`; stopped, and an error, if it does not
+    within `seconds`."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/")
+            conn.request("GET", path)
             if conn.getresponse().status == 200:
                 conn.close()
                 return process
