@@ -85,22 +85,30 @@ def say_content_language(response):
     return response
 
 
+def babel_state():
+    """Where flask_babel keeps this app context's choices (`babel_locale`, once made:
+    `force_locale` and `refresh()` change it), or None before it made any or outside an
+    app context. Read straight, for what a page asks hundreds of times: flask_babel's
+    own getters go through Flask's context several times per call."""
+    try:
+        return g.get("_flask_babel")
+    except RuntimeError:  # no application context
+        return None
+
+
 def _translations():
     """flask_babel's translations for this request's locale, looked up once per locale:
     its own `get_translations()` goes through Flask's context four times and names the
     locale anew on every call, about 6 µs of the 13 µs a template's `_()` took, and a
     dashboard says over a hundred. Kept beside flask_babel's own state and checked
     against the locale object it holds, so `force_locale` and `refresh()` are followed."""
-    try:
-        state = g.get("_flask_babel")
-    except RuntimeError:  # no application context: flask_babel's own answer
-        return get_translations()
+    state = babel_state()
     locale = getattr(state, "babel_locale", None)
     known = getattr(state, "rumours_translations", None)
     if known is not None and locale is not None and known[0] is locale:
         return known[1]
     translations = get_translations()  # chooses the locale first if it was not yet
-    state = g.get("_flask_babel")
+    state = babel_state()
     locale = getattr(state, "babel_locale", None)
     if state is not None and locale is not None:
         state.rumours_translations = (locale, translations)

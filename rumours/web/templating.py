@@ -4,7 +4,7 @@ percent formatters."""
 from functools import lru_cache
 
 from babel import numbers
-from flask import Flask, g
+from flask import Flask
 from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
 
@@ -13,6 +13,7 @@ from ..models import Role
 from ..rules.city import catalogue_languages, city, is_demo
 from ..rules.labels import label
 from ..rules.themes import theme_label
+from .i18n import babel_state
 from .markdown import render_markdown
 from .navigation import nav_links
 
@@ -58,12 +59,7 @@ def _locale():
     Flask's context per call, and a page formats hundreds of numbers), else
     `get_locale()`, which makes it; always the process's one object for that language."""
     global _last_seen
-    try:
-        chosen = getattr(g.get("_flask_babel"), "babel_locale", None)
-    except RuntimeError:  # no application context
-        chosen = None
-    if chosen is None:
-        chosen = get_locale()
+    chosen = getattr(babel_state(), "babel_locale", None) or get_locale()
     seen, same = _last_seen
     if chosen is seen:
         return same
