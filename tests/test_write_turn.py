@@ -166,3 +166,71 @@ def test_a_turn_whose_transaction_ended_unseen_is_ended_by_the_next_writer(app):
 
     _in_a_thread(next_writer)
     assert turn_is_free(path)
+
+
+# ---------------------------------------------------------------------------
+# SQLite's log copied into the database out of the turn
+# ---------------------------------------------------------------------------
+
+
+def _autocheckpoint(dbapi_connection) -> int:
+    return dbapi_connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+
+
+@SQLITE_ONLY
+def test_a_turns_commit_leaves_the_log_copy_to_after_the_turn(app):
+    """The commit that ends a turn does not copy the log into the database (the copy's
+    fsyncs would keep every other writer waiting); the connection copies again as SQLite
+    does by default once it is back in the pool, for whatever it writes next."""
+    with app.app_context():
+        take_write_turn(db.session)
+        raw = db.session.connection().connection.driver_connection
+        assert _autocheckpoint(raw) == 0
+        db.session.commit()
+        assert _autocheckpoint(raw) == 1000
+        db.session.connection()  # a new transaction, without a turn
+        assert _autocheckpoint(db.session.connection().connection.driver_connection) == 1000
+        db.session.rollback()
+
+
+@SQLITE_ONLY
+def test_the_log_is_copied_once_the_response_is_out_and_the_turn_free(
+    app, client, create_user, catalogue, monkeypatch  # noqa: F811
+):
+    path = _sqlite_file(app)
+    token = logged_in_agent(client, create_user)
+    monkeypatch.setattr(write_turn, "CHECKPOINT_EVERY", 1)
+    copies, copy = [], write_turn.checkpoint
+
+    def watched(engine):
+        copies.append(turn_is_free(path))
+        copy(engine)
+
+    monkeypatch.setattr(write_turn, "checkpoint", watched)
+    response = post(client, token, payload(), buffered=False)
+    assert response.status_code == 201
+    assert copies == []  # the agent has the answer before the copy starts
+    response.close()  # the server has sent the response
+    assert copies == [True]
+
+
+@SQLITE_ONLY
+def test_a_busy_day_of_conversations_keeps_the_log_short(
+    app, client, create_user, catalogue, monkeypatch  # noqa: F811
+):
+    """Copied every few conversations, the log starts over instead of growing with every
+    write (its file keeps the longest stretch between two copies)."""
+    path = _sqlite_file(app)
+    token = logged_in_agent(client, create_user)
+    monkeypatch.setattr(write_turn, "CHECKPOINT_EVERY", 4)
+    write_turn._place_for(path).turns = 0
+
+    def post_some(count: int) -> int:
+        for _ in range(count):
+            assert post(client, token, payload(), buffered=True).status_code == 201
+        return os.path.getsize(path + "-wal")
+
+    after_eight = post_some(8)
+    after_twenty_four = post_some(16)
+    # Never copied, 16 more conversations would have tripled it.
+    assert after_twenty_four < 1.5 * after_eight
