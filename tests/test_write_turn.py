@@ -234,3 +234,19 @@ def test_a_busy_day_of_conversations_keeps_the_log_short(
     after_twenty_four = post_some(16)
     # Never copied, 16 more conversations would have tripled it.
     assert after_twenty_four < 1.5 * after_eight
+
+
+@SQLITE_ONLY
+def test_a_connection_lost_during_the_turn_goes_back_without_a_complaint(app, caplog):
+    """A turn's connection invalidated before it returns (a disk error, say) has nothing
+    to restore: the pool replaces it, and nothing is logged as failed."""
+    with app.app_context():
+        take_write_turn(db.session)
+        db.session.connection().invalidate()
+        db.session.rollback()
+        assert turn_is_free(_sqlite_file(app))
+        assert "could not restore" not in caplog.text
+        # The pool's next connection checkpoints as SQLite does by default.
+        raw = db.session.connection().connection.driver_connection
+        assert _autocheckpoint(raw) == 1000
+        db.session.rollback()

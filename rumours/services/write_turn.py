@@ -209,6 +209,8 @@ def _resume_autocheckpoint(dbapi_connection, connection_record) -> None:
     """A connection back in the pool checkpoints in its commits again, as SQLite's own."""
     if connection_record is None or not connection_record.info.pop(_AUTOCHECKPOINT_OFF, False):
         return
+    if dbapi_connection is None:  # invalidated on the way: no connection to restore
+        return
     try:
         dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={_SQLITE_AUTOCHECKPOINT}")
     except Exception as error:  # a broken connection: the pool discards it on next use
