@@ -9,7 +9,7 @@ server also exposes two references: a plain Core insert route (one INSERT throug
 SQLAlchemy Core and a commit: no ORM, no summaries, no login, no validation), the one
 the POST is judged against, and the ORM "bare insert" (one Encounter added and
 committed, which fires the summary listener like the real POST). Prints throughput and
-p50/p99 latency and both ratios, then checks that the row count equals the 2xx
+p50/p90/p99 latency, the slowest answer and both ratios, then checks that the row count equals the 2xx
 responses (nothing lost, nothing doubled) and that replays create nothing. Before the
 load, each route runs in process (Flask's test client) to print its SQL statements, SQL
 time and Python time per request.
@@ -399,7 +399,8 @@ def summary(name: str, elapsed: float, latencies: list[float], statuses: list[in
     others = sorted({s for s in statuses if not 200 <= s < 300})
     print(
         f"  {name:<24} {rate:8.0f} req/s   p50 {cuts[49] * 1000:6.1f} ms   "
-        f"p99 {cuts[98] * 1000:6.1f} ms   2xx {ok}/{len(statuses)}"
+        f"p90 {cuts[89] * 1000:6.1f} ms   p99 {cuts[98] * 1000:6.1f} ms   "
+        f"max {max(latencies) * 1000:6.1f} ms   2xx {ok}/{len(statuses)}"
         + (f"   other statuses {others}" if others else "")
     )
     return rate
