@@ -250,3 +250,22 @@ def test_a_connection_lost_during_the_turn_goes_back_without_a_complaint(app, ca
         raw = db.session.connection().connection.driver_connection
         assert _autocheckpoint(raw) == 1000
         db.session.rollback()
+
+
+@SQLITE_ONLY
+def test_outside_a_request_the_log_is_copied_once_the_turn_is_free(app, monkeypatch):
+    """A command's write (no response to wait for) copies at once, but never with the
+    turn still held: another writer would wait for the fsyncs."""
+    path = _sqlite_file(app)
+    monkeypatch.setattr(write_turn, "CHECKPOINT_EVERY", 1)
+    copies, copy = [], write_turn.checkpoint
+
+    def watched(engine):
+        copies.append(turn_is_free(path))
+        copy(engine)
+
+    monkeypatch.setattr(write_turn, "checkpoint", watched)
+    with app.app_context():
+        take_write_turn(db.session)
+        db.session.commit()
+    assert copies == [True]

@@ -99,8 +99,8 @@ class _Place:
         self.turns = 0  # ended since this process last copied the log (never reset)
 
     def checkpoint_due(self) -> bool:
-        """Count an ended turn; True every CHECKPOINT_EVERY turns. Unlocked: two threads
-        counting at once may lose a count, and the copy comes one turn later."""
+        """Count an ending turn; True every CHECKPOINT_EVERY turns. Called by the turn's
+        holder, so the count needs no lock of its own."""
         self.turns += 1
         return self.turns % CHECKPOINT_EVERY == 0
 
@@ -187,8 +187,9 @@ def take_write_turn(session: Session | scoped_session) -> None:
 def _end_turn(session: Session, transaction) -> None:
     if transaction.parent is None and _KEY in session.info:
         turn = session.info.pop(_KEY)
+        due = turn.place.checkpoint_due()  # counted while the turn still orders writers
         turn.end()
-        if turn.place.checkpoint_due():
+        if due:
             _checkpoint_soon(turn.engine)
 
 
@@ -229,7 +230,10 @@ def checkpoint(engine: Engine) -> None:
 
 def _checkpoint_soon(engine: Engine) -> None:
     """In a request, once its response has gone out (the agent does not wait for the
-    fsyncs); elsewhere, now."""
+    fsyncs); elsewhere, now (also a transaction that a request left to Flask's teardown,
+    where the request has already ended: an error's answer waits for the copy). A
+    session bound to a connection it never returns to the pool keeps that connection's
+    checkpoints paused; these copies still keep the log short."""
     if not has_request_context():
         checkpoint(engine)
         return
