@@ -68,9 +68,9 @@ def test_a_posted_conversation_ends_its_turn_whatever_the_answer(
     # While the conversation's rows are written, the turn is held.
     held, write = [], summaries.write_contributions
 
-    def watched(connection, changes):
+    def watched(connection, changes, **kwargs):
         held.append(not turn_is_free(path))
-        write(connection, changes)
+        write(connection, changes, **kwargs)
 
     monkeypatch.setattr(summaries, "write_contributions", watched)
     body = payload()
@@ -84,7 +84,7 @@ def test_a_posted_conversation_ends_its_turn_whatever_the_answer(
 
     # A failure after the turn was taken (here: writing the summaries) still ends it,
     # and stores nothing.
-    def broken(connection, changes):
+    def broken(connection, changes, **kwargs):
         raise RuntimeError("the disk is full")
 
     monkeypatch.setattr(summaries, "write_contributions", broken)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -118,6 +117,16 @@ def _insert_encounter(dialect: str):
     )
 
 
+@cache
+def _insert_links(dialect: str) -> str:
+    """The links' INSERT as the driver's SQL (sent with the summaries' upserts)."""
+    marker = "?" if dialect == "sqlite" else "%s"
+    return (
+        "INSERT INTO encounter_rumours (encounter_id, rumour_id, rebuttal_id) "
+        f"VALUES ({marker}, {marker}, {marker})"
+    )
+
+
 def _as_stored(encounter: Encounter, relationships: dict) -> Encounter:
     """Attach an object whose row was just written through Core to the session as
     loaded (no SQL): the response is built from it without reading the row back."""
@@ -194,8 +203,6 @@ def log_encounter(
         {"encounter_id": new_id, "rumour_id": rumour_id, "rebuttal_id": rebuttal_id}
         for rumour_id, rebuttal_id in links
     ]
-    if link_rows:
-        connection.execute(insert(EncounterRumour.__table__), link_rows)
     report = None
     if data.unlisted_rumour:
         report = Report(
@@ -225,8 +232,10 @@ def log_encounter(
     for link in rumour_links:
         set_committed_value(link, "encounter", encounter)
     # Last, so the summary rows every same-day write updates stay locked for as short a
-    # time as possible before the caller commits.
-    summaries.write_contributions(connection, changes)
+    # time as possible before the caller commits; the rumours' links go with them (on
+    # PostgreSQL in the same round trip).
+    first = [(_insert_links(connection.dialect.name), [(new_id, *link) for link in links])]
+    summaries.write_contributions(connection, changes, first=first if links else ())
     return encounter, True
 
 

@@ -170,18 +170,25 @@ def add_contributions(connection, encounters: Iterable[NewEncounter]) -> None:
     write_contributions(connection, contributions(encounters))
 
 
-def write_contributions(connection, changes: dict[Summary, list[tuple]]) -> None:
+def write_contributions(
+    connection, changes: dict[Summary, list[tuple]], first: Sequence[tuple[str, list]] = ()
+) -> None:
     """Write what `contributions` worked out (before the transaction began writing, so
-    the write lock is held only for the statements)."""
+    the write lock is held only for the statements), after the statements `first`
+    ((driver SQL, rows) pairs: the caller's own rows, sent in the same round trip)."""
     dialect = connection.dialect.name
+    statements = [
+        *first,
+        *((_add_sql(dialect, summary), rows) for summary, rows in changes.items()),
+    ]
     if dialect == "postgresql":
-        # One round trip for all nine tables (psycopg's pipeline mode): the summary rows
+        # One round trip for every table (psycopg's pipeline mode): the summary rows
         # stay locked until the commit, so every round trip here is time another
         # request's same-day write waits. The server runs them in the order sent.
         raw = connection.connection.driver_connection
         with raw.pipeline(), raw.cursor() as cursor:
-            for summary, rows in changes.items():
-                cursor.executemany(_add_sql(dialect, summary), rows)
+            for sql, rows in statements:
+                cursor.executemany(sql, rows)
         return
     if dialect == "sqlite":
         # Straight to the driver, as above: fifteen statements through SQLAlchemy's
@@ -189,11 +196,11 @@ def write_contributions(connection, changes: dict[Summary, list[tuple]]) -> None
         # request holds the database's write lock.
         cursor = connection.connection.driver_connection.cursor()
         try:
-            for summary, rows in changes.items():
-                cursor.executemany(_add_sql(dialect, summary), rows)
+            for sql, rows in statements:
+                cursor.executemany(sql, rows)
         finally:
             cursor.close()
         return
-    for summary, rows in changes.items():
-        connection.exec_driver_sql(_add_sql(dialect, summary), rows)
+    for sql, rows in statements:
+        connection.exec_driver_sql(sql, rows)
 
