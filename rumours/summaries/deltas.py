@@ -4,6 +4,7 @@ transaction: through SQL for changes to stored encounters, from memory for new o
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import closing, nullcontext
 from datetime import date
 from functools import cache
 from typing import NamedTuple
@@ -181,26 +182,14 @@ def write_contributions(
         *first,
         *((_add_sql(dialect, summary), rows) for summary, rows in changes.items()),
     ]
-    if dialect == "postgresql":
-        # One round trip for every table (psycopg's pipeline mode): the summary rows
-        # stay locked until the commit, so every round trip here is time another
-        # request's same-day write waits. The server runs them in the order sent.
-        raw = connection.connection.driver_connection
-        with raw.pipeline(), raw.cursor() as cursor:
-            for sql, rows in statements:
-                cursor.executemany(sql, rows)
-        return
-    if dialect == "sqlite":
-        # Straight to the driver, as above: fifteen statements through SQLAlchemy's
-        # execution cost more Python than SQLite's own work, all of it while this
-        # request holds the database's write lock.
-        cursor = connection.connection.driver_connection.cursor()
-        try:
-            for sql, rows in statements:
-                cursor.executemany(sql, rows)
-        finally:
-            cursor.close()
-        return
-    for sql, rows in statements:
-        connection.exec_driver_sql(sql, rows)
+    # Straight to the driver: fifteen statements through SQLAlchemy's execution cost
+    # more Python than the database's own work, all of it while this request holds
+    # SQLite's write lock or, on PostgreSQL, the summary rows every same-day write
+    # updates. On PostgreSQL one round trip for them all (psycopg's pipeline mode; the
+    # server runs them in the order sent).
+    raw = connection.connection.driver_connection
+    batch = raw.pipeline() if dialect == "postgresql" else nullcontext()
+    with batch, closing(raw.cursor()) as cursor:
+        for sql, rows in statements:
+            cursor.executemany(sql, rows)
 
