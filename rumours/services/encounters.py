@@ -199,10 +199,6 @@ def log_encounter(
             raise EncounterConflict()
         return existing, False
 
-    link_rows = [
-        {"encounter_id": new_id, "rumour_id": rumour_id, "rebuttal_id": rebuttal_id}
-        for rumour_id, rebuttal_id in links
-    ]
     report = None
     if data.unlisted_rumour:
         report = Report(
@@ -216,8 +212,11 @@ def log_encounter(
         db.session.add(report)
         db.session.flush()
     rumour_links = [
-        _as_stored(EncounterRumour(**link), {"rumour": rumour})
-        for link, rumour in zip(link_rows, resolved.rumours, strict=True)
+        _as_stored(
+            EncounterRumour(encounter_id=new_id, rumour_id=rumour_id, rebuttal_id=rebuttal_id),
+            {"rumour": rumour},
+        )
+        for (rumour_id, rebuttal_id), rumour in zip(links, resolved.rumours, strict=True)
     ]
     encounter = _as_stored(
         Encounter(id=new_id, **row),
@@ -234,8 +233,9 @@ def log_encounter(
     # Last, so the summary rows every same-day write updates stay locked for as short a
     # time as possible before the caller commits; the rumours' links go with them (on
     # PostgreSQL in the same round trip).
-    first = [(_insert_links(connection.dialect.name), [(new_id, *link) for link in links])]
-    summaries.write_contributions(connection, changes, first=first if links else ())
+    link_rows = [(new_id, rumour_id, rebuttal_id) for rumour_id, rebuttal_id in links]
+    first = [(_insert_links(connection.dialect.name), link_rows)] if link_rows else []
+    summaries.write_contributions(connection, changes, first=first)
     return encounter, True
 
 
