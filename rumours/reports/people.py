@@ -206,12 +206,18 @@ def _scope_parameters(organisation: bool, district: bool) -> tuple:
     )
 
 
+def _instants(periods: Sequence[tuple[date, date]]) -> list[tuple[datetime, datetime]]:
+    """Each period of city days as the instants it runs from and up to (city midnights)."""
+    return [
+        (city_midnight(start), city_midnight(end + timedelta(days=1))) for start, end in periods
+    ]
+
+
 def _bounds(name: str, periods: Sequence[tuple[date, date]]) -> dict:
-    """Each period's first and last instants (city midnights), as bound values."""
+    """Each period's instants (`_instants`), as bound values."""
     values = {}
-    for i, (start, end) in enumerate(periods):
-        values[f"{name}{i}_from"] = city_midnight(start)
-        values[f"{name}{i}_to"] = city_midnight(end + timedelta(days=1))
+    for i, (first, last) in enumerate(_instants(periods)):
+        values[f"{name}{i}_from"], values[f"{name}{i}_to"] = first, last
     return values
 
 
@@ -273,10 +279,7 @@ def _held_in(filters: StatsFilter, now: datetime, periods: list[tuple[date, date
         _held_statement(*_shape(filters), len(periods)),
         {**_scope_values(filters), "now": now, **_bounds("held", periods)},
     ).all()
-    bounds = [
-        (city_midnight(start), city_midnight(end + timedelta(days=1))) for start, end in periods
-    ]
-    return [[row for row in sessions if a <= row.starts_at < b] for a, b in bounds]
+    return [[row for row in sessions if a <= row.starts_at < b] for a, b in _instants(periods)]
 
 
 def _sessions_in_scope(filters: StatsFilter) -> list:
