@@ -18,12 +18,6 @@ from .markdown import render_markdown
 from .navigation import nav_links
 
 
-def is_demo_installation() -> bool:
-    """True when the demo seed has loaded data into this database (read with the city's
-    settings, not once more per page)."""
-    return is_demo()
-
-
 class _LazyCity:
     """The city's settings for templates (`city.network_name`), read on first use."""
 
@@ -128,7 +122,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(chart_number)
     app.add_template_global(plain_number)
     app.add_template_global(chart_share)
-    app.add_template_global(is_demo_installation)
+    app.add_template_global(is_demo, "is_demo_installation")
     app.add_template_global(catalogue_languages)
 
     @app.context_processor
