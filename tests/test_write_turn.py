@@ -177,6 +177,20 @@ def _autocheckpoint(dbapi_connection) -> int:
     return dbapi_connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
 
 
+def _watch_every_copy(monkeypatch, path: str) -> list[bool]:
+    """Copy the log at every turn's end, and note for each copy whether the turn was
+    free when it started."""
+    monkeypatch.setattr(write_turn, "CHECKPOINT_EVERY", 1)
+    copies, copy = [], write_turn.checkpoint
+
+    def watched(engine):
+        copies.append(turn_is_free(path))
+        copy(engine)
+
+    monkeypatch.setattr(write_turn, "checkpoint", watched)
+    return copies
+
+
 @SQLITE_ONLY
 def test_a_turns_commit_leaves_the_log_copy_to_after_the_turn(app):
     """The commit that ends a turn does not copy the log into the database (the copy's
@@ -199,14 +213,7 @@ def test_the_log_is_copied_once_the_response_is_out_and_the_turn_free(
 ):
     path = _sqlite_file(app)
     token = logged_in_agent(client, create_user)
-    monkeypatch.setattr(write_turn, "CHECKPOINT_EVERY", 1)
-    copies, copy = [], write_turn.checkpoint
-
-    def watched(engine):
-        copies.append(turn_is_free(path))
-        copy(engine)
-
-    monkeypatch.setattr(write_turn, "checkpoint", watched)
+    copies = _watch_every_copy(monkeypatch, path)
     response = post(client, token, payload(), buffered=False)
     assert response.status_code == 201
     assert copies == []  # the agent has the answer before the copy starts
@@ -257,14 +264,7 @@ def test_outside_a_request_the_log_is_copied_once_the_turn_is_free(app, monkeypa
     """A command's write (no response to wait for) copies at once, but never with the
     turn still held: another writer would wait for the fsyncs."""
     path = _sqlite_file(app)
-    monkeypatch.setattr(write_turn, "CHECKPOINT_EVERY", 1)
-    copies, copy = [], write_turn.checkpoint
-
-    def watched(engine):
-        copies.append(turn_is_free(path))
-        copy(engine)
-
-    monkeypatch.setattr(write_turn, "checkpoint", watched)
+    copies = _watch_every_copy(monkeypatch, path)
     with app.app_context():
         take_write_turn(db.session)
         db.session.commit()
