@@ -159,6 +159,26 @@ def test_one_queued_record_sent_from_two_tabs_makes_one_row(page_at, live_server
     assert len(rows) == 1
 
 
+def test_the_form_opens_offline_after_signing_in_without_opening_it_online(
+    page_at, live_server
+):
+    """The worker installs on the login page, where every offline page is a redirect;
+    signing in is enough for the form to open later without a connection."""
+    page = page_at(PHONE)
+    page.goto("/auth/login")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    wait_until(lambda: page.evaluate("!!navigator.serviceWorker.controller"), message="control")
+    kept = "caches.match('/encounters/new', {ignoreVary: true}).then(r => !!r)"
+    assert page.evaluate(kept) is False
+    log_in(page, "agent@example.org")
+    page.wait_for_url(f"{live_server}/")
+    wait_for_offline_cache(page)
+    page.context.set_offline(True)
+    page.goto("/encounters/new")
+    expect(page.get_by_role("button", name="Save")).to_be_visible()
+    expect(page.locator(".pick").first).to_be_visible()
+
+
 COUNT_OUTBOX = """new Promise(done => {
   const open = indexedDB.open('rumours', 1);
   open.onupgradeneeded = () => open.result.createObjectStore('outbox', {keyPath: 'client_uuid'});

@@ -14,6 +14,13 @@
 
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(function () {});
+    // An agent's pages: have the worker keep whatever offline page it is missing, so the
+    // form opens offline even when they never opened it online since signing in.
+    if (document.querySelector('a[href="/encounters/new"]')) {
+      navigator.serviceWorker.ready.then(function (registration) {
+        if (registration.active) { registration.active.postMessage('keep-offline-pages'); }
+      }).catch(function () {});
+    }
   }
 
   function openDb() {

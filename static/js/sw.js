@@ -26,16 +26,43 @@ self.addEventListener('install', function (event) {
   event.waitUntil(
     caches.open(SHELL).then(function (cache) { return cache.addAll(SHELL_FILES); })
       .then(function () { return caches.open(PAGES); })
-      .then(function (cache) {
-        return Promise.all(OFFLINE_PAGES.map(function (url) {
-          // Marked as background: its answer never rewrites the session cookie.
-          return fetch(url, { credentials: 'same-origin', headers: { 'X-Rumours-Background': '1' } })
-            .then(function (response) { return keep(cache, url, response); })
-            .catch(function () {});
-        }));
-      })
+      .then(function (cache) { return Promise.all(OFFLINE_PAGES.map(fetchAndKeep(cache))); })
       .then(function () { return self.skipWaiting(); })
   );
+});
+
+function fetchAndKeep(cache) {
+  return function (url) {
+    // Marked as background: its answer never rewrites the session cookie.
+    return fetch(url, { credentials: 'same-origin', headers: { 'X-Rumours-Background': '1' } })
+      .then(function (response) { return keep(cache, url, response); })
+      .catch(function () {});
+  };
+}
+
+/* When each offline page was last asked for on a page's behalf, so that a page this
+   agent cannot have (a 403) is not asked for again on every page they open. */
+var askedAt = {};
+var ASK_AGAIN_AFTER = 5 * 60 * 1000;
+
+function keepMissingPages() {
+  // An agent's page asks for this: the worker may have installed while they were signed
+  // out (every offline page a redirect to the login), or logging out emptied the caches.
+  return caches.open(PAGES).then(function (cache) {
+    var fetchOne = fetchAndKeep(cache);
+    return Promise.all(OFFLINE_PAGES.map(function (url) {
+      return cache.match(url, { ignoreVary: true }).then(function (kept) {
+        var now = Date.now();
+        if (kept || now - (askedAt[url] || 0) < ASK_AGAIN_AFTER) { return null; }
+        askedAt[url] = now;
+        return fetchOne(url);
+      });
+    }));
+  });
+}
+
+self.addEventListener('message', function (event) {
+  if (event.data === 'keep-offline-pages') { event.waitUntil(keepMissingPages()); }
 });
 
 self.addEventListener('activate', function (event) {
