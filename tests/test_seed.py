@@ -2,8 +2,9 @@
 
 from urllib.parse import urlsplit
 
-from sqlalchemy import func
+from sqlalchemy import func, inspect
 
+from rumours import summaries
 from rumours.extensions import Base, db
 from rumours.models import (
     AgentProfile,
@@ -176,6 +177,29 @@ def test_extra_encounters_are_added_in_bulk(app, runner):
         newest = db.session.scalars(db.select(Encounter).order_by(Encounter.id.desc()).limit(5))
         for encounter in newest:
             assert encounter.occurred_at.tzinfo is not None and encounter.rumour_links
+
+
+def test_a_large_load_counts_its_rows_in_the_generating_process(app, runner, monkeypatch):
+    """The path of a million, made small: rows made and counted in a second process, the
+    indexes rebuilt at the end, and the summaries equal to a fresh count of the rows."""
+    from rumours.seeding import bulk
+
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 1000)
+    # Rows that come from the other process pass through _drain.
+    drained, drain = [], bulk._drain
+    monkeypatch.setattr(bulk, "_drain", lambda queue: drained.append(queue) or drain(queue))
+    with app.app_context():
+        before = db.session.scalar(db.select(func.count()).select_from(Encounter))
+        written = bulk.add_synthetic_encounters(2500, seed=5)
+        assert written == 2500 and len(drained) == 1
+        assert db.session.scalar(db.select(func.count()).select_from(Encounter)) == before + 2500
+        assert summaries.mismatches(db.session.connection()) == {
+            s.name: 0 for s in summaries.SUMMARIES
+        }
+        # The indexes dropped for the load are back.
+        names = {i["name"] for i in inspect(db.session.connection()).get_indexes("encounters")}
+        assert {i.name for i in Encounter.__table__.indexes} <= names
 
 
 def test_the_demo_is_loaded_from_the_seed_files(app, runner):

@@ -4,11 +4,13 @@ SQLite, COPY on PostgreSQL), the summary tables kept in step, and
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import random
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 
 from sqlalchemy import text
 
@@ -35,8 +37,26 @@ ENCOUNTER_COLUMNS = (
     "created_at",
 )
 LINK_COLUMNS = ("encounter_id", "rumour_id", "rebuttal_id")
+# Where a generated row (ENCOUNTER_COLUMNS without the id) holds what the summaries count.
+_COUNTED_AT = tuple(
+    ENCOUNTER_COLUMNS[1:].index(name)
+    for name in ("local_day", "district_id", "neighbourhood_id", "organisation_id",
+                 "campaign_id", "people_reached", "outcome", "setting")
+)
 # Above this many rows, bulk loads rebuild the secondary indexes once at the end.
 REBUILD_INDEXES_FROM = 100_000
+
+
+def counted(
+    rows: Iterator[tuple[tuple, list]], counts: summaries.StagedCounts
+) -> Iterator[tuple[tuple, list]]:
+    """The rows, each added to `counts` as it passes."""
+    values_of = itemgetter(*_COUNTED_AT)
+    add = counts.add
+    for item in rows:
+        row, links = item
+        add((*values_of(row), links))
+        yield item
 
 
 def bulk_insert_encounters(
@@ -44,10 +64,20 @@ def bulk_insert_encounters(
     total: int,
     progress: Callable[[int], None] | None = None,
     batch_size: int = 50_000,
+    staged: Callable[[], dict] | None = None,
 ) -> int:
     """Write generated encounters in large batches with the driver's fastest path
-    (executemany on SQLite, COPY on PostgreSQL). Commits per batch; returns rows written."""
+    (executemany on SQLite, COPY on PostgreSQL). Commits per batch; returns rows written.
+
+    The summary tables get the rows' counts: `staged()` when the rows were counted where
+    they were made (asked for once all rows are written, it answers
+    `StagedCounts.take()`), else they are counted here."""
     dialect = db.engine.dialect.name
+    counts = None
+    if staged is None:
+        counts = summaries.StagedCounts()
+        rows = counted(rows, counts)
+        staged = counts.take
     written = 0
     batch: list[tuple[tuple, list]] = []
     encounter_columns = ", ".join(ENCOUNTER_COLUMNS)
@@ -91,9 +121,8 @@ def bulk_insert_encounters(
                 f"INSERT INTO encounter_rumours ({link_columns}) VALUES (?, ?, ?)", link_rows
             )
             cursor.close()
-        if not rebuild:
-            summaries.add_encounters(conn, start, start + len(batch) - 1)
-        loaded.append((start, start + len(batch) - 1))
+        if not rebuild and counts is not None:
+            summaries.add_staged(conn, counts.take())
         written += len(batch)
         if progress:
             progress(len(batch))
@@ -102,7 +131,6 @@ def bulk_insert_encounters(
     # The session's own connection: the caller's transaction rules apply (and tests
     # that roll back see the rows disappear too).
     rebuild = total >= REBUILD_INDEXES_FROM
-    loaded: list[tuple[int, int]] = []
     conn = db.session.connection()
     if dialect == "sqlite":
         # A large page cache keeps the indexes in memory while rows pour in.
@@ -129,9 +157,8 @@ def bulk_insert_encounters(
         if dropped:
             for index in indexes:
                 index.create(conn)
-        if loaded:
-            # One pass over the whole load for the summary tables, not one per batch.
-            summaries.add_encounters(conn, loaded[0][0], loaded[-1][1])
+        # The summary tables get the whole load at once, not one batch at a time.
+        summaries.add_staged(conn, staged())
         db.session.commit()
     else:
         for item in rows:
@@ -142,6 +169,8 @@ def bulk_insert_encounters(
                 conn = db.session.connection()
         if batch:
             flush_batch(conn)
+        if counts is None:  # counted where the rows were made: complete only now
+            summaries.add_staged(conn, staged())
         db.session.commit()
     if dialect == "sqlite":
         db.session.connection().exec_driver_sql("PRAGMA cache_size=-2000")
@@ -163,10 +192,15 @@ def _random_uuids(rng: random.Random) -> Callable[[int], uuid.UUID]:
 
 
 def _produce(ctx: EncounterContext, seed: int, count: int, queue, chunk: int) -> None:
-    """Child process: generate rows and hand them over in chunks (None ends)."""
+    """Child process: generate rows and hand them over in chunks (None ends), then their
+    counts for the summaries."""
+    # Nothing made here holds a cycle, and the counts grow to a million objects that the
+    # collector would go through again and again.
+    gc.disable()
     rng = random.Random(seed)
+    counts = summaries.StagedCounts()
     buffer = []
-    for item in generate_encounters(ctx, rng, count, _random_uuids(rng)):
+    for item in counted(generate_encounters(ctx, rng, count, _random_uuids(rng)), counts):
         buffer.append(item)
         if len(buffer) >= chunk:
             queue.put(buffer)
@@ -174,6 +208,8 @@ def _produce(ctx: EncounterContext, seed: int, count: int, queue, chunk: int) ->
     if buffer:
         queue.put(buffer)
     queue.put(None)
+    # Put in order while the writer still writes and builds its indexes.
+    queue.put(counts.take())
 
 
 def _drain(queue) -> Iterator[tuple[tuple, list]]:
@@ -204,7 +240,7 @@ def add_synthetic_encounters(
     )
     producer.start()
     try:
-        return bulk_insert_encounters(_drain(queue), count, progress)
+        return bulk_insert_encounters(_drain(queue), count, progress, staged=queue.get)
     finally:
         if producer.is_alive():
             producer.terminate()

@@ -4,7 +4,8 @@ A million encounters take a second or more to GROUP BY; the dashboard reads thes
 tables instead. They are kept equal to the raw rows in the same transaction as every
 write: a flush that changes encounters first subtracts their old contribution, then
 adds the new one (an upsert that adds to the counts, safe with several app servers).
-Bulk loads call `add_encounters` or `rebuild`; `flask stats rebuild` recomputes them.
+Bulk loads count their rows in Python as they make them (`StagedCounts`) and add them
+with `add_staged`; `flask stats rebuild` recomputes every table from the raw rows.
 
 A new encounter (the common write: a POST from a phone) is counted from the values
 already in memory: its contribution to each table is worked out in Python and sent as
@@ -13,7 +14,7 @@ nine `INSERT ... SELECT`s that read the rows just written back. Changes to exist
 encounters (corrections, deletions, exclusions) subtract and add through SQL.
 """
 
-from .bulk import add_encounters, mismatches, rebuild
+from .bulk import StagedCounts, add_staged, mismatches, rebuild
 from .deltas import (
     NewEncounter,
     add_contributions,
@@ -40,7 +41,8 @@ __all__ = [
     "Summary",
     "add_contributions",
     "write_contributions",
-    "add_encounters",
+    "StagedCounts",
+    "add_staged",
     "apply_delta",
     "contributions",
     "dimension_column",
