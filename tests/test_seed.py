@@ -1,7 +1,9 @@
 """The Barcelona demo seed: complete, idempotent, honest about its sources."""
 
+import os
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import func, inspect
 
 from rumours import summaries
@@ -188,7 +190,7 @@ def test_a_large_load_counts_its_rows_in_the_generating_process(app, runner, mon
     monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 1000)
     # Rows that come from the other process pass through _drain.
     drained, drain = [], bulk._drain
-    monkeypatch.setattr(bulk, "_drain", lambda queue: drained.append(queue) or drain(queue))
+    monkeypatch.setattr(bulk, "_drain", lambda *args: drained.append(args) or drain(*args))
     with app.app_context():
         before = db.session.scalar(db.select(func.count()).select_from(Encounter))
         written = bulk.add_synthetic_encounters(2500, seed=5)
@@ -200,6 +202,26 @@ def test_a_large_load_counts_its_rows_in_the_generating_process(app, runner, mon
         # The indexes dropped for the load are back.
         names = {i["name"] for i in inspect(db.session.connection()).get_indexes("encounters")}
         assert {i.name for i in Encounter.__table__.indexes} <= names
+
+
+def test_a_large_load_whose_generating_process_dies_stops_with_a_message(
+    app, runner, monkeypatch
+):
+    from rumours.seeding import bulk
+
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 1000)
+
+    def die(*args):
+        os._exit(3)
+
+    monkeypatch.setattr(bulk, "_produce", die)
+    with app.app_context():
+        before = db.session.scalar(db.select(func.count()).select_from(Encounter))
+        with pytest.raises(RuntimeError, match="exit code 3"):
+            bulk.add_synthetic_encounters(2500, seed=5)
+        db.session.rollback()
+        assert db.session.scalar(db.select(func.count()).select_from(Encounter)) == before
 
 
 def test_the_demo_is_loaded_from_the_seed_files(app, runner):

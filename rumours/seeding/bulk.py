@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
+from queue import Empty
 
 from sqlalchemy import text
 
@@ -212,8 +213,21 @@ def _produce(ctx: EncounterContext, seed: int, count: int, queue, chunk: int) ->
     queue.put(counts.take())
 
 
-def _drain(queue) -> Iterator[tuple[tuple, list]]:
-    while (chunk := queue.get()) is not None:
+def _receive(queue, producer):
+    """The producer's next message; an error, not a wait without end, if it has died."""
+    while True:
+        try:
+            return queue.get(timeout=1)
+        except Empty:
+            if not producer.is_alive():
+                raise RuntimeError(
+                    f"The process making the encounters stopped (exit code "
+                    f"{producer.exitcode}); nothing of this load was kept."
+                ) from None
+
+
+def _drain(queue, producer) -> Iterator[tuple[tuple, list]]:
+    while (chunk := _receive(queue, producer)) is not None:
         yield from chunk
 
 
@@ -240,7 +254,9 @@ def add_synthetic_encounters(
     )
     producer.start()
     try:
-        return bulk_insert_encounters(_drain(queue), count, progress, staged=queue.get)
+        return bulk_insert_encounters(
+            _drain(queue, producer), count, progress, staged=lambda: _receive(queue, producer)
+        )
     finally:
         if producer.is_alive():
             producer.terminate()
