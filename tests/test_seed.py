@@ -1,10 +1,13 @@
 """The Barcelona demo seed: complete, idempotent, honest about its sources."""
 
 import os
+import signal
+import struct
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, inspect
+from sqlalchemy import Index, func, inspect
 
 from rumours import summaries
 from rumours.extensions import Base, db
@@ -187,14 +190,21 @@ def test_a_large_load_counts_its_rows_in_the_generating_process(app, runner, mon
     from rumours.seeding import bulk
 
     assert runner.invoke(args=["seed"]).exit_code == 0
+    # Several messages and several batches, as with a million.
     monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 1000)
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 1000)
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 300)
     # Rows that come from the other process pass through _drain.
     drained, drain = [], bulk._drain
     monkeypatch.setattr(bulk, "_drain", lambda *args: drained.append(args) or drain(*args))
+    dropped, drop = [], Index.drop
+    monkeypatch.setattr(Index, "drop", lambda index, *a, **k: dropped.append(index.name)
+                        or drop(index, *a, **k))
     with app.app_context():
         before = db.session.scalar(db.select(func.count()).select_from(Encounter))
         written = bulk.add_synthetic_encounters(2500, seed=5)
         assert written == 2500 and len(drained) == 1
+        assert {i.name for i in Encounter.__table__.indexes} <= set(dropped)
         assert db.session.scalar(db.select(func.count()).select_from(Encounter)) == before + 2500
         assert summaries.mismatches(db.session.connection()) == {
             s.name: 0 for s in summaries.SUMMARIES
@@ -202,6 +212,22 @@ def test_a_large_load_counts_its_rows_in_the_generating_process(app, runner, mon
         # The indexes dropped for the load are back.
         names = {i["name"] for i in inspect(db.session.connection()).get_indexes("encounters")}
         assert {i.name for i in Encounter.__table__.indexes} <= names
+
+
+@contextmanager
+def _fails_after(seconds: int):
+    """A wait without end fails the test instead of hanging the run."""
+
+    def give_up(signum, frame):
+        raise AssertionError(f"still waiting after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_a_large_load_whose_generating_process_dies_stops_with_a_message(
@@ -218,10 +244,32 @@ def test_a_large_load_whose_generating_process_dies_stops_with_a_message(
     monkeypatch.setattr(bulk, "_produce", die)
     with app.app_context():
         before = db.session.scalar(db.select(func.count()).select_from(Encounter))
-        with pytest.raises(RuntimeError, match="exit code 3"):
+        with _fails_after(60), pytest.raises(RuntimeError, match="exit code 3"):
             bulk.add_synthetic_encounters(2500, seed=5)
         db.session.rollback()
         assert db.session.scalar(db.select(func.count()).select_from(Encounter)) == before
+
+
+def test_a_generating_process_that_dies_in_the_middle_of_a_message_stops_the_load(
+    app, runner, monkeypatch
+):
+    """Killed while sending (the memory of ten million rows' counts, say): the writer
+    meets the end of the pipe instead of waiting for the rest of the message."""
+    from rumours.seeding import bulk
+
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 1000)
+
+    def die_while_sending(ctx, seed, count, channel, chunk):
+        # A message announced as 10 MB (multiprocessing's length prefix), 1 kB of it sent.
+        os.write(channel.fileno(), struct.pack("!i", 10_000_000) + b"x" * 1000)
+        os._exit(4)
+
+    monkeypatch.setattr(bulk, "_produce", die_while_sending)
+    with app.app_context():
+        with _fails_after(60), pytest.raises(RuntimeError, match="exit code 4"):
+            bulk.add_synthetic_encounters(2500, seed=5)
+        db.session.rollback()
 
 
 def test_the_demo_is_loaded_from_the_seed_files(app, runner):

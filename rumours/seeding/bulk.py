@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import queue
 import random
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
-from queue import Empty
 
 from sqlalchemy import text
 
@@ -46,6 +47,10 @@ _COUNTED_AT = tuple(
 )
 # Above this many rows, bulk loads rebuild the secondary indexes once at the end.
 REBUILD_INDEXES_FROM = 100_000
+# Rows written (and, on a small load, counted into the summaries) per batch.
+BATCH_ROWS = 50_000
+# Rows per message from the process that makes them.
+CHUNK_ROWS = 10_000
 
 
 def counted(
@@ -64,7 +69,7 @@ def bulk_insert_encounters(
     rows: Iterator[tuple[tuple, list]],
     total: int,
     progress: Callable[[int], None] | None = None,
-    batch_size: int = 50_000,
+    batch_size: int | None = None,
     staged: Callable[[], dict] | None = None,
 ) -> int:
     """Write generated encounters in large batches with the driver's fastest path
@@ -74,6 +79,7 @@ def bulk_insert_encounters(
     they were made (asked for once all rows are written, it answers
     `StagedCounts.take()`), else they are counted here."""
     dialect = db.engine.dialect.name
+    batch_size = batch_size or BATCH_ROWS
     counts = None
     if staged is None:
         counts = summaries.StagedCounts()
@@ -192,42 +198,56 @@ def _random_uuids(rng: random.Random) -> Callable[[int], uuid.UUID]:
     return lambda _i: uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
-def _produce(ctx: EncounterContext, seed: int, count: int, queue, chunk: int) -> None:
-    """Child process: generate rows and hand them over in chunks (None ends), then their
-    counts for the summaries."""
+def _produce(ctx: EncounterContext, seed: int, count: int, channel, chunk: int) -> None:
+    """Child process: generate rows and send them in chunks (None ends), then their
+    counts for the summaries. A thread sends while this one goes on generating, up to
+    four chunks ahead of the writer (as multiprocessing's Queue would, but over a pipe
+    only this process writes to: see add_synthetic_encounters)."""
     # Nothing made here holds a cycle, and the counts grow to a million objects that the
     # collector would go through again and again.
     gc.disable()
+    outbox: queue.Queue = queue.Queue(maxsize=4)
+    stop = object()
+
+    def send() -> None:
+        while (message := outbox.get()) is not stop:
+            channel.send(message)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
     rng = random.Random(seed)
     counts = summaries.StagedCounts()
     buffer = []
     for item in counted(generate_encounters(ctx, rng, count, _random_uuids(rng)), counts):
         buffer.append(item)
         if len(buffer) >= chunk:
-            queue.put(buffer)
+            outbox.put(buffer)
             buffer = []
     if buffer:
-        queue.put(buffer)
-    queue.put(None)
+        outbox.put(buffer)
+    outbox.put(None)
     # Put in order while the writer still writes and builds its indexes.
-    queue.put(counts.take())
+    outbox.put(counts.take())
+    outbox.put(stop)
+    sender.join()
+    channel.close()
 
 
-def _receive(queue, producer):
-    """The producer's next message; an error, not a wait without end, if it has died."""
-    while True:
-        try:
-            return queue.get(timeout=1)
-        except Empty:
-            if not producer.is_alive():
-                raise RuntimeError(
-                    f"The process making the encounters stopped (exit code "
-                    f"{producer.exitcode}); nothing of this load was kept."
-                ) from None
+def _receive(channel, producer):
+    """The producer's next message; an error, not a wait without end, if it died (before
+    or while sending: the pipe then ends, since only the producer holds its sending end)."""
+    try:
+        return channel.recv()
+    except (EOFError, OSError):
+        producer.join(timeout=5)
+        raise RuntimeError(
+            f"The process making the encounters stopped (exit code {producer.exitcode}); "
+            "nothing of this load was kept."
+        ) from None
 
 
-def _drain(queue, producer) -> Iterator[tuple[tuple, list]]:
-    while (chunk := _receive(queue, producer)) is not None:
+def _drain(channel, producer) -> Iterator[tuple[tuple, list]]:
+    while (chunk := _receive(channel, producer)) is not None:
         yield from chunk
 
 
@@ -248,16 +268,25 @@ def add_synthetic_encounters(
             generate_encounters(ctx, rng, count, _random_uuids(rng)), count, progress
         )
     fork = multiprocessing.get_context("fork")
-    queue = fork.Queue(maxsize=4)
+    receiving, sending = fork.Pipe(duplex=False)
     producer = fork.Process(
-        target=_produce, args=(ctx, rng.getrandbits(64), count, queue, 10_000), daemon=True
+        target=_produce,
+        args=(ctx, rng.getrandbits(64), count, sending, CHUNK_ROWS),
+        daemon=True,
     )
     producer.start()
+    # Only the producer sends: should it die, even in the middle of a message, reading
+    # meets the end of the pipe instead of waiting for bytes nobody will write.
+    sending.close()
     try:
         return bulk_insert_encounters(
-            _drain(queue, producer), count, progress, staged=lambda: _receive(queue, producer)
+            _drain(receiving, producer),
+            count,
+            progress,
+            staged=lambda: _receive(receiving, producer),
         )
     finally:
         if producer.is_alive():
             producer.terminate()
         producer.join()
+        receiving.close()
