@@ -210,23 +210,14 @@ class StagedCounts:
         outcome_at = _OUTCOME_AT[getattr(outcome, "value", outcome)]
         setting_at = _SETTING_AT[getattr(setting, "value", setting)]
         values = (day, district, neighbourhood or 0, organisation or 0, campaign or 0)
-        width = len(SUMMARY_MEASURES)
-        for table, key_of in self._by_encounter:
-            key = key_of(values)
-            total = table.get(key)
-            if total is None:
-                total = table[key] = [0] * width
-            total[0] += 1
-            total[1] += people
-            total[outcome_at] += 1
-            total[setting_at] += 1
-        for rumour, rebuttal in links:
-            row = (*values, rumour, rebuttal or 0)
-            for table, key_of in self._by_rumour:
+        rows = [(values, self._by_encounter)]
+        rows += [((*values, rumour, rebuttal or 0), self._by_rumour) for rumour, rebuttal in links]
+        for row, stagings in rows:
+            for table, key_of in stagings:
                 key = key_of(row)
                 total = table.get(key)
                 if total is None:
-                    total = table[key] = [0] * width
+                    total = table[key] = [0] * len(SUMMARY_MEASURES)
                 total[0] += 1
                 total[1] += people
                 total[outcome_at] += 1
