@@ -1,6 +1,8 @@
 """Extension singletons, initialised by create_app()."""
 
 import sqlite3
+from collections.abc import Iterable, Sequence
+from contextlib import closing
 from functools import cache
 
 from flask_babel import Babel
@@ -123,3 +125,20 @@ def _postgres_connect(dialect, connection_record, cargs, cparams):
     if dialect.driver != "psycopg" or dialect.is_async:
         return None
     return _postgres_connection_class().connect(*cargs, **cparams)
+
+
+def insert_many(connection, table: str, columns: Sequence[str], rows: Iterable[Sequence]):
+    """Many rows into `table` through the driver's fastest path: COPY on PostgreSQL,
+    executemany on SQLite (in `connection`'s transaction; SQLAlchemy's connection)."""
+    names = ", ".join(columns)
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    with closing(raw.cursor()) as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})", rows
+        )
+

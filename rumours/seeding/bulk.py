@@ -17,7 +17,7 @@ from operator import itemgetter
 from sqlalchemy import text
 
 from .. import summaries
-from ..extensions import db
+from ..extensions import db, insert_many
 from ..models import Encounter, EncounterRumour
 from .generator import EncounterContext, generate_encounters, load_context
 
@@ -87,8 +87,6 @@ def bulk_insert_encounters(
         staged = counts.take
     written = 0
     batch: list[tuple[tuple, list]] = []
-    encounter_columns = ", ".join(ENCOUNTER_COLUMNS)
-    link_columns = ", ".join(LINK_COLUMNS)
 
     def flush_batch(conn) -> None:
         nonlocal written
@@ -102,32 +100,15 @@ def bulk_insert_encounters(
         for eid, (row, links) in enumerate(batch, start=start):
             encounter_rows.append((eid, *row))
             link_rows.extend((eid, rumour_id, rebuttal_id) for rumour_id, rebuttal_id in links)
-        raw = conn.connection.dbapi_connection
+        insert_many(conn, "encounters", ENCOUNTER_COLUMNS, encounter_rows)
+        insert_many(conn, "encounter_rumours", LINK_COLUMNS, link_rows)
         if dialect == "postgresql":
-            with raw.cursor() as cursor:
-                with cursor.copy(f"COPY encounters ({encounter_columns}) FROM STDIN") as copy:
-                    for row in encounter_rows:
-                        copy.write_row(row)
-                with cursor.copy(f"COPY encounter_rumours ({link_columns}) FROM STDIN") as copy:
-                    for row in link_rows:
-                        copy.write_row(row)
             conn.execute(
                 text(
                     "SELECT setval(pg_get_serial_sequence('encounters', 'id'), "
                     "(SELECT MAX(id) FROM encounters))"
                 )
             )
-        else:
-            cursor = raw.cursor()
-            cursor.executemany(
-                f"INSERT INTO encounters ({encounter_columns}) VALUES "
-                f"({', '.join('?' * len(ENCOUNTER_COLUMNS))})",
-                encounter_rows,
-            )
-            cursor.executemany(
-                f"INSERT INTO encounter_rumours ({link_columns}) VALUES (?, ?, ?)", link_rows
-            )
-            cursor.close()
         if not rebuild and counts is not None:
             summaries.add_staged(conn, counts.take())
         written += len(batch)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import closing
 from operator import itemgetter
 
 from sqlalchemy import (
@@ -20,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..extensions import insert_many
 from ..models import (
     SUMMARY_MEASURES,
     Outcome,
@@ -52,7 +52,10 @@ def add_staged(connection, staged: dict[tuple[str, ...], list[tuple]]) -> None:
     tables = {}
     for number, staging in enumerate(dict.fromkeys(stagings.values())):
         table = _new_bulk_table(connection, staging, number)
-        _write_rows(connection, table, staged.get(staging.dimensions, []))
+        insert_many(
+            connection, table.name, [c.name for c in table.columns],
+            staged.get(staging.dimensions, []),
+        )
         tables[staging] = table
     _roll_up(connection, SUMMARIES, stagings, tables)
 
@@ -130,24 +133,6 @@ def _new_bulk_table(connection, staging: Summary, number: int) -> Table:
     table.drop(connection, checkfirst=True)
     table.create(connection)
     return table
-
-
-def _write_rows(connection, table: Table, rows: list[tuple]) -> None:
-    """Rows into a staging table through the driver's fastest path."""
-    columns = [c.name for c in table.columns]
-    raw = connection.connection.dbapi_connection
-    if connection.dialect.name == "postgresql":
-        with raw.cursor() as cursor:
-            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-    else:
-        with closing(raw.cursor()) as cursor:
-            cursor.executemany(
-                f"INSERT INTO {table.name} ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)})",
-                rows,
-            )
 
 
 def _roll_up(connection, chosen, stagings: dict[Summary, Summary], staged: dict) -> None:

@@ -190,7 +190,6 @@ def _key_names(summary: Summary) -> list[str]:
 # every write cost more than running them).
 _WHERE = {
     "ids": lambda: Encounter.__table__.c.id.in_(bindparam("ids", expanding=True)),
-    "range": lambda: Encounter.__table__.c.id.between(bindparam("first"), bindparam("last")),
     "all": lambda: literal(True),
 }
 
