@@ -54,10 +54,11 @@ def test_statements_stay_prepared_from_one_request_to_the_next(make_app):
     assert len(kept) == 1, prepared_statements(app)
 
 
-def test_the_dashboard_figures_are_planned_for_their_own_values(make_app):
-    """The figures' statement stays prepared too, but PostgreSQL plans each run for its
-    dates and filters (a generic plan took the months' key for an organisation's year),
-    for that transaction only: a pooler in transaction mode passes nothing on."""
+def test_an_organisations_figures_are_planned_for_their_own_values(make_app):
+    """The figures' statement stays prepared too. For an organisation's view outside a
+    campaign, PostgreSQL plans each run for its dates and filters (a generic plan took
+    the months' key for an organisation's year), for that transaction only: a pooler in
+    transaction mode passes nothing on."""
     from rumours.reports.filters import StatsFilter
     from rumours.reports.stats import figures
 
@@ -68,6 +69,28 @@ def test_the_dashboard_figures_are_planned_for_their_own_values(make_app):
         assert found == {}
         assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
     with app.app_context():
+        assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"district_id": 1},
+        {"campaign_id": 1},
+        {"campaign_id": 1, "organisation_id": 1},
+    ],
+    ids=["network", "district", "campaign", "organisation-in-a-campaign"],
+)
+def test_other_views_keep_the_generic_plan(make_app, filters):
+    """Every other view's figures keep the plan PostgreSQL settles on (a district's and a
+    campaign's read 2 to 3 ms faster with it than planned for their values each time)."""
+    from rumours.reports.filters import StatsFilter
+    from rumours.reports.stats import figures
+
+    app = make_app()
+    with app.app_context():
+        assert figures(StatsFilter(date(2026, 1, 1), date(2026, 12, 31), **filters)) == {}
         assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
 
 
