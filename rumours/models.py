@@ -863,8 +863,11 @@ NEIGHBOURHOOD_TOTAL_DIMENSIONS = ("district", "neighbourhood", "campaign")
 RUMOUR_DIMENSIONS = ("district", "organisation", "campaign", "rumour", "rebuttal")
 RUMOUR_DISTRICT_DIMENSIONS = ("district", "rumour", "rebuttal")
 CAMPAIGN_RUMOUR_DIMENSIONS = ("campaign", "district", "rumour", "rebuttal")
-# The neighbourhood map in a rumour's view (and a district's).
-RUMOUR_NEIGHBOURHOOD_DIMENSIONS = ("district", "neighbourhood", "rumour")
+# The neighbourhood map in a rumour's view (and a district's or a campaign's), kept by
+# campaign too: a coordinator opening a rumour from a campaign's view. Not by
+# organisation: that would be a row for nearly every link (a member's view of a rumour
+# counts its neighbourhoods from the rows).
+RUMOUR_NEIGHBOURHOOD_DIMENSIONS = ("district", "neighbourhood", "campaign", "rumour")
 
 encounter_stats_day = summary_table("encounter_stats_day", ENCOUNTER_DIMENSIONS)
 encounter_stats_week = summary_table("encounter_stats_week", ENCOUNTER_DIMENSIONS)

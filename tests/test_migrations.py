@@ -89,3 +89,56 @@ def test_the_neighbourhood_summaries_migration_on_postgresql(postgres_server):
         downgrade_then_upgrade_counts_neighbourhoods(url)
     finally:
         postgres_server.drop(url)
+
+
+def a_rumours_neighbourhoods_by_campaign_migrate_both_ways(url: str) -> None:
+    """Down to before the campaign was kept with a rumour's neighbourhoods, the tables
+    hold each district, neighbourhood and rumour's counts added up over the campaigns
+    (equal to a count of the rows); back up, every summary equals the rows again."""
+    from sqlalchemy import text
+
+    from rumours import summaries
+
+    app = seeded_app_at(url)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "downgrade", "e20b7c1d4001"])
+    assert result.exit_code == 0, result.output
+    fresh = (
+        "SELECT e.local_day, e.district_id, coalesce(e.neighbourhood_id, 0), l.rumour_id,"
+        " count(*), sum(e.people_reached) FROM encounters e JOIN encounter_rumours l"
+        " ON l.encounter_id = e.id WHERE e.excluded_at IS NULL GROUP BY 1, 2, 3, 4"
+    )
+    stored = (
+        "SELECT period_start, district_id, neighbourhood_id, rumour_id, encounters, people"
+        " FROM rumour_neighbourhood_stats_day"
+    )
+    with app.app_context():
+        connection = db.session.connection()
+        columns = {c["name"] for c in inspect(connection).get_columns(
+            "rumour_neighbourhood_stats_day")}
+        assert "campaign_id" not in columns
+        counted = connection.execute(text(fresh)).all()
+        assert len(counted) > 1000
+        assert sorted(map(tuple, counted)) == sorted(map(tuple, connection.execute(text(stored))))
+        db.session.remove()
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        connection = db.session.connection()
+        assert not any(summaries.mismatches(connection).values())
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_rumours_neighbourhoods_by_campaign_migrate_both_ways_on_sqlite(tmp_path):
+    a_rumours_neighbourhoods_by_campaign_migrate_both_ways(
+        f"sqlite:///{tmp_path / 'migrated.db'}"
+    )
+
+
+def test_a_rumours_neighbourhoods_by_campaign_migrate_both_ways_on_postgresql(postgres_server):
+    url = postgres_server.create("rumours_migrate_rumour_neighbourhoods")
+    try:
+        a_rumours_neighbourhoods_by_campaign_migrate_both_ways(url)
+    finally:
+        postgres_server.drop(url)

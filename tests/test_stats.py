@@ -445,9 +445,12 @@ def test_the_neighbourhood_map_counts_equal_the_rows_in_every_view(app, runner):
             year_filter(organisation_id=first(Organisation)),
             year_filter(rumour_id=first(Rumour)),
             year_filter(rumour_id=first(Rumour), district_id=first(District)),
-            # Read from the rows: no summary keeps a rumour's neighbourhoods by campaign.
             StatsFilter(start=campaign.starts_on, end=campaign.ends_on, campaign_id=campaign.id,
                         rumour_id=first(Rumour)),
+            StatsFilter(start=campaign.starts_on, end=campaign.ends_on, campaign_id=campaign.id,
+                        rumour_id=first(Rumour), district_id=first(District)),
+            # Read from the rows: no summary keeps a rumour's neighbourhoods by organisation.
+            year_filter(rumour_id=first(Rumour), organisation_id=first(Organisation)),
         ]
         neighbourhoods = db.session.scalar(select(func.count()).select_from(Neighbourhood))
         for view in views:
@@ -455,6 +458,35 @@ def test_the_neighbourhood_map_counts_equal_the_rows_in_every_view(app, runner):
             assert len(counted) == neighbourhoods
             assert {slug: n for slug, n in counted if n} == raw_neighbourhood_counts(view), view
         assert sum(n for _s, n in by_neighbourhood_ids(views[0])) > 1000
+
+
+def test_a_rumours_map_in_a_campaign_is_read_from_the_summaries(app, runner):
+    """A coordinator opening a rumour from a campaign's view: its neighbourhoods come from
+    the summary tables (a campaign's conversations with that rumour were counted from
+    the rows before, 857 ms on SQLite with a million), not from the conversations."""
+    from sqlalchemy import event
+
+    seed(runner)
+    with app.app_context():
+        campaign = db.session.scalar(select(Campaign).order_by(Campaign.starts_on.desc()))
+        rumour = db.session.scalar(select(Rumour.id).order_by(Rumour.id))
+        view = StatsFilter(start=campaign.starts_on, end=campaign.ends_on,
+                           campaign_id=campaign.id, rumour_id=rumour)
+        statements = []
+
+        def seen(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        engine = db.session.get_bind()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            counted = by_neighbourhood_ids(view)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert sum(n for _s, n in counted) > 0
+        assert {slug: n for slug, n in counted if n} == raw_neighbourhood_counts(view)
+        assert any("rumour_neighbourhood_stats" in s for s in statements), statements
+        assert not any("FROM encounters" in s for s in statements), statements
 
 
 def test_an_ask_for_some_measures_reads_those_exactly_and_shares_its_read(app, runner):

@@ -39,10 +39,31 @@ def upgrade():
             ),
             sqlite_with_rowid=False,
         )
-    # The conversations already stored go in now (one pass over the links).
-    from rumours.summaries import rebuild
-
-    rebuild(op.get_bind(), names=TABLES)
+    # The conversations already stored go in now (one pass over the links), counted in
+    # SQL here rather than by the app's code, whose tables have changed since
+    # (f21d9e3f6001 adds the campaign).
+    period = {
+        'day': 'e.local_day',
+        'month': (
+            "CAST(date_trunc('month', e.local_day) AS DATE)"
+            if op.get_bind().dialect.name == 'postgresql'
+            else "date(e.local_day, 'start of month')"
+        ),
+    }
+    sums = ['count(*)', 'sum(e.people_reached)',
+            *(f"sum(CASE WHEN e.outcome = '{m[8:]}' THEN 1 ELSE 0 END)"
+              for m in MEASURES if m.startswith('outcome_')),
+            *(f"sum(CASE WHEN e.setting = '{m[8:]}' THEN 1 ELSE 0 END)"
+              for m in MEASURES if m.startswith('setting_'))]
+    for name in TABLES:
+        op.execute(
+            f'INSERT INTO {name} (period_start, district_id, neighbourhood_id, rumour_id, '
+            f'{", ".join(MEASURES)}) '
+            f'SELECT {period[name.rsplit("_", 1)[1]]}, e.district_id, '
+            f'coalesce(e.neighbourhood_id, 0), l.rumour_id, {", ".join(sums)} '
+            'FROM encounters e JOIN encounter_rumours l ON l.encounter_id = e.id '
+            'WHERE e.excluded_at IS NULL GROUP BY 1, 2, 3, 4'
+        )
 
 
 def downgrade():

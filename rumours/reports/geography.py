@@ -117,11 +117,9 @@ def neighbourhood_places() -> tuple[Place, ...]:
 
 def neighbourhoods_summarised(filters: StatsFilter) -> bool:
     """Whether the summary tables hold the view's counts per neighbourhood: every view but
-    a rumour's narrowed to a campaign or an organisation (a rumour's neighbourhoods are
-    kept by district only, so that a POST updates a few narrow rows)."""
-    return filters.rumour_id is None or (
-        filters.campaign_id is None and filters.organisation_id is None
-    )
+    a rumour's narrowed to an organisation (a rumour's neighbourhoods are kept by district
+    and campaign, not by organisation)."""
+    return filters.rumour_id is None or filters.organisation_id is None
 
 
 def by_neighbourhood(
@@ -135,8 +133,8 @@ def by_neighbourhood(
     if counted is not None:
         counts = {key[0]: f.encounters for key, f in counted.items()}
     else:
-        # A rumour's view narrowed to a campaign or an organisation: no summary table
-        # keeps a rumour's neighbourhoods with those, so this one reads the rows.
+        # A rumour's view narrowed to an organisation: no summary table keeps a
+        # rumour's neighbourhoods by organisation, so this one reads the rows.
         e = Encounter.__table__.c
         counts = dict(
             db.session.execute(

@@ -134,7 +134,7 @@ def _choose(needed: set[str], per_rumour: bool, bucket: str | None):
         s for s in SUMMARIES if s.per_rumour == per_rumour and needed <= set(s.dimensions)
     ]
     if not candidates:
-        # A rumour's neighbourhoods are kept by district only.
+        # A rumour's neighbourhoods are kept by district and campaign only.
         raise ValueError(f"no summary table keeps {sorted(needed)} together")
     dimensions = candidates[0].dimensions
     same = [s for s in candidates if s.dimensions == dimensions]
