@@ -124,7 +124,7 @@ def report(label: str, elapsed: float, latencies: list[float]) -> None:
         return latencies[min(len(latencies) - 1, int(len(latencies) * share))]
 
     print(
-        f"{label:<26}{len(latencies) / elapsed:8.1f} req/s  p50 {at(0.5):6.1f} ms"
+        f"{label:<34}{len(latencies) / elapsed:8.1f} req/s  p50 {at(0.5):6.1f} ms"
         f"  p90 {at(0.9):6.1f} ms  p99 {at(0.99):6.1f} ms  max {latencies[-1]:6.1f} ms"
     )
 

@@ -68,14 +68,14 @@ def dashboards(app, runs: int) -> None:
     client = app.test_client()
     log_in(client)
     meter = Meter(app)
-    print(f"  {'view':<28}{'page median':>12}{'p95':>9}{'SQL':>5}{'render':>9}{'API median':>12}")
+    print(f"  {'view':<34}{'page median':>12}{'p95':>9}{'SQL':>5}{'render':>9}{'API median':>12}")
     for label, args in views(app).items():
         page, statements, rendering, _cpu = timed(client, "/dashboard/", args, runs, meter)
         api = timed(client, "/api/v1/stats", args, runs, meter)[0]
         page.sort()
         p95 = page[max(0, int(len(page) * 0.95) - 1)]
         print(
-            f"  {label:<28}{statistics.median(page):10.1f}ms{p95:7.1f}ms{max(statements):5d}"
+            f"  {label:<34}{statistics.median(page):10.1f}ms{p95:7.1f}ms{max(statements):5d}"
             f"{statistics.median(rendering):7.1f}ms{statistics.median(api):10.1f}ms"
         )
 
