@@ -63,13 +63,14 @@ def test_an_organisations_figures_are_planned_for_their_own_values(make_app):
     from rumours.reports.stats import figures
 
     app = make_app()
-    with app.app_context():
-        assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
-        found = figures(StatsFilter(date(2026, 1, 1), date(2026, 12, 31), organisation_id=1))
-        assert found == {}
-        assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
-    with app.app_context():
-        assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
+    year = date(2026, 1, 1), date(2026, 12, 31)
+    for filters in ({"organisation_id": 1}, {"organisation_id": 1, "rumour_id": 1}):
+        with app.app_context():
+            assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
+            assert figures(StatsFilter(*year, **filters)) == {}
+            assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+        with app.app_context():
+            assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
 
 
 @pytest.mark.parametrize(

@@ -134,7 +134,8 @@ def _choose(needed: set[str], per_rumour: bool, bucket: str | None):
         s for s in SUMMARIES if s.per_rumour == per_rumour and needed <= set(s.dimensions)
     ]
     if not candidates:
-        # A rumour's neighbourhoods are kept by district and campaign only.
+        # A rumour's neighbourhoods are kept by district and campaign, not by
+        # organisation or rebuttal: such a view counts its map from the rows.
         raise ValueError(f"no summary table keeps {sorted(needed)} together")
     dimensions = candidates[0].dimensions
     same = [s for s in candidates if s.dimensions == dimensions]
