@@ -141,4 +141,3 @@ def insert_many(connection, table: str, columns: Sequence[str], rows: Iterable[S
         cursor.executemany(
             f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})", rows
         )
-

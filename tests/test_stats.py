@@ -464,8 +464,6 @@ def test_a_rumours_map_in_a_campaign_is_read_from_the_summaries(app, runner):
     """A coordinator opening a rumour from a campaign's view: its neighbourhoods come from
     the summary tables (a campaign's conversations with that rumour were counted from
     the rows before, 857 ms on SQLite with a million), not from the conversations."""
-    from sqlalchemy import event
-
     seed(runner)
     with app.app_context():
         campaign = db.session.scalar(select(Campaign).order_by(Campaign.starts_on.desc()))
@@ -473,16 +471,8 @@ def test_a_rumours_map_in_a_campaign_is_read_from_the_summaries(app, runner):
         view = StatsFilter(start=campaign.starts_on, end=campaign.ends_on,
                            campaign_id=campaign.id, rumour_id=rumour)
         statements = []
-
-        def seen(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        engine = db.session.get_bind()
-        event.listen(engine, "before_cursor_execute", seen)
-        try:
+        with _counting(statements):
             counted = by_neighbourhood_ids(view)
-        finally:
-            event.remove(engine, "before_cursor_execute", seen)
         assert sum(n for _s, n in counted) > 0
         assert {slug: n for slug, n in counted if n} == raw_neighbourhood_counts(view)
         assert any("rumour_neighbourhood_stats" in s for s in statements), statements

@@ -21,22 +21,6 @@ SETTINGS = ('street', 'market', 'bar', 'school', 'workplace', 'transport', 'fami
 MEASURES = ('encounters', 'people', *(f'outcome_{o}' for o in OUTCOMES),
             *(f'setting_{s}' for s in SETTINGS))
 TABLES = ('rumour_neighbourhood_stats_day', 'rumour_neighbourhood_stats_month')
-WIDE = ('district', 'neighbourhood', 'campaign', 'rumour')
-NARROW = ('district', 'neighbourhood', 'rumour')
-
-
-def _create(name, dimensions):
-    op.create_table(
-        name,
-        sa.Column('period_start', sa.Date(), nullable=False),
-        *(sa.Column(f'{d}_id', sa.Integer(), autoincrement=False, nullable=False)
-          for d in dimensions),
-        *(sa.Column(m, sa.Integer(), nullable=False) for m in MEASURES),
-        sa.PrimaryKeyConstraint(
-            'period_start', *(f'{d}_id' for d in dimensions), name=op.f(f'pk_{name}')
-        ),
-        sqlite_with_rowid=False,
-    )
 
 
 def _period(grain):
@@ -47,22 +31,29 @@ def _period(grain):
     return "date(e.local_day, 'start of month')"
 
 
-def upgrade():
-    """Each table made anew with the campaign in its key and counted from the stored
+def _recount(dimensions):
+    """Each table made anew with these dimensions in its key and counted from the stored
     conversations and their rumours (one pass over the links each, no app code)."""
     columns = {'district': 'e.district_id', 'neighbourhood': 'coalesce(e.neighbourhood_id, 0)',
                'campaign': 'coalesce(e.campaign_id, 0)', 'rumour': 'l.rumour_id'}
     sums = ['count(*)', 'sum(e.people_reached)',
             *(f"sum(CASE WHEN e.outcome = '{o}' THEN 1 ELSE 0 END)" for o in OUTCOMES),
             *(f"sum(CASE WHEN e.setting = '{s}' THEN 1 ELSE 0 END)" for s in SETTINGS)]
-    keys = ', '.join(('period_start', *(f'{d}_id' for d in WIDE)))
+    keys = ['period_start', *(f'{d}_id' for d in dimensions)]
     for name in TABLES:
         op.drop_table(name)
-        _create(name, WIDE)
-        grain = name.rsplit('_', 1)[1]
-        selected = [_period(grain), *(columns[d] for d in WIDE)]
+        op.create_table(
+            name,
+            sa.Column('period_start', sa.Date(), nullable=False),
+            *(sa.Column(f'{d}_id', sa.Integer(), autoincrement=False, nullable=False)
+              for d in dimensions),
+            *(sa.Column(m, sa.Integer(), nullable=False) for m in MEASURES),
+            sa.PrimaryKeyConstraint(*keys, name=op.f(f'pk_{name}')),
+            sqlite_with_rowid=False,
+        )
+        selected = [_period(name.rsplit('_', 1)[1]), *(columns[d] for d in dimensions)]
         op.execute(
-            f'INSERT INTO {name} ({keys}, {", ".join(MEASURES)}) '
+            f'INSERT INTO {name} ({", ".join(keys)}, {", ".join(MEASURES)}) '
             f'SELECT {", ".join(selected + sums)} '
             'FROM encounters e JOIN encounter_rumours l ON l.encounter_id = e.id '
             'WHERE e.excluded_at IS NULL '
@@ -70,26 +61,9 @@ def upgrade():
         )
 
 
+def upgrade():
+    _recount(('district', 'neighbourhood', 'campaign', 'rumour'))
+
+
 def downgrade():
-    """Back to a row per district, neighbourhood and rumour: the campaigns added up."""
-    keys = ', '.join(('period_start', *(f'{d}_id' for d in NARROW)))
-    for name in TABLES:
-        added_up = f'{name}_narrow'
-        op.create_table(
-            added_up,
-            sa.Column('period_start', sa.Date(), nullable=False),
-            *(sa.Column(f'{d}_id', sa.Integer(), nullable=False) for d in NARROW),
-            *(sa.Column(m, sa.Integer(), nullable=False) for m in MEASURES),
-        )
-        op.execute(
-            f'INSERT INTO {added_up} ({keys}, {", ".join(MEASURES)}) '
-            f'SELECT {keys}, {", ".join(f"sum({m})" for m in MEASURES)} '
-            f'FROM {name} GROUP BY {keys}'
-        )
-        op.drop_table(name)
-        _create(name, NARROW)
-        op.execute(
-            f'INSERT INTO {name} ({keys}, {", ".join(MEASURES)}) '
-            f'SELECT {keys}, {", ".join(MEASURES)} FROM {added_up}'
-        )
-        op.drop_table(added_up)
+    _recount(('district', 'neighbourhood', 'rumour'))
