@@ -11,6 +11,14 @@ from rumours.extensions import db
 from .helpers import config_for, seeded_app_at
 
 
+@pytest.fixture
+def empty_postgres(postgres_server):
+    """The URL of a new, empty database on the test server, dropped afterwards."""
+    url = postgres_server.create("rumours_migrate")
+    yield url
+    postgres_server.drop(url)
+
+
 def upgrade_then_check(url: str) -> None:
     app = create_app(config_for(url))
     runner = app.test_cli_runner()
@@ -33,12 +41,8 @@ def test_migrations_build_the_model_on_sqlite(tmp_path):
     upgrade_then_check(f"sqlite:///{tmp_path / 'migrated.db'}")
 
 
-def test_migrations_build_the_model_on_postgresql(postgres_server):
-    url = postgres_server.create("rumours_migrate")
-    try:
-        upgrade_then_check(url)
-    finally:
-        postgres_server.drop(url)
+def test_migrations_build_the_model_on_postgresql(empty_postgres):
+    upgrade_then_check(empty_postgres)
 
 
 @pytest.mark.parametrize("table", ["encounters"])
@@ -83,12 +87,8 @@ def test_the_neighbourhood_summaries_migration_counts_stored_conversations(tmp_p
     downgrade_then_upgrade_counts_neighbourhoods(f"sqlite:///{tmp_path / 'migrated.db'}")
 
 
-def test_the_neighbourhood_summaries_migration_on_postgresql(postgres_server):
-    url = postgres_server.create("rumours_migrate_neighbourhoods")
-    try:
-        downgrade_then_upgrade_counts_neighbourhoods(url)
-    finally:
-        postgres_server.drop(url)
+def test_the_neighbourhood_summaries_migration_on_postgresql(empty_postgres):
+    downgrade_then_upgrade_counts_neighbourhoods(empty_postgres)
 
 
 def _narrow_rumour_neighbourhoods(connection) -> tuple[list, list]:
@@ -168,9 +168,5 @@ def test_a_rumours_neighbourhoods_by_campaign_migrate_both_ways_on_sqlite(tmp_pa
     )
 
 
-def test_a_rumours_neighbourhoods_by_campaign_migrate_both_ways_on_postgresql(postgres_server):
-    url = postgres_server.create("rumours_migrate_rumour_neighbourhoods")
-    try:
-        a_rumours_neighbourhoods_by_campaign_migrate_both_ways(url)
-    finally:
-        postgres_server.drop(url)
+def test_a_rumours_neighbourhoods_by_campaign_migrate_both_ways_on_postgresql(empty_postgres):
+    a_rumours_neighbourhoods_by_campaign_migrate_both_ways(empty_postgres)
