@@ -713,6 +713,15 @@ class Encounter(db.Model):
         Index("ix_encounters_campaign_occurred", "campaign_id", "occurred_at"),
         Index("ix_encounters_district_occurred", "district_id", "occurred_at"),
         Index("ix_encounters_organisation_occurred", "organisation_id", "occurred_at"),
+        # A member's view of a rumour counts its neighbourhoods from the rows (no summary
+        # keeps them by organisation): the organisation's days, read from this index
+        # alone rather than from a row per conversation (on PostgreSQL the id is
+        # carried too, to find the conversation's rumours).
+        Index(
+            "ix_encounters_organisation_day",
+            "organisation_id", "local_day", "neighbourhood_id", "excluded_at",
+            postgresql_include=["id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -896,8 +905,15 @@ rumour_neighbourhood_stats_day = summary_table(
 rumour_neighbourhood_stats_month = summary_table(
     "rumour_neighbourhood_stats_month", RUMOUR_NEIGHBOURHOOD_DIMENSIONS
 )
-# A rumour's own trend reads the day tables by rumour.
+# A rumour's own trend reads the day tables by rumour; in an organisation's view (a
+# member's view of a rumour), by organisation and rumour.
 Index("ix_rumour_stats_day_rumour", rumour_stats_day.c.rumour_id, rumour_stats_day.c.period_start)
+Index(
+    "ix_rumour_stats_day_organisation_rumour",
+    rumour_stats_day.c.organisation_id,
+    rumour_stats_day.c.rumour_id,
+    rumour_stats_day.c.period_start,
+)
 Index(
     "ix_rumour_district_stats_day_rumour",
     rumour_district_stats_day.c.rumour_id,
