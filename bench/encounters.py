@@ -12,7 +12,11 @@ committed, which fires the summary listener like the real POST). Prints throughp
 p50/p90/p99 latency, the slowest answer and both ratios, then checks that the row count
 equals the 2xx responses (nothing lost, nothing doubled) and that replays create
 nothing. Before the load, each route runs in process (Flask's test client) to print its
-SQL statements, SQL time and Python time per request.
+SQL statements, SQL time and Python time per request. Under the load, on Linux, each
+route's line is followed by the CPU time one request cost each party (the gunicorn
+server, every PostgreSQL process on the machine, this load generator, read from /proc)
+and the throughput those costs allow on this machine's cores: on a machine where all
+three share the cores, that ceiling, not waiting, bounds the rate.
 """
 
 import argparse
@@ -415,6 +419,59 @@ def run_load(clients: list[Client], total: int, action) -> tuple[float, list[flo
     return time.perf_counter() - started, latencies, statuses
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _process_cpu(pid: str) -> tuple[int, str, float] | None:
+    """(parent pid, command line, CPU seconds used) of a process, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            command = f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:  # gone meanwhile
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return int(fields[1]), command, (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def cpu_by_party(server_pid: int) -> dict[str, float] | None:
+    """CPU seconds used so far by the gunicorn server (master and workers), by every
+    PostgreSQL process on this machine and by this process (the load generator); None
+    where /proc is not there to read."""
+    if not os.path.isdir("/proc"):
+        return None
+    used = {"server": 0.0, "PostgreSQL": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        found = _process_cpu(pid)
+        if found is None:
+            continue
+        parent, command, seconds = found
+        if int(pid) == server_pid or parent == server_pid:
+            used["server"] += seconds
+        elif command.startswith("postgres"):
+            used["PostgreSQL"] += seconds
+    times = os.times()
+    used["load generator"] = times.user + times.system
+    return used
+
+
+def cpu_line(before: dict[str, float] | None, after: dict[str, float] | None, n: int) -> None:
+    """Print the CPU one request cost each party between two `cpu_by_party` readings,
+    and the requests per second those costs allow on this machine's cores."""
+    if before is None or after is None or not n:
+        return
+    per_request = {party: (after[party] - before[party]) / n for party in before}
+    spent = sum(per_request.values())
+    cores = os.cpu_count() or 1
+    ceiling = f"{cores / spent:.0f} req/s" if spent else "-"
+    print(
+        "    CPU per request: "
+        + ", ".join(f"{party} {ms * 1000:.2f} ms" for party, ms in per_request.items())
+        + f"; at most {ceiling} on {cores} cores"
+    )
+
+
 def summary(name: str, elapsed: float, latencies: list[float], statuses: list[int]) -> float:
     ok = sum(1 for s in statuses if 200 <= s < 300)
     cuts = statistics.quantiles(latencies, n=100)
@@ -460,13 +517,20 @@ def bench(label: str, url: str, workers: int, n_clients: int, requests: int) -> 
                     sent.setdefault(id(client), []).append(body)
             return status
 
+        def measured(name: str, pool: list[Client], action):
+            before = cpu_by_party(server.pid)
+            elapsed, latencies, statuses = run_load(pool, requests, action)
+            after = cpu_by_party(server.pid)
+            rate = summary(name, elapsed, latencies, statuses)
+            cpu_line(before, after, len(statuses))
+            return rate, statuses
+
         rows_before = count_rows(url)
-        core_rate = summary("core insert", *run_load(bare_clients, requests, core))
+        core_rate, _ = measured("core insert", bare_clients, core)
         rows_after_core = count_rows(url)
-        bare_rate = summary("bare insert (ORM)", *run_load(bare_clients, requests, bare))
+        bare_rate, _ = measured("bare insert (ORM)", bare_clients, bare)
         rows_after_bare = count_rows(url)
-        elapsed, latencies, statuses = run_load(clients, requests, encounter)
-        api_rate = summary("POST /api/v1/encounters", elapsed, latencies, statuses)
+        api_rate, statuses = measured("POST /api/v1/encounters", clients, encounter)
         rows_after_api = count_rows(url)
 
         # Each client replays ten of its own stored entries: 200 each, not one new row.
