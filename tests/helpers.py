@@ -1,9 +1,13 @@
 """Plain helpers the tests share (fixtures live in conftest.py)."""
 
 import re
+from contextlib import contextmanager
+
+from sqlalchemy import event
 
 from config import TestConfig
 from rumours import create_app
+from rumours.extensions import db
 
 PASSWORD = "correct-horse-battery-2026"
 DEMO_PASSWORD = "demo-password-2026"
@@ -80,3 +84,32 @@ def small_city(level: str = "district") -> dict:
                     [_square(21.00, 52.22, 21.04, 52.24)]),
         ]
     return {"type": "FeatureCollection", "features": features}
+
+
+@contextmanager
+def statements_sent():
+    """The (statement, parameters) pairs the app's engine sends inside the block."""
+    sent: list[tuple] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+
+
+def query_plan(statement: str, parameters) -> str:
+    """How the database would read a statement the app sent, as one text. On
+    PostgreSQL, with table scans made dear (for this transaction only): a test's few
+    rows are cheaper to scan, and the question is whether an index can answer."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        return "\n".join(str(row[-1]) for row in rows)
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+    rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+    return "\n".join(row[0] for row in rows)

@@ -22,7 +22,7 @@ from rumours.models import (
 from rumours.rules.encounters import EncounterData
 from rumours.services.encounters import log_encounter
 
-from .helpers import csrf_from, login
+from .helpers import csrf_from, login, query_plan, statements_sent
 from .test_api_encounters import add_catalogue
 
 
@@ -227,6 +227,37 @@ def test_coordinator_review_flags_bursts_and_crowds(app, client, create_user, ca
     agent_client = app.test_client()
     login(agent_client, calm.email)
     assert agent_client.get("/encounters/review").status_code == 403
+
+
+def test_the_review_counts_an_agents_neighbours_through_a_range_of_their_index(
+    app, client, create_user, catalogue
+):
+    """The burst flag counts an agent's conversations a few minutes either side of each
+    one, found by a range of times in the agent's index. On SQLite it compared every
+    conversation of the agent with each one: the review of a million took hours."""
+    agent = make_agent(app, create_user)
+    start = datetime.now(UTC) - timedelta(hours=3)
+    for minutes in (0, 1, 2, 4, 11, 30):
+        add_encounter(app, agent, occurred_at=start + timedelta(minutes=minutes))
+    login(client, create_user(Role.COORDINATOR).email)
+    with app.app_context(), statements_sent() as sent:
+        html = client.get("/encounters/review").get_data(as_text=True)
+    # 0, 1, 2 and 4 minutes are four within five minutes of each other; 11 and 30 are not.
+    assert "6 encounters" in html
+    assert "4 flagged for review" in html
+    with app.app_context():
+        [counting] = [
+            s for s in sent if s[0].startswith("SELECT count(*)") and "encounters_1" in s[0]
+        ]
+        plan = query_plan(*counting)
+        if db.session.connection().dialect.name == "sqlite":
+            by_range = (
+                "ix_encounters_agent_occurred (agent_id=? AND occurred_at>? AND occurred_at<?)"
+            )
+            assert by_range in plan, plan
+        else:
+            # (On a test's few rows PostgreSQL may prefer the index of times alone.)
+            assert re.search(r"Index Cond: \(.*occurred_at >= ", plan), plan
 
 
 def test_review_filters_by_setting_outcome_and_dates(app, client, create_user, catalogue):

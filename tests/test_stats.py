@@ -34,6 +34,8 @@ from rumours.services.encounters import (
     update_encounter,
 )
 
+from .helpers import query_plan, statements_sent
+
 
 def seed(runner) -> None:
     result = runner.invoke(args=["seed"])
@@ -479,20 +481,6 @@ def test_a_rumours_map_in_a_campaign_is_read_from_the_summaries(app, runner):
         assert not any("FROM encounters" in s for s in statements), statements
 
 
-def _plan(statement: str, parameters) -> str:
-    """How the database would read a statement the session sent, as one text. On
-    PostgreSQL, with table scans made dear: a test's few rows are cheaper to scan, and
-    the question is whether an index can answer the statement alone."""
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-        return "\n".join(str(row[-1]) for row in rows)
-    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
-    rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
-    return "\n".join(row[0] for row in rows)
-
-
 def test_a_members_view_of_a_rumour_reads_indexes_not_every_row(app, runner):
     """A member's view of a rumour (their organisation's year, one rumour): the map's
     counts come from the rows, but only from the organisation's days in one index, and
@@ -505,24 +493,14 @@ def test_a_members_view_of_a_rumour_reads_indexes_not_every_row(app, runner):
             rumour_id=db.session.scalar(select(Rumour.id).order_by(Rumour.id)),
             organisation_id=db.session.scalar(select(Organisation.id).order_by(Organisation.id)),
         )
-        sent = []
-
-        def keep(conn, cursor, statement, parameters, context, executemany):
-            sent.append((statement, parameters))
-
-        from sqlalchemy import event
-
-        event.listen(db.engine, "before_cursor_execute", keep)
-        try:
+        with statements_sent() as sent:
             counted = by_neighbourhood_ids(view)
             figures_many({"trend": Ask(view, (), "week", measures=("encounters",))})
-        finally:
-            event.remove(db.engine, "before_cursor_execute", keep)
         assert {slug: n for slug, n in counted if n} == raw_neighbourhood_counts(view)
         assert sum(n for _s, n in counted) > 0
         [map_read] = [s for s in sent if "FROM encounters" in s[0]]
         [trend_read] = [s for s in sent if "rumour_stats_day" in s[0]]
-        map_plan, trend_plan = _plan(*map_read), _plan(*trend_read)
+        map_plan, trend_plan = query_plan(*map_read), query_plan(*trend_read)
         if db.session.connection().dialect.name == "sqlite":
             assert "COVERING INDEX ix_encounters_organisation_day" in map_plan, map_plan
         else:

@@ -215,10 +215,17 @@ def _flag_columns():
     """SQL expressions for the two flags of the outer Encounter row."""
     other = aliased(Encounter)
     if db.session.get_bind().dialect.name == "sqlite":
-        # SQLite has no interval arithmetic; compare Julian days (the agent index narrows it).
-        near = (
+        # SQLite has no interval arithmetic. The agent's index narrows the look-up to a
+        # few minutes either side of the time, as text: a minute wider than the window,
+        # since `datetime()` drops the fractions of a second stored times carry. Julian
+        # days then decide exactly. (Julian days alone read every conversation of the
+        # agent for each row: a million took hours.)
+        margin = int((BURST_WINDOW + timedelta(minutes=1)).total_seconds() // 60)
+        near = and_(
+            other.occurred_at >= func.datetime(Encounter.occurred_at, f"-{margin} minutes"),
+            other.occurred_at <= func.datetime(Encounter.occurred_at, f"+{margin} minutes"),
             func.abs(func.julianday(other.occurred_at) - func.julianday(Encounter.occurred_at))
-            <= BURST_WINDOW.total_seconds() / 86400
+            <= BURST_WINDOW.total_seconds() / 86400,
         )
     else:
         at = type_coerce(Encounter.occurred_at, DateTime())
