@@ -422,8 +422,9 @@ def run_load(clients: list[Client], total: int, action) -> tuple[float, list[flo
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _process_cpu(pid: str) -> tuple[int, str, float] | None:
-    """(parent pid, command line, CPU seconds used) of a process, from /proc."""
+def _process_cpu(pid: str) -> tuple[int, str, float, float] | None:
+    """(parent pid, command line, CPU seconds used, CPU seconds of its children that
+    ended) of a process, from /proc."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             stat = f.read()
@@ -432,25 +433,32 @@ def _process_cpu(pid: str) -> tuple[int, str, float] | None:
     except OSError:  # gone meanwhile
         return None
     fields = stat[stat.rfind(")") + 2 :].split()
-    return int(fields[1]), command, (int(fields[11]) + int(fields[12])) / _TICKS
+    own = (int(fields[11]) + int(fields[12])) / _TICKS
+    ended_children = (int(fields[13]) + int(fields[14])) / _TICKS
+    return int(fields[1]), command, own, ended_children
 
 
-def cpu_by_party(server_pid: int) -> dict[str, float] | None:
-    """CPU seconds used so far by the gunicorn server (master and workers), by every
-    PostgreSQL process on this machine and by this process (the load generator); None
-    where /proc is not there to read."""
+def cpu_by_party(server_pid: int, postgres: bool) -> dict[str, float] | None:
+    """CPU seconds used so far by the gunicorn server (master and workers, and workers
+    it has replaced: gunicorn restarts one after `max_requests`), by PostgreSQL (every
+    PostgreSQL process on this machine, and the connections that ended) when `postgres`,
+    and by this process (the load generator); None where /proc is not there to read."""
     if not os.path.isdir("/proc"):
         return None
-    used = {"server": 0.0, "PostgreSQL": 0.0}
+    used = {"server": 0.0, **({"PostgreSQL": 0.0} if postgres else {})}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         found = _process_cpu(pid)
         if found is None:
             continue
-        parent, command, seconds = found
-        if int(pid) == server_pid or parent == server_pid:
-            used["server"] += seconds
-        elif command.startswith("postgres"):
-            used["PostgreSQL"] += seconds
+        parent, command, own, ended_children = found
+        if int(pid) == server_pid:
+            used["server"] += own + ended_children
+        elif parent == server_pid:
+            used["server"] += own
+        elif postgres and command.startswith("postgres:"):  # a connection or a helper
+            used["PostgreSQL"] += own
+        elif postgres and command.split(" ", 1)[0].endswith("/postgres"):  # the server
+            used["PostgreSQL"] += own + ended_children
     times = os.times()
     used["load generator"] = times.user + times.system
     return used
@@ -517,10 +525,12 @@ def bench(label: str, url: str, workers: int, n_clients: int, requests: int) -> 
                     sent.setdefault(id(client), []).append(body)
             return status
 
+        postgres = url.startswith("postgresql")
+
         def measured(name: str, pool: list[Client], action):
-            before = cpu_by_party(server.pid)
+            before = cpu_by_party(server.pid, postgres)
             elapsed, latencies, statuses = run_load(pool, requests, action)
-            after = cpu_by_party(server.pid)
+            after = cpu_by_party(server.pid, postgres)
             rate = summary(name, elapsed, latencies, statuses)
             cpu_line(before, after, len(statuses))
             return rate, statuses
