@@ -15,7 +15,8 @@ spent rendering the template (from `render_template` to the rendered text) apart
 the rest ("figures": reading and shaping the figures), the fastest request ("best": on
 a busy machine, the one least slowed by others), and how long the neighbourhood
 map's counts take alone (read from the neighbourhood summary tables; in a rumour's
-view, from the encounter rows).
+view, from the encounter rows). Then the coordinators' review (`/encounters/review`, all
+and only flagged, median, slowest and fastest of three requests, CPU and statements).
 `--profile VIEW` prints where one view's requests spend their time (cProfile, the 25
 costliest functions by cumulative and by own time).
 """
@@ -84,6 +85,13 @@ def views(app) -> dict[str, dict[str, str]]:
             **year, "organisation": organisation, "rumour": rumour,
         }
     return found
+
+
+# The review's views timed after the dashboard's (median of 3 requests after one).
+REVIEW_VIEWS = {
+    "review: all, first page": {},
+    "review: only flagged": {"flagged": "1"},
+}
 
 
 def raw_equivalent(app, args: dict[str, str]) -> float:
@@ -220,6 +228,14 @@ def run(
                 f"{render:7.1f}ms{median - render:7.1f}ms{neighbourhoods:8.1f}ms"
                 f"{statistics.median(api):10.1f}ms{_count(api_statements):>5}"
                 + (f"{raw:7.0f}ms{raw / median:9.1f}x" if raw_sql else "")
+            )
+        # The coordinators' review: every conversation the filters match, with the count
+        # of those flagged for review (a look-up per conversation; a few runs only).
+        for label, args in REVIEW_VIEWS.items():
+            page, statements, _, cpu = timed(client, "/encounters/review", args, 3, meter)
+            print(
+                f"{label:<34}{statistics.median(page):10.1f}ms{max(page):7.1f}ms"
+                f"{min(page):7.1f}ms{statistics.median(cpu):6.1f}ms{_count(statements):>6}"
             )
     finally:
         with app.app_context():
