@@ -235,7 +235,7 @@ def run(
             page, statements, _, cpu = timed(client, "/encounters/review", args, 3, meter)
             print(
                 f"{label:<34}{statistics.median(page):10.1f}ms{max(page):7.1f}ms"
-                f"{min(page):7.1f}ms{statistics.median(cpu):6.1f}ms{_count(statements):>6}"
+                f"{min(page):7.1f}ms {statistics.median(cpu):7.1f}ms {_count(statements):>5}"
             )
     finally:
         with app.app_context():
