@@ -722,6 +722,9 @@ class Encounter(db.Model):
             "organisation_id", "local_day", "neighbourhood_id", "excluded_at",
             postgresql_include=["id"],
         ),
+        # The review's usual crowd per setting, averaged over every conversation on each
+        # of its views: read from this index alone (a tenth of the table).
+        Index("ix_encounters_setting_people", "setting", "people_reached"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -271,11 +271,13 @@ def _filtered(filters: ReviewFilters):
             Encounter.rumour_links.any(EncounterRumour.rumour.has(Rumour.slug == filters.rumour))
         )
     if filters.agent:
-        conditions.append(
-            Encounter.agent_id.in_(
-                db.select(AgentProfile.user_id).where(AgentProfile.pseudonym == filters.agent)
-            )
+        # The agent looked up first: PostgreSQL then reads that agent's conversations by
+        # their index. (With the look-up inside the query, a pseudonym that matched no one
+        # made it walk every conversation by time for the page: 1.7 s for a million.)
+        agent_id = db.session.scalar(
+            db.select(AgentProfile.user_id).where(AgentProfile.pseudonym == filters.agent)
         )
+        conditions.append(false() if agent_id is None else Encounter.agent_id == agent_id)
     if filters.start:
         conditions.append(
             Encounter.occurred_at >= datetime.combine(filters.start, datetime.min.time(), UTC)
