@@ -278,9 +278,9 @@ def test_a_pages_breakdowns_read_in_one_statement_equal_the_raw_rows(app, runner
             "ragged neighbourhoods": Ask(ragged, ("neighbourhood",)),
             "campaign's neighbourhoods": Ask(in_campaign, ("neighbourhood",), "month"),
         }
-        statements = []
-        with _counting(statements):
+        with statements_sent() as sent:
             got = figures_many(asks)
+        statements = _reads(sent)
         assert len(statements) == 1
         for name, ask in asks.items():
             expected = raw_figures(ask.filters, ask.by, ask.bucket)
@@ -292,27 +292,10 @@ def test_a_pages_breakdowns_read_in_one_statement_equal_the_raw_rows(app, runner
         assert got["campaign again"][()].encounters == got["campaign"][()].encounters - 1
 
 
-def _counting(statements: list):
-    """A context counting the statements the session's engine sends (not PostgreSQL's
-    `SET LOCAL` of how to plan them: a setting, not a read)."""
-    from contextlib import contextmanager
-
-    from sqlalchemy import event
-
-    @contextmanager
-    def counting():
-        def count(*args, **kwargs):
-            if not args[2].startswith("SET LOCAL"):
-                statements.append(args[2])
-
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            yield
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-
-    return counting()
+def _reads(sent: list[tuple]) -> list[str]:
+    """The statements `statements_sent` saw, but PostgreSQL's `SET LOCAL` of how to plan
+    them (a setting, not a read)."""
+    return [statement for statement, _ in sent if not statement.startswith("SET LOCAL")]
 
 
 BREAKDOWNS = [
@@ -472,9 +455,9 @@ def test_a_rumours_map_in_a_campaign_is_read_from_the_summaries(app, runner):
         rumour = db.session.scalar(select(Rumour.id).order_by(Rumour.id))
         view = StatsFilter(start=campaign.starts_on, end=campaign.ends_on,
                            campaign_id=campaign.id, rumour_id=rumour)
-        statements = []
-        with _counting(statements):
+        with statements_sent() as sent:
             counted = by_neighbourhood_ids(view)
+        statements = _reads(sent)
         assert sum(n for _s, n in counted) > 0
         assert {slug: n for slug, n in counted if n} == raw_neighbourhood_counts(view)
         assert any("rumour_neighbourhood_stats" in s for s in statements), statements
@@ -521,9 +504,9 @@ def test_an_ask_for_some_measures_reads_those_exactly_and_shares_its_read(app, r
             "table": Ask(view, ("district",)),
             "weeks": Ask(view, (), "week", measures=("encounters",)),
         }
-        statements = []
-        with _counting(statements):
+        with statements_sent() as sent:
             got = figures_many(asks)
+        statements = _reads(sent)
         # (On PostgreSQL the test's session runs in a savepoint, begun on first use.)
         assert [s for s in statements if not s.startswith("SAVEPOINT")] == statements[-1:]
         by_district = raw_figures(view, ("district",))
