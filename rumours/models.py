@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     event,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -754,6 +755,9 @@ class Encounter(db.Model):
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     excluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     excluded_reason: Mapped[str | None] = mapped_column(String(300))
+    # The review's "many in a few minutes": kept by rumours.summaries.bursts on every
+    # write (it depends on the agent's other conversations, so it is never set by hand).
+    burst: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     agent: Mapped[User | None] = relationship()
     district: Mapped[District] = relationship()

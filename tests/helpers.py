@@ -113,3 +113,33 @@ def query_plan(statement: str, parameters) -> str:
     connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
     rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
     return "\n".join(row[0] for row in rows)
+
+
+def wrong_bursts(connection) -> dict[int, bool]:
+    """The conversations whose stored "many in a few minutes" flag (as the review reads
+    it: an agent's, and set) differs from the rule counted here in Python: at least four
+    conversations of the same agent within five minutes either side, itself included.
+    Maps each such id to the flag the rule gives."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from rumours.models import Encounter
+
+    table = Encounter.__table__
+    rows = connection.execute(
+        select(table.c.id, table.c.agent_id, table.c.occurred_at, table.c.burst)
+    ).all()
+    times: dict[int, list] = {}
+    for _id, agent, at, _burst in rows:
+        if agent is not None:
+            times.setdefault(agent, []).append(at)
+    window = timedelta(minutes=5)
+    wrong = {}
+    for id_, agent, at, burst in rows:
+        expected = agent is not None and (
+            sum(1 for other in times[agent] if abs(other - at) <= window) >= 4
+        )
+        if bool(agent is not None and burst) != expected:
+            wrong[id_] = expected
+    return wrong

@@ -179,3 +179,58 @@ def test_a_rumours_neighbourhoods_by_campaign_migrate_both_ways_on_sqlite(tmp_pa
 
 def test_a_rumours_neighbourhoods_by_campaign_migrate_both_ways_on_postgresql(empty_postgres):
     a_rumours_neighbourhoods_by_campaign_migrate_both_ways(empty_postgres)
+
+
+def the_burst_migration_flags_stored_conversations(url: str) -> None:
+    """Upgraded from before the stored flag, every conversation already stored gets the
+    flag the rule gives it, exactly five minutes apart included."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from rumours.models import Encounter, Outcome, Role, Setting, User
+
+    from .helpers import wrong_bursts
+
+    app = seeded_app_at(url)
+    runner = app.test_cli_runner()
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    with app.app_context():
+        agent = User(email="many@example.org", name="Many", role=Role.AGENT, password_hash="x",
+                     session_token=uuid.uuid4().hex)
+        db.session.add(agent)
+        db.session.flush()
+        agent_id = agent.id
+        district = db.session.scalar(select(Encounter.district_id).limit(1))
+        # Four within five minutes of the one at 5 (0 and 10 exactly five away), but not
+        # of the others around it; then four within three minutes.
+        for minutes in (0, 3, 5, 10, 30, 31, 32, 33):
+            db.session.add(Encounter(
+                client_uuid=uuid.uuid4(), content_hash="0" * 64, agent=agent,
+                occurred_at=start + timedelta(minutes=minutes), district_id=district,
+                setting=Setting.MARKET, people_reached=1, outcome=Outcome.OPEN,
+            ))
+        db.session.commit()
+        db.session.remove()
+    for args in (["db", "downgrade", "b23f1c5d8001"], ["db", "upgrade"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        connection = db.session.connection()
+        assert wrong_bursts(connection) == {}
+        table = Encounter.__table__
+        flagged = connection.execute(
+            select(table.c.occurred_at).where(table.c.burst, table.c.agent_id == agent_id)
+        ).scalars()
+        assert sorted(flagged) == [start + timedelta(minutes=m) for m in (5, 30, 31, 32, 33)]
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_burst_migration_flags_stored_conversations_on_sqlite(tmp_path):
+    the_burst_migration_flags_stored_conversations(f"sqlite:///{tmp_path / 'migrated.db'}")
+
+
+def test_the_burst_migration_flags_stored_conversations_on_postgresql(empty_postgres):
+    the_burst_migration_flags_stored_conversations(empty_postgres)

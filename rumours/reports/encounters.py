@@ -1,13 +1,14 @@
 """Read-only encounter queries: the form's choices, the agent's list, the coordinators'
-review list with its data-quality flags (computed in SQL, nothing stored)."""
+review list with its data-quality flags (the burst flag stored with each conversation,
+the crowd flag computed in SQL)."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import DateTime, Interval, and_, case, false, func, literal, or_, type_coerce
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import and_, case, false, func, or_
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
@@ -24,13 +25,12 @@ from ..models import (
     User,
     campaign_rumours,
 )
+from ..summaries import BURST_COUNT, BURST_WINDOW
 from .geography import active_districts, active_neighbourhoods
 
 PAGE_SIZE = 50
-# "Many in a few minutes": this many encounters by one agent within BURST_WINDOW
-# either side of one are more than a person can hold.
-BURST_COUNT = 4
-BURST_WINDOW = timedelta(minutes=5)
+# "Many in a few minutes": BURST_COUNT encounters by one agent within BURST_WINDOW
+# either side of one are more than a person can hold (summaries.bursts keeps the flag).
 # "Far above the usual for the setting": above this many times the setting's mean,
 # and at least PEOPLE_FLOOR (a school talk of 25 is normal; a market chat of 40 is not).
 PEOPLE_FACTOR = 4
@@ -213,31 +213,9 @@ class ReviewPage:
 
 def _flag_columns():
     """SQL expressions for the two flags of the outer Encounter row."""
-    other = aliased(Encounter)
-    if db.session.get_bind().dialect.name == "sqlite":
-        # SQLite has no interval arithmetic. The agent's index narrows the look-up to a
-        # few minutes either side of the time, as text: a minute wider than the window,
-        # since `datetime()` drops the fractions of a second stored times carry. Julian
-        # days then decide exactly. (Julian days alone read every conversation of the
-        # agent for each row: a million took hours.)
-        margin = int((BURST_WINDOW + timedelta(minutes=1)).total_seconds() // 60)
-        near = and_(
-            other.occurred_at >= func.datetime(Encounter.occurred_at, f"-{margin} minutes"),
-            other.occurred_at <= func.datetime(Encounter.occurred_at, f"+{margin} minutes"),
-            func.abs(func.julianday(other.occurred_at) - func.julianday(Encounter.occurred_at))
-            <= BURST_WINDOW.total_seconds() / 86400,
-        )
-    else:
-        at = type_coerce(Encounter.occurred_at, DateTime())
-        window = literal(BURST_WINDOW, Interval())
-        near = type_coerce(other.occurred_at, DateTime()).between(at - window, at + window)
-    neighbours = (
-        db.select(func.count())
-        .where(other.agent_id == Encounter.agent_id, near)
-        .correlate(Encounter)
-        .scalar_subquery()
-    )
-    burst = and_(Encounter.agent_id.is_not(None), neighbours >= BURST_COUNT)
+    # Stored with each conversation (summaries.bursts); an erased agent's keep it but
+    # name no one, and flag nothing.
+    burst = and_(Encounter.agent_id.is_not(None), Encounter.burst)
     # The usual crowd per setting: one small grouped query, then a CASE in the main one.
     means = dict(
         db.session.execute(

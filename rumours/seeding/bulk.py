@@ -147,6 +147,7 @@ def bulk_insert_encounters(
                 index.create(conn)
         # The summary tables get the whole load at once, not one batch at a time.
         summaries.add_staged(conn, staged())
+        summaries.recount_all_bursts(conn)
         db.session.commit()
     else:
         for item in rows:
@@ -159,6 +160,7 @@ def bulk_insert_encounters(
             flush_batch(conn)
         if counts is None:  # counted where the rows were made: complete only now
             summaries.add_staged(conn, staged())
+        summaries.recount_all_bursts(db.session.connection())
         db.session.commit()
     if dialect == "sqlite":
         db.session.connection().exec_driver_sql("PRAGMA cache_size=-2000")

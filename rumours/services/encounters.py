@@ -233,6 +233,9 @@ def log_encounter(
     # Last, so the summary rows every same-day write updates stay locked for as short a
     # time as possible before the caller commits; the rumours' links go with them (on
     # PostgreSQL in the same round trip).
+    # The agent's bursts, before the summary rows (see summaries.bursts).
+    summaries.lock_agents(connection, [actor.id])
+    summaries.recount_bursts(connection, [(actor.id, occurred_at)])
     link_rows = [(new_id, rumour_id, rebuttal_id) for rumour_id, rebuttal_id in links]
     first = [(_insert_links(connection.dialect.name), link_rows)] if link_rows else []
     summaries.write_contributions(connection, changes, first=first)

@@ -15,6 +15,8 @@ encounters (corrections, deletions, exclusions) subtract and add through SQL.
 """
 
 from .bulk import StagedCounts, add_staged, mismatches, rebuild
+from .bursts import BURST_COUNT, BURST_WINDOW, lock_agents, recount_all_bursts
+from .bursts import recount as recount_bursts
 from .deltas import (
     NewEncounter,
     add_contributions,
@@ -35,6 +37,11 @@ from .tables import (
 )
 
 __all__ = [
+    "BURST_COUNT",
+    "BURST_WINDOW",
+    "lock_agents",
+    "recount_all_bursts",
+    "recount_bursts",
     "GRAINS",
     "NewEncounter",
     "SUMMARIES",

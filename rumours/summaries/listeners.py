@@ -14,6 +14,7 @@ from ..models import (
     EncounterRumour,
 )
 from ..rules.localtime import local_day
+from . import bursts
 from .deltas import NewEncounter, add_contributions, apply_delta
 
 
@@ -70,6 +71,10 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             day = local_day(obj.occurred_at)
             if obj.local_day != day:
                 obj.local_day = day
+    # Before any summary row is touched: the agents whose bursts this flush recounts.
+    moments = bursts.flush_moments(session)
+    if moments:
+        bursts.lock_agents(session.connection(), [agent for agent, _at in moments])
     # Existing encounters about to change or go: take away what they counted.
     old = _changed_encounter_ids(session, [*session.dirty, *session.deleted, *session.new])
     if old:
@@ -81,6 +86,7 @@ def _after_flush(session: Session, flush_context) -> None:
     old = session.info.pop(_PENDING, None)
     if old is None:
         return
+    bursts.recount(session.connection(), bursts.flush_moments(session))
     inserted = {o.id for o in session.new if isinstance(o, Encounter)}
     new = set(old)
     for obj in [*session.new, *session.dirty]:

@@ -1,0 +1,231 @@
+"""The review's "many in a few minutes" flag is stored with each conversation and kept
+true by every write: a phone's POST, a correction, a deletion, entries added through the
+ORM, a bulk load, an erased agent, and two writes of one agent at once on PostgreSQL."""
+
+import re
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from rumours.extensions import db
+from rumours.models import District, Encounter, Outcome, Role, Setting, User
+from rumours.rules.encounters import EncounterData
+from rumours.services.agents import erase_agent
+from rumours.services.encounters import delete_encounter, log_encounter, update_encounter
+
+from .helpers import config_for, login, query_plan, statements_sent, wrong_bursts
+from .test_api_encounters import add_catalogue
+from .test_encounters import make_agent
+
+
+@pytest.fixture
+def catalogue(app):
+    with app.app_context():
+        add_catalogue()
+
+
+START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+
+
+def data(minutes: float, **overrides) -> EncounterData:
+    values = dict(
+        occurred_at=START + timedelta(minutes=minutes),
+        district="ciutat-vella",
+        setting="market",
+        rumours=["they-take-our-jobs"],
+        people_reached=1,
+        outcome="open",
+    )
+    values.update(overrides)
+    return EncounterData(**values)
+
+
+def log(app, agent, minutes: float) -> int:
+    with app.app_context():
+        encounter, _ = log_encounter(
+            actor=db.session.get(User, agent.id), client_uuid=uuid.uuid4(), data=data(minutes)
+        )
+        db.session.commit()
+        return encounter.id
+
+
+def flagged(app) -> set[int]:
+    """The ids the review flags as bursts, after checking every stored flag."""
+    with app.app_context():
+        connection = db.session.connection()
+        assert wrong_bursts(connection) == {}
+        table = Encounter.__table__
+        return set(
+            connection.execute(
+                select(table.c.id).where(table.c.agent_id.is_not(None), table.c.burst)
+            ).scalars()
+        )
+
+
+def test_the_burst_flag_follows_every_write(app, client, create_user, catalogue):
+    agent = make_agent(app, create_user)
+    other = make_agent(app, create_user)
+    first = [log(app, agent, m) for m in (0, 1, 2)]
+    assert flagged(app) == set()
+    fourth = log(app, agent, 4.5)
+    assert flagged(app) == {*first, fourth}
+    # Another agent's conversation in the same minutes counts only for them.
+    theirs = log(app, other, 3)
+    assert flagged(app) == {*first, fourth}
+
+    # A correction that moves the fourth an hour later takes the others' flags away,
+    # and moving it back gives them again.
+    with app.app_context():
+        actor = db.session.get(User, agent.id)
+        update_encounter(db.session.get(Encounter, fourth), actor=actor, data=data(64.5))
+        db.session.commit()
+    assert flagged(app) == set()
+    with app.app_context():
+        actor = db.session.get(User, agent.id)
+        update_encounter(db.session.get(Encounter, fourth), actor=actor, data=data(4.5))
+        db.session.commit()
+    assert flagged(app) == {*first, fourth}
+
+    # A deletion leaves three: no longer many.
+    with app.app_context():
+        actor = db.session.get(User, agent.id)
+        delete_encounter(db.session.get(Encounter, first[1]), actor=actor)
+        db.session.commit()
+    assert flagged(app) == set()
+
+    # Entries added through the ORM (as the demo and the tests add them), the agent given
+    # by object: the other agent's 3 minutes now has three neighbours within five.
+    with app.app_context():
+        them = db.session.get(User, other.id)
+        district = db.session.scalar(select(District.id).where(District.slug == "ciutat-vella"))
+        added = [
+            Encounter(
+                client_uuid=uuid.uuid4(), content_hash=f"{i:064d}", agent=them,
+                occurred_at=START + timedelta(minutes=5 + i), district_id=district,
+                setting=Setting.MARKET, people_reached=1, outcome=Outcome.OPEN,
+            )
+            for i in range(3)
+        ]
+        db.session.add_all(added)
+        db.session.commit()
+        added_ids = {e.id for e in added}
+    assert flagged(app) == {theirs, *added_ids}
+    login(client, create_user(Role.COORDINATOR).email)
+    assert "4 flagged for review" in client.get("/encounters/review").get_data(as_text=True)
+
+    # An erased agent's conversations stay in the figures and flag no one.
+    with app.app_context():
+        them = db.session.get(User, other.id)
+        erase_agent(them, actor=them)
+        db.session.commit()
+    assert flagged(app) == set()
+    assert "0 flagged for review" in client.get("/encounters/review").get_data(as_text=True)
+
+
+def test_the_recount_reads_a_range_of_the_agents_index(app, create_user, catalogue):
+    """A write recounts only the agent's conversations a few minutes either side, found
+    by a range of times in the agent's index (on SQLite, comparing Julian days alone read
+    every conversation of the agent for each one)."""
+    agent = make_agent(app, create_user)
+    with app.app_context(), statements_sent() as sent:
+        encounter, _ = log_encounter(
+            actor=db.session.get(User, agent.id), client_uuid=uuid.uuid4(), data=data(0)
+        )
+        [recount] = [s for s in sent if s[0].startswith("UPDATE encounters SET burst")]
+        plan = query_plan(*recount)
+        db.session.rollback()
+    if "SEARCH" in plan:  # SQLite: the outer rows and each one's neighbours
+        by_range = "ix_encounters_agent_occurred (agent_id=? AND occurred_at>? AND occurred_at<?)"
+        assert by_range in plan, plan
+        assert plan.count("ix_encounters_agent_occurred (agent_id=?") == 2, plan
+    else:
+        # Both by a range of times (on a test's few rows PostgreSQL may prefer the index
+        # of times alone to the agent's).
+        assert len(re.findall(r"Index Cond: \(.*occurred_at >= ", plan)) == 2, plan
+
+
+def test_a_bulk_load_flags_its_bursts(app, runner, monkeypatch):
+    """Rows written straight by the driver (seeding a million) are flagged too: here
+    2,500 on one day, so that agents log many within minutes."""
+    from rumours.seeding import bulk
+
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    before = flagged(app)
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 1000)
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 1000)
+    one_day = bulk.load_context
+    monkeypatch.setattr(bulk, "load_context", lambda start, end, rng: one_day(end, end, rng))
+    with app.app_context():
+        bulk.add_synthetic_encounters(2500, seed=5)
+    assert len(flagged(app) - before) > 10
+
+
+def test_two_writes_of_one_agent_at_once_each_see_the_other(postgres_server):
+    """PostgreSQL: the second of two transactions of the same agent waits for the first
+    to commit before it recounts, so it counts the first's conversation too. (Without
+    the agent's lock each counted three and neither flagged the four.)"""
+    url = postgres_server.create("rumours_bursts")
+    try:
+        app = create_app_at(url)
+        agent_id = _an_agent(app)
+        for minutes in (0, 1):
+            log(app, _Agent(agent_id), minutes)
+        done = threading.Event()
+
+        def second():
+            log(app, _Agent(agent_id), 3)
+            done.set()
+
+        with app.app_context():
+            log_encounter(
+                actor=db.session.get(User, agent_id), client_uuid=uuid.uuid4(), data=data(2)
+            )
+            waiter = threading.Thread(target=second)
+            waiter.start()
+            # The second write waits for this transaction to end.
+            assert not done.wait(1.0)
+            db.session.commit()
+        waiter.join(30)
+        assert done.is_set()
+        assert len(flagged(app)) == 4
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        postgres_server.drop(url)
+
+
+class _Agent:
+    def __init__(self, id_: int) -> None:
+        self.id = id_
+
+
+def create_app_at(url: str):
+    from rumours import create_app
+
+    app = create_app(config_for(url))
+    with app.app_context():
+        db.create_all()
+        add_catalogue()
+    return app
+
+
+def _an_agent(app) -> int:
+    from rumours.models import AgentProfile, AgentStatus
+    from rumours.rules.accounts import new_session_token
+
+    with app.app_context():
+        user = User(
+            email="busy@example.org", name="Busy", role=Role.AGENT, password_hash="x",
+            session_token=new_session_token(),
+        )
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(
+            AgentProfile(user_id=user.id, status=AgentStatus.CERTIFIED, pseudonym="busy1")
+        )
+        db.session.commit()
+        return user.id
