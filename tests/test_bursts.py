@@ -229,3 +229,17 @@ def _an_agent(app) -> int:
         )
         db.session.commit()
         return user.id
+
+
+def test_stats_rebuild_sets_every_burst_flag_right(app, runner, create_user, catalogue):
+    """`flask stats rebuild`, the repair after rows were changed by hand, recounts the
+    flags too."""
+    agent = make_agent(app, create_user)
+    ids = [log(app, agent, m) for m in (0, 1, 2, 3)]
+    with app.app_context():
+        db.session.execute(Encounter.__table__.update().values(burst=False))
+        db.session.commit()
+        assert set(wrong_bursts(db.session.connection())) == set(ids)
+    result = runner.invoke(args=["stats", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert flagged(app) == set(ids)

@@ -96,13 +96,17 @@ def stats_group() -> None:
 @stats_group.command("rebuild")
 @with_appcontext
 def stats_rebuild_command() -> None:
-    """Recompute every summary table from the raw encounters (one transaction)."""
+    """Recompute every summary table, and the review's burst flags, from the raw
+    encounters (one transaction)."""
     from .. import summaries
 
     started = time.perf_counter()
     summaries.rebuild(db.session.connection())
+    summaries.recount_all_bursts(db.session.connection())
     db.session.commit()
-    click.echo(f"Summary tables rebuilt in {time.perf_counter() - started:.1f} s.")
+    click.echo(
+        f"Summary tables and burst flags rebuilt in {time.perf_counter() - started:.1f} s."
+    )
 
 
 @stats_group.command("check")
