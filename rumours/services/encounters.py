@@ -235,7 +235,7 @@ def log_encounter(
     # PostgreSQL in the same round trip).
     # The agent's bursts, before the summary rows (see summaries.bursts).
     summaries.lock_agents(connection, [actor.id])
-    summaries.recount_bursts(connection, [(actor.id, occurred_at)])
+    summaries.recount_bursts(connection, [(actor.id, occurred_at)], added_only=True)
     link_rows = [(new_id, rumour_id, rebuttal_id) for rumour_id, rebuttal_id in links]
     first = [(_insert_links(connection.dialect.name), link_rows)] if link_rows else []
     summaries.write_contributions(connection, changes, first=first)

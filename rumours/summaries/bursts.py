@@ -107,15 +107,19 @@ def _flip_where_wrong(dialect: str, *where):
 
 
 @cache
-def _recount(dialect: str):
-    """One agent's conversations between two times (built once per process)."""
+def _recount(dialect: str, added_only: bool = False):
+    """One agent's conversations between two times (built once per process). After
+    writes that only added conversations, a flag can only turn on: only the rows not
+    flagged yet are asked (in a run of many, the few at its edges)."""
     table = Encounter.__table__
-    return _flip_where_wrong(
-        dialect,
+    where = [
         table.c.agent_id == bindparam("agent"),
         table.c.occurred_at >= bindparam("first", type_=UTCDateTime()),
         table.c.occurred_at <= bindparam("last", type_=UTCDateTime()),
-    )
+    ]
+    if added_only:
+        where.append(~table.c.burst)
+    return _flip_where_wrong(dialect, *where)
 
 
 _LOCK = text("SELECT pg_advisory_xact_lock(:space, :agent)")
@@ -131,15 +135,20 @@ def lock_agents(connection, agents: Iterable[int | None]) -> None:
         connection.execute(_LOCK, {"space": _LOCK_SPACE, "agent": agent})
 
 
-def recount(connection, moments: Iterable[tuple[int | None, datetime | None]]) -> None:
+def recount(
+    connection,
+    moments: Iterable[tuple[int | None, datetime | None]],
+    added_only: bool = False,
+) -> None:
     """Recount the flag of every conversation whose window holds one of `moments`
     ((agent, time) pairs: where conversations were written, or were before a change):
-    per agent, one UPDATE per run of overlapping windows."""
+    per agent, one UPDATE per run of overlapping windows. `added_only`: the moments are
+    new conversations, and nothing was taken away."""
     times: dict[int, list[datetime]] = {}
     for agent, at in moments:
         if agent is not None and at is not None:
             times.setdefault(agent, []).append(at)
-    statement = _recount(connection.dialect.name)
+    statement = _recount(connection.dialect.name, added_only)
     for agent in sorted(times):
         spans: list[list[datetime]] = []
         for at in sorted(times[agent]):
