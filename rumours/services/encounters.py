@@ -233,11 +233,16 @@ def log_encounter(
     # Last, so the summary rows every same-day write updates stay locked for as short a
     # time as possible before the caller commits; the rumours' links go with them (on
     # PostgreSQL in the same round trip).
-    # The agent's bursts, before the summary rows (see summaries.bursts).
-    summaries.lock_agents(connection, [actor.id])
-    summaries.recount_bursts(connection, [(actor.id, occurred_at)], added_only=True)
+    # The agent's bursts, before the summary rows (see summaries.bursts): on PostgreSQL
+    # the agent's lock and the recount go first in the summaries' round trip.
+    first = []
+    if connection.dialect.name == "postgresql":
+        first = summaries.lock_and_recount_new(connection, actor.id, occurred_at)
+    else:
+        summaries.recount_bursts(connection, [(actor.id, occurred_at)], added_only=True)
     link_rows = [(new_id, rumour_id, rebuttal_id) for rumour_id, rebuttal_id in links]
-    first = [(_insert_links(connection.dialect.name), link_rows)] if link_rows else []
+    if link_rows:
+        first.append((_insert_links(connection.dialect.name), link_rows))
     summaries.write_contributions(connection, changes, first=first)
     return encounter, True
 

@@ -15,7 +15,13 @@ encounters (corrections, deletions, exclusions) subtract and add through SQL.
 """
 
 from .bulk import StagedCounts, add_staged, mismatches, rebuild
-from .bursts import BURST_COUNT, BURST_WINDOW, lock_agents, recount_all_bursts
+from .bursts import (
+    BURST_COUNT,
+    BURST_WINDOW,
+    lock_agents,
+    lock_and_recount_new,
+    recount_all_bursts,
+)
 from .bursts import recount as recount_bursts
 from .deltas import (
     NewEncounter,
@@ -40,6 +46,7 @@ __all__ = [
     "BURST_COUNT",
     "BURST_WINDOW",
     "lock_agents",
+    "lock_and_recount_new",
     "recount_all_bursts",
     "recount_bursts",
     "GRAINS",

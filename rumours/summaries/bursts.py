@@ -20,7 +20,7 @@ reads the flag only where there is one.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import (
@@ -133,6 +133,33 @@ def lock_agents(connection, agents: Iterable[int | None]) -> None:
         return
     for agent in sorted({a for a in agents if a is not None}):
         connection.execute(_LOCK, {"space": _LOCK_SPACE, "agent": agent})
+
+
+@cache
+def _driver_recount(dialect) -> tuple[str, dict]:
+    """The recount after new conversations as the driver's SQL, with its constants."""
+    compiled = _recount(dialect.name, True).compile(dialect=dialect)
+    given = {"agent", "first", "last"}
+    return compiled.string, {k: v for k, v in compiled.params.items() if k not in given}
+
+
+def lock_and_recount_new(connection, agent: int, at: datetime) -> list[tuple[str, list]]:
+    """PostgreSQL: the agent's lock and the recount around a new conversation at `at`,
+    as (driver SQL, rows) pairs for `write_contributions` to send first, in the summary
+    upserts' round trip (psycopg's pipeline runs them in order, each statement seeing
+    what committed before it started: the recount starts once the lock is held).
+    Through SQLAlchemy the two cost a POST about 1 ms of the server's CPU and two
+    round trips."""
+    sql, constants = _driver_recount(connection.dialect)
+
+    def naive(moment: datetime) -> datetime:  # as UTCDateTime stores it
+        return moment.astimezone(UTC).replace(tzinfo=None)
+
+    window = {"agent": agent, "first": naive(at - BURST_WINDOW), "last": naive(at + BURST_WINDOW)}
+    return [
+        ("SELECT pg_advisory_xact_lock(%s, %s)", [(_LOCK_SPACE, agent)]),
+        (sql, [{**constants, **window}]),
+    ]
 
 
 def recount(
