@@ -141,7 +141,7 @@ def test_the_recount_reads_a_range_of_the_agents_index(app, create_user, catalog
         plans = [query_plan(*recount)]
         connection = db.session.connection()
         if connection.dialect.name == "postgresql":
-            _lock, (sql, [values]) = summaries.lock_and_recount_new(connection, agent.id, START)
+            _lock, (sql, [values]) = summaries.recount_new_bursts(connection, agent.id, START)
             plans.append(query_plan(sql, values))
         db.session.rollback()
     for plan in plans:

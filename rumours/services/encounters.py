@@ -231,15 +231,10 @@ def log_encounter(
     for link in rumour_links:
         set_committed_value(link, "encounter", encounter)
     # Last, so the summary rows every same-day write updates stay locked for as short a
-    # time as possible before the caller commits; the rumours' links go with them (on
-    # PostgreSQL in the same round trip).
-    # The agent's bursts, before the summary rows (see summaries.bursts): on PostgreSQL
-    # the agent's lock and the recount go first in the summaries' round trip.
-    first = []
-    if connection.dialect.name == "postgresql":
-        first = summaries.lock_and_recount_new(connection, actor.id, occurred_at)
-    else:
-        summaries.recount_bursts(connection, [(actor.id, occurred_at)], added_only=True)
+    # time as possible before the caller commits. The agent's burst flags are recounted
+    # before them, and on PostgreSQL that recount and the rumours' links go in the same
+    # round trip (summaries.bursts).
+    first = summaries.recount_new_bursts(connection, actor.id, occurred_at)
     link_rows = [(new_id, rumour_id, rebuttal_id) for rumour_id, rebuttal_id in links]
     if link_rows:
         first.append((_insert_links(connection.dialect.name), link_rows))

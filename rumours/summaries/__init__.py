@@ -12,6 +12,9 @@ already in memory: its contribution to each table is worked out in Python and se
 one prepared upsert per table (`INSERT ... VALUES ... ON CONFLICT DO UPDATE`), instead of
 nine `INSERT ... SELECT`s that read the rows just written back. Changes to existing
 encounters (corrections, deletions, exclusions) subtract and add through SQL.
+
+The same writes keep the review's "many in a few minutes" flag on each conversation
+(`bursts`): they recount the agent's conversations around the times they touch.
 """
 
 from .bulk import StagedCounts, add_staged, mismatches, rebuild
@@ -19,10 +22,10 @@ from .bursts import (
     BURST_COUNT,
     BURST_WINDOW,
     lock_agents,
-    lock_and_recount_new,
     recount_all_bursts,
 )
 from .bursts import recount as recount_bursts
+from .bursts import recount_new as recount_new_bursts
 from .deltas import (
     NewEncounter,
     add_contributions,
@@ -46,9 +49,9 @@ __all__ = [
     "BURST_COUNT",
     "BURST_WINDOW",
     "lock_agents",
-    "lock_and_recount_new",
     "recount_all_bursts",
     "recount_bursts",
+    "recount_new_bursts",
     "GRAINS",
     "NewEncounter",
     "SUMMARIES",

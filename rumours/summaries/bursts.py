@@ -30,6 +30,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    column,
     func,
     inspect,
     literal,
@@ -143,13 +144,17 @@ def _driver_recount(dialect) -> tuple[str, dict]:
     return compiled.string, {k: v for k, v in compiled.params.items() if k not in given}
 
 
-def lock_and_recount_new(connection, agent: int, at: datetime) -> list[tuple[str, list]]:
-    """PostgreSQL: the agent's lock and the recount around a new conversation at `at`,
-    as (driver SQL, rows) pairs for `write_contributions` to send first, in the summary
-    upserts' round trip (psycopg's pipeline runs them in order, each statement seeing
-    what committed before it started: the recount starts once the lock is held).
-    Through SQLAlchemy the two cost a POST about 1 ms of the server's CPU and two
-    round trips."""
+def recount_new(connection, agent: int, at: datetime) -> list[tuple[str, list]]:
+    """After a new conversation at `at` (the POST): the agent's flags around it. On
+    SQLite the recount runs here and nothing is left to send. On PostgreSQL the agent's
+    lock and the recount come back as (driver SQL, rows) pairs for `write_contributions`
+    to send first, in the summary upserts' round trip (psycopg's pipeline runs them in
+    order, each statement seeing what committed before it started: the recount starts
+    once the lock is held). Through SQLAlchemy the two cost a POST about 1 ms of the
+    server's CPU and two round trips."""
+    if connection.dialect.name != "postgresql":
+        recount(connection, [(agent, at)], added_only=True)
+        return []
     sql, constants = _driver_recount(connection.dialect)
 
     def naive(moment: datetime) -> datetime:  # as UTCDateTime stores it
@@ -195,9 +200,8 @@ def recount_all_bursts(connection) -> None:
     it decides exactly as `near` does; only the rows that change are written."""
     window = BURST_WINDOW // timedelta(microseconds=1)
     if connection.dialect.name == "sqlite":
-        order = (
-            "CAST(strftime('%s', occurred_at) AS INTEGER) * 1000000 "
-            "+ CAST(substr(occurred_at, 21, 6) AS INTEGER)"
+        order = _microseconds(column("occurred_at")).compile(
+            dialect=connection.dialect, compile_kwargs={"literal_binds": True}
         )
         frame = f"RANGE BETWEEN {window} PRECEDING AND {window} FOLLOWING"
     else:
