@@ -2,12 +2,14 @@
 
 import re
 from contextlib import contextmanager
+from datetime import timedelta
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from config import TestConfig
 from rumours import create_app
 from rumours.extensions import db
+from rumours.models import Encounter
 
 PASSWORD = "correct-horse-battery-2026"
 DEMO_PASSWORD = "demo-password-2026"
@@ -120,12 +122,6 @@ def wrong_bursts(connection) -> dict[int, bool]:
     it: an agent's, and set) differs from the rule counted here in Python: at least four
     conversations of the same agent within five minutes either side, itself included.
     Maps each such id to the flag the rule gives."""
-    from datetime import timedelta
-
-    from sqlalchemy import select
-
-    from rumours.models import Encounter
-
     table = Encounter.__table__
     rows = connection.execute(
         select(table.c.id, table.c.agent_id, table.c.occurred_at, table.c.burst)

@@ -274,35 +274,49 @@ def test_anonymous_gets_401_json_and_uncertified_agent_403(app, client, create_u
 # ---------------------------------------------------------------------------
 
 
+def catalogue_app(url: str):
+    """An app on its own database at `url` (real commits), with the test catalogue."""
+    app = create_app(config_for(url))
+    with app.app_context():
+        db.create_all()
+        add_catalogue()
+    return app
+
+
+def add_agent(app, email: str, pseudonym: str, password_hash: str) -> int:
+    """A certified agent in `app`'s database; returns their id."""
+    from rumours.models import AgentProfile, User
+    from rumours.rules.accounts import new_session_token
+
+    with app.app_context():
+        user = User(
+            email=email,
+            name=pseudonym,
+            role=Role.AGENT,
+            password_hash=password_hash,
+            session_token=new_session_token(),
+        )
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(
+            AgentProfile(user_id=user.id, status=AgentStatus.CERTIFIED, pseudonym=pseudonym)
+        )
+        db.session.commit()
+        return user.id
+
+
 def fire_same_uuid(
     url: str, threads: int = 12, distinct: bool = False
 ) -> tuple[list[int], int, dict[str, int]]:
     """Post from `threads` threads at once: the same record, or (`distinct`) one new
     record each about the same day and place, so they all add to the same summary rows.
     Returns the statuses, the encounter rows and the summary tables' mismatches."""
-    app = create_app(config_for(url))
-    with app.app_context():
-        db.create_all()
-        add_catalogue()
-    from rumours.rules.accounts import new_session_token
     from rumours.rules.passwords import hash_password
 
-    with app.app_context():
-        from rumours.models import AgentProfile, User
-
-        user = User(
-            email="racer@example.org",
-            name="Racer",
-            role=Role.AGENT,
-            password_hash=hash_password("correct-horse-battery-2026"),
-            session_token=new_session_token(),
-        )
-        db.session.add(user)
-        db.session.flush()
-        db.session.add(
-            AgentProfile(user_id=user.id, status=AgentStatus.CERTIFIED, pseudonym="racer1")
-        )
-        db.session.commit()
+    app = catalogue_app(url)
+    with app.app_context():  # the hasher reads its settings from the app
+        hashed = hash_password("correct-horse-battery-2026")
+    add_agent(app, "racer@example.org", "racer1", hashed)
     client = app.test_client()
     login(client, "racer@example.org", "correct-horse-battery-2026")
     token = csrf_from(client.get("/"))

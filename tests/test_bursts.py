@@ -16,8 +16,8 @@ from rumours.rules.encounters import EncounterData
 from rumours.services.agents import erase_agent
 from rumours.services.encounters import delete_encounter, log_encounter, update_encounter
 
-from .helpers import config_for, login, query_plan, statements_sent, wrong_bursts
-from .test_api_encounters import add_catalogue
+from .helpers import login, query_plan, statements_sent, wrong_bursts
+from .test_api_encounters import add_agent, add_catalogue, catalogue_app
 from .test_encounters import make_agent
 
 
@@ -43,10 +43,10 @@ def data(minutes: float, **overrides) -> EncounterData:
     return EncounterData(**values)
 
 
-def log(app, agent, minutes: float) -> int:
+def log(app, agent_id: int, minutes: float) -> int:
     with app.app_context():
         encounter, _ = log_encounter(
-            actor=db.session.get(User, agent.id), client_uuid=uuid.uuid4(), data=data(minutes)
+            actor=db.session.get(User, agent_id), client_uuid=uuid.uuid4(), data=data(minutes)
         )
         db.session.commit()
         return encounter.id
@@ -68,12 +68,12 @@ def flagged(app) -> set[int]:
 def test_the_burst_flag_follows_every_write(app, client, create_user, catalogue):
     agent = make_agent(app, create_user)
     other = make_agent(app, create_user)
-    first = [log(app, agent, m) for m in (0, 1, 2)]
+    first = [log(app, agent.id, m) for m in (0, 1, 2)]
     assert flagged(app) == set()
-    fourth = log(app, agent, 4.5)
+    fourth = log(app, agent.id, 4.5)
     assert flagged(app) == {*first, fourth}
     # Another agent's conversation in the same minutes counts only for them.
-    theirs = log(app, other, 3)
+    theirs = log(app, other.id, 3)
     assert flagged(app) == {*first, fourth}
 
     # A correction that moves the fourth an hour later takes the others' flags away,
@@ -133,7 +133,7 @@ def test_the_recount_reads_a_range_of_the_agents_index(app, create_user, catalog
     from rumours import summaries
 
     agent = make_agent(app, create_user)
-    moved = log(app, agent, 0)
+    moved = log(app, agent.id, 0)
     with app.app_context(), statements_sent() as sent:
         actor = db.session.get(User, agent.id)
         update_encounter(db.session.get(Encounter, moved), actor=actor, data=data(1))
@@ -179,14 +179,14 @@ def test_two_writes_of_one_agent_at_once_each_see_the_other(postgres_server):
     the agent's lock each counted three and neither flagged the four.)"""
     url = postgres_server.create("rumours_bursts")
     try:
-        app = create_app_at(url)
-        agent_id = _an_agent(app)
+        app = catalogue_app(url)
+        agent_id = add_agent(app, "busy@example.org", "busy1", password_hash="x")
         for minutes in (0, 1):
-            log(app, _Agent(agent_id), minutes)
+            log(app, agent_id, minutes)
         done = threading.Event()
 
         def second():
-            log(app, _Agent(agent_id), 3)
+            log(app, agent_id, 3)
             done.set()
 
         with app.app_context():
@@ -208,44 +208,11 @@ def test_two_writes_of_one_agent_at_once_each_see_the_other(postgres_server):
         postgres_server.drop(url)
 
 
-class _Agent:
-    def __init__(self, id_: int) -> None:
-        self.id = id_
-
-
-def create_app_at(url: str):
-    from rumours import create_app
-
-    app = create_app(config_for(url))
-    with app.app_context():
-        db.create_all()
-        add_catalogue()
-    return app
-
-
-def _an_agent(app) -> int:
-    from rumours.models import AgentProfile, AgentStatus
-    from rumours.rules.accounts import new_session_token
-
-    with app.app_context():
-        user = User(
-            email="busy@example.org", name="Busy", role=Role.AGENT, password_hash="x",
-            session_token=new_session_token(),
-        )
-        db.session.add(user)
-        db.session.flush()
-        db.session.add(
-            AgentProfile(user_id=user.id, status=AgentStatus.CERTIFIED, pseudonym="busy1")
-        )
-        db.session.commit()
-        return user.id
-
-
 def test_stats_rebuild_sets_every_burst_flag_right(app, runner, create_user, catalogue):
     """`flask stats rebuild`, the repair after rows were changed by hand, recounts the
     flags too."""
     agent = make_agent(app, create_user)
-    ids = [log(app, agent, m) for m in (0, 1, 2, 3)]
+    ids = [log(app, agent.id, m) for m in (0, 1, 2, 3)]
     with app.app_context():
         db.session.execute(Encounter.__table__.update().values(burst=False))
         db.session.commit()
