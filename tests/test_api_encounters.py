@@ -176,6 +176,22 @@ def test_the_created_answer_is_what_the_database_then_holds(app, client, create_
         links = db.session.scalars(select(EncounterRumour).order_by(EncounterRumour.rumour_id))
         assert [link.rebuttal_id is not None for link in links] == [True, False]
 
+    # Named from what was sent: a rumour twice and padded, no neighbourhood, no campaign.
+    bare = payload(
+        rumours=[" they-take-our-jobs", "they-get-all-the-benefits", "they-take-our-jobs "],
+        district=" ciutat-vella ", neighbourhood=..., campaign=...,
+    )
+    created = post(client, token, bare)
+    assert created.status_code == 201, created.get_json()
+    replay = post(client, token, bare)
+    listed = client.get("/api/v1/encounters").get_json()["encounters"]
+    stored = next(e for e in listed if e["id"] == created.get_json()["id"])
+    assert created.get_json() == replay.get_json() == stored
+    assert stored["rumours"] == ["they-get-all-the-benefits", "they-take-our-jobs"]
+    assert (stored["district"], stored["neighbourhood"], stored["campaign"]) == (
+        "ciutat-vella", None, None,
+    )
+
 
 def test_get_lists_only_the_callers_own(app, client, create_user, catalogue):
     token = logged_in_agent(client, create_user)

@@ -50,8 +50,9 @@ def create_encounter():
         encounter, created = log_encounter(actor=current_user, client_uuid=client_uuid, data=data)
     except DomainError as error:
         return api_error(error)
-    # Serialise before the commit expires the loaded objects (saves a dozen queries).
-    body = encounter_as_dict(encounter)
+    # Serialise before the commit expires the loaded objects (saves a dozen queries); a
+    # new entry is named by what was sent, a replay by what is stored.
+    body = encounter_as_dict(encounter, data if created else None)
     location = url_for("encounters.edit", encounter_id=encounter.id)
     db.session.commit()
     response = jsonify(body)

@@ -8,13 +8,15 @@ from functools import cache
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import summaries
 from ..extensions import db
 from ..models import (
+    Campaign,
+    District,
     Encounter,
     EncounterRumour,
+    Neighbourhood,
     Outcome,
     Report,
     ReportSource,
@@ -40,41 +42,54 @@ from .write_turn import take_write_turn
 
 
 def _apply(encounter: Encounter, data: EncounterData, resolved: Resolved, actor: User) -> None:
+    # Everything read first: the look-ups read plain rows, so the objects are fetched
+    # here (mostly from the session already), and a read between two changes would
+    # flush half of the correction.
+    district = db.session.get(District, resolved.district.id)
+    neighbourhood = _loaded(Neighbourhood, resolved.neighbourhood)
+    campaign = _loaded(Campaign, resolved.campaign)
+    keep = {link.rumour_id: link for link in encounter.rumour_links}
+    listed = {r.id for r in resolved.rumours}
+    heard = [*(r.id for r in resolved.rumours), *_triaged_rumour(encounter, listed)]
+    new_ids = [i for i in heard if i not in keep]
+    language = agent_language(actor)
+    rebuttals = {i: resolved.rebuttals[i] for i in new_ids if i in resolved.rebuttals}
+    # A rumour triaged from the unlisted report was not among those resolved.
+    others = [i for i in new_ids if i not in listed]
+    if others:
+        rebuttals.update(current_rebuttals(others, language))
+    added = {i: db.session.get(Rumour, i) for i in new_ids}
+
     encounter.occurred_at = data.occurred_at.replace(microsecond=0)
     # Relationships, not ids: the response is then built without loading anything again.
-    encounter.district = resolved.district
-    encounter.neighbourhood = resolved.neighbourhood
+    encounter.district = district
+    encounter.neighbourhood = neighbourhood
     encounter.setting = Setting(data.setting)
     encounter.people_reached = data.people_reached
     encounter.outcome = Outcome(data.outcome)
     encounter.notes = data.notes or None
-    encounter.campaign = resolved.campaign
-    keep = {link.rumour_id: link for link in encounter.rumour_links}
-    heard = [*resolved.rumours, *_triaged_rumour(encounter, resolved.rumours)]
-    new_ids = [r.id for r in heard if r.id not in keep]
-    language = agent_language(actor)
-    rebuttals = {i: resolved.rebuttals[i] for i in new_ids if i in resolved.rebuttals}
-    # A rumour triaged from the unlisted report was not among those resolved.
-    others = [i for i in new_ids if i not in {r.id for r in resolved.rumours}]
-    if others:
-        rebuttals.update(current_rebuttals(others, language))
+    encounter.campaign = campaign
     encounter.rumour_links = [
-        keep.get(r.id) or EncounterRumour(rumour=r, rebuttal_id=rebuttals.get(r.id))
-        for r in heard
+        keep.get(i) or EncounterRumour(rumour=added[i], rebuttal_id=rebuttals.get(i))
+        for i in heard
     ]
     _apply_unlisted(encounter, data.unlisted_rumour, language)
 
 
-def _triaged_rumour(encounter: Encounter, listed: list[Rumour]) -> list[Rumour]:
+def _loaded(model, ref):
+    return None if ref is None else db.session.get(model, ref.id)
+
+
+def _triaged_rumour(encounter: Encounter, listed: set[int]) -> list[int]:
     """The rumour coordinators linked the encounter's unlisted report to: a correction
     keeps it heard, whatever the form's list says (triage decided it)."""
     report = encounter.unlisted_report
-    if report is None or report.rumour is None or report.status not in (
+    if report is None or report.rumour_id is None or report.status not in (
         ReportStatus.LINKED,
         ReportStatus.PROMOTED,
     ):
         return []
-    return [] if any(r.id == report.rumour_id for r in listed) else [report.rumour]
+    return [] if report.rumour_id in listed else [report.rumour_id]
 
 
 def _apply_unlisted(encounter: Encounter, text: str | None, language: str) -> None:
@@ -127,13 +142,12 @@ def _insert_links(dialect: str) -> str:
     )
 
 
-def _as_stored(encounter: Encounter, relationships: dict) -> Encounter:
+def _as_stored(encounter: Encounter) -> Encounter:
     """Attach an object whose row was just written through Core to the session as
-    loaded (no SQL): the response is built from it without reading the row back."""
+    loaded (no SQL). Its relationships load when asked for: the API's answer to a new
+    entry names them from what was sent (`encounter_as_dict`), without reading them."""
     make_transient_to_detached(encounter)
     db.session.add(encounter)
-    for name, value in relationships.items():
-        set_committed_value(encounter, name, value)
     return encounter
 
 
@@ -199,37 +213,17 @@ def log_encounter(
             raise EncounterConflict()
         return existing, False
 
-    report = None
     if data.unlisted_rumour:
-        report = Report(
+        db.session.add(Report(
             source=ReportSource.AGENT,
             claim=data.unlisted_rumour,
             language=agent_language(actor) or None,
-            district=resolved.district,
+            district_id=resolved.district.id,
             setting=row["setting"],
             encounter_id=new_id,
-        )
-        db.session.add(report)
+        ))
         db.session.flush()
-    rumour_links = [
-        _as_stored(
-            EncounterRumour(encounter_id=new_id, rumour_id=rumour_id, rebuttal_id=rebuttal_id),
-            {"rumour": rumour},
-        )
-        for (rumour_id, rebuttal_id), rumour in zip(links, resolved.rumours, strict=True)
-    ]
-    encounter = _as_stored(
-        Encounter(id=new_id, **row),
-        {
-            "district": resolved.district,
-            "neighbourhood": resolved.neighbourhood,
-            "campaign": resolved.campaign,
-            "rumour_links": rumour_links,
-            "unlisted_report": report,
-        },
-    )
-    for link in rumour_links:
-        set_committed_value(link, "encounter", encounter)
+    encounter = _as_stored(Encounter(id=new_id, **row))
     # Last, so the summary rows every same-day write updates stay locked for as short a
     # time as possible before the caller commits. The agent's burst flags are recounted
     # before them, and on PostgreSQL that recount and the rumours' links go in the same
@@ -267,25 +261,44 @@ def delete_encounter(encounter: Encounter, *, actor: User, now: datetime | None 
     db.session.flush()
 
 
-def encounter_as_dict(encounter: Encounter) -> dict:
-    """The API's representation of a stored encounter (slugs, UTC times)."""
+def encounter_as_dict(encounter: Encounter, sent: EncounterData | None = None) -> dict:
+    """The API's representation of a stored encounter (slugs, UTC times). `sent`: the
+    data a new entry was just stored from, which names its district, neighbourhood,
+    campaign and rumours by the very slugs they were looked up by (and its unlisted
+    rumour), so the answer to a POST reads nothing back."""
 
     def iso(value: datetime | None) -> str | None:
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
+    if sent is not None:
+        names = {
+            "district": sent.district,
+            "neighbourhood": sent.neighbourhood or None,
+            "rumours": sorted(set(sent.rumours)),
+            "campaign": sent.campaign or None,
+            "unlisted_rumour": sent.unlisted_rumour or "",
+        }
+    else:
+        names = {
+            "district": encounter.district.slug,
+            "neighbourhood": encounter.neighbourhood.slug if encounter.neighbourhood else None,
+            "rumours": sorted(link.rumour.slug for link in encounter.rumour_links),
+            "campaign": encounter.campaign.slug if encounter.campaign else None,
+            "unlisted_rumour": report.claim if (report := encounter.unlisted_report) else "",
+        }
     return {
         "id": encounter.id,
         "client_uuid": str(encounter.client_uuid),
         "occurred_at": iso(encounter.occurred_at),
-        "district": encounter.district.slug,
-        "neighbourhood": encounter.neighbourhood.slug if encounter.neighbourhood else None,
+        "district": names["district"],
+        "neighbourhood": names["neighbourhood"],
         "setting": encounter.setting.value,
-        "rumours": sorted(link.rumour.slug for link in encounter.rumour_links),
+        "rumours": names["rumours"],
         "people_reached": encounter.people_reached,
         "outcome": encounter.outcome.value,
         "notes": encounter.notes or "",
-        "campaign": encounter.campaign.slug if encounter.campaign else None,
-        "unlisted_rumour": report.claim if (report := encounter.unlisted_report) else "",
+        "campaign": names["campaign"],
+        "unlisted_rumour": names["unlisted_rumour"],
         "created_at": iso(encounter.created_at),
         "updated_at": iso(encounter.updated_at),
     }
