@@ -84,6 +84,41 @@ def test_the_demo_seed_fills_the_summaries_with_the_raw_counts(app, runner):
         assert total(year_filter()).encounters == 8000
 
 
+def test_an_assignment_that_changes_nothing_leaves_the_summaries_equal(app, runner):
+    """Assigning a value an encounter already has puts it among the session's changed
+    objects without changing it: a flush then must neither add it again nor leave it out
+    (it was added back without having been taken away: counted twice)."""
+    seed(runner)
+    with app.app_context():
+        encounter = db.session.scalar(
+            select(Encounter).where(Encounter.excluded_at.is_(None)).order_by(Encounter.id)
+        )
+        encounter.people_reached = encounter.people_reached
+        db.session.flush()
+        assert no_mismatches() == {}
+
+
+def test_a_correction_that_changes_nothing_leaves_the_summaries_equal(app, runner):
+    """The same correction sent twice at the same moment (the second changes nothing)."""
+    seed(runner)
+    with app.app_context():
+        agent = db.session.scalar(select(User).where(User.email == "agent@example.org"))
+        rumours = list(db.session.scalars(
+            select(Rumour.slug).where(Rumour.status == RumourStatus.PUBLISHED).limit(2)
+        ))
+        now = datetime.now(UTC)
+        data = EncounterData(
+            occurred_at=now - timedelta(hours=2), district="ciutat-vella", setting="market",
+            rumours=rumours, people_reached=3, outcome="open",
+        )
+        encounter, _ = log_encounter(actor=agent, client_uuid=uuid.uuid4(), data=data)
+        db.session.commit()
+        for _ in range(2):
+            update_encounter(encounter, actor=agent, data=data, now=now)
+            db.session.commit()
+            assert no_mismatches() == {}
+
+
 def test_summaries_follow_every_write_correction_deletion_and_erasure(app, runner):
     seed(runner)
     with app.app_context():

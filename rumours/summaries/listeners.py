@@ -49,9 +49,12 @@ _PENDING = "rumours.summary_ids"
 def _changed_encounter_ids(session: Session, objects: Iterable) -> set[int]:
     ids = set()
     for obj in objects:
+        # Every encounter in the flush, changed or not: assigning a value an object
+        # already has puts it among the changed ones (`session.dirty`) without changing
+        # it, and `_after_flush` adds back every encounter there, so both sides take the
+        # same ones (else it was added back without having been taken away).
         if isinstance(obj, Encounter) and obj.id is not None:
-            if obj in session.deleted or session.is_modified(obj):
-                ids.add(obj.id)
+            ids.add(obj.id)
         elif isinstance(obj, EncounterRumour):
             if obj.encounter_id is not None:
                 ids.add(obj.encounter_id)
