@@ -168,8 +168,8 @@ def _pick_rebuttals(rows, language: str) -> dict[int, int]:
 
 def warm() -> None:
     """Run a logged conversation's two look-ups once with values that match nothing: a
-    server does so before forking its workers, so that none compiles them (and sets up
-    the rumour's loading) behind its first POST, 135 to 160 ms."""
+    server does so before forking its workers, so that none compiles them behind its
+    first POST."""
     db.session.execute(
         _references_statement(),
         {"agent_id": 0, "district": "", "neighbourhood": "", "campaign": ""},

@@ -151,12 +151,12 @@ def _driver_recount(dialect):
 def recount_new(connection, agent: int, at: datetime) -> list[tuple[str, list]]:
     """After a new conversation at `at` (the POST): the recount of the agent's flags
     around it, as (driver SQL, rows) pairs for `write_contributions` to send first,
-    straight to the driver like the summary upserts (through SQLAlchemy it cost a SQLite
-    POST about a fifth of a millisecond more). On PostgreSQL the agent's lock comes
-    first, in the same round trip (psycopg's pipeline runs them in order, each statement
-    seeing what committed before it started: the recount starts once the lock is
-    held); through SQLAlchemy the two cost a POST about 1 ms of the server's CPU and two
-    round trips."""
+    straight to the driver like the summary upserts, on both databases alike (on SQLite
+    the recount's cost is SQLite's own work either way). On PostgreSQL the agent's lock
+    comes first, in the same round trip (psycopg's pipeline runs them in order, each
+    statement seeing what committed before it started: the recount starts once the lock
+    is held); through SQLAlchemy the two cost a POST about 1 ms of the server's CPU and
+    two round trips."""
     sql, order, constants, stored = _driver_recount(connection.dialect)
     values = {
         **constants, "agent": agent,
