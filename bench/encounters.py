@@ -12,7 +12,9 @@ committed, which fires the summary listener like the real POST). Prints throughp
 p50/p90/p99 latency, the slowest answer and both ratios, then checks that the row count
 equals the 2xx responses (nothing lost, nothing doubled) and that replays create
 nothing. Before the load, each route runs in process (Flask's test client) to print its
-SQL statements, SQL time and Python time per request. Under the load, on Linux, each
+SQL statements, SQL time and Python time per request; then, under gunicorn, one client
+sends each route's requests one at a time (time and CPU per request, without the
+load's contention). Under the load, on Linux, each
 route's line is followed by the CPU time one request cost each party (the gunicorn
 server, every PostgreSQL process on the machine, this load generator, read from /proc)
 and the throughput those costs allow on this machine's cores: on a machine where all
@@ -494,6 +496,30 @@ def summary(name: str, elapsed: float, latencies: list[float], statuses: list[in
     return rate
 
 
+def one_at_a_time(server_pid: int, postgres: bool, routes: dict, requests: int = 300) -> None:
+    """Each route served to one client at a time, before the load: the time per request
+    and the CPU one request cost each party, free of the load's contention (the workers,
+    the clients and the database taking turns on the same cores). They still move with
+    the machine's own speed: compare two versions of the code run one after the other."""
+    print(f"  one request at a time ({requests} per route):")
+    for name, (client, action) in routes.items():
+        for _ in range(20):
+            action(client)
+        before = cpu_by_party(server_pid, postgres)
+        started = time.perf_counter()
+        statuses = [action(client) for _ in range(requests)]
+        elapsed = time.perf_counter() - started
+        after = cpu_by_party(server_pid, postgres)
+        assert all(200 <= s < 300 for s in statuses), (name, sorted(set(statuses)))
+        line = f"    {name:<24} {elapsed / requests * 1000:6.2f} ms per request"
+        if before is not None and after is not None:
+            line += "; CPU per request: " + ", ".join(
+                f"{party} {(after[party] - before[party]) / requests * 1000:.2f} ms"
+                for party in before
+            )
+        print(line)
+
+
 def bench(label: str, url: str, workers: int, n_clients: int, requests: int) -> bool:
     prepare(url, n_clients)
     print(f"{label}:")
@@ -526,6 +552,11 @@ def bench(label: str, url: str, workers: int, n_clients: int, requests: int) -> 
             return status
 
         postgres = url.startswith("postgresql")
+        one_at_a_time(server.pid, postgres, {
+            "core insert": (bare_clients[0], core),
+            "bare insert (ORM)": (bare_clients[0], bare),
+            "POST /api/v1/encounters": (clients[0], lambda c: c.post_encounter(encounter_body())),
+        })
 
         def measured(name: str, pool: list[Client], action):
             before = cpu_by_party(server.pid, postgres)
