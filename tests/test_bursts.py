@@ -125,6 +125,20 @@ def test_the_burst_flag_follows_every_write(app, client, create_user, catalogue)
     assert "0 flagged for review" in client.get("/encounters/review").get_data(as_text=True)
 
 
+def test_a_post_flags_a_conversation_exactly_five_minutes_later(app, create_user, catalogue):
+    """The POST's recount reaches the edge of the window: three conversations at 5, 6 and
+    7 minutes, then one at 0, make four within five minutes of the one at 5 (stored
+    times carry their microseconds as text on SQLite; a window's edge given without them
+    compared smaller and left it out)."""
+    agent = make_agent(app, create_user)
+    edge = log(app, agent.id, 5)
+    for minutes in (6, 7):
+        log(app, agent.id, minutes)
+    assert edge not in flagged(app)
+    log(app, agent.id, 0)
+    assert edge in flagged(app)
+
+
 def test_the_recount_reads_a_range_of_the_agents_index(app, create_user, catalogue):
     """A write recounts only the agent's conversations a few minutes either side, found
     by a range of times in the agent's index (on SQLite, comparing Julian days alone read

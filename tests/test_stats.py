@@ -3,6 +3,7 @@ straight from the encounter rows, whatever was written, corrected, deleted or er
 and for any filter."""
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, assume, given, settings
@@ -117,6 +118,35 @@ def test_a_correction_that_changes_nothing_leaves_the_summaries_equal(app, runne
             update_encounter(encounter, actor=agent, data=data, now=now)
             db.session.commit()
             assert no_mismatches() == {}
+
+
+def test_a_correction_of_its_rumours_alone_leaves_the_summaries_equal(app, runner):
+    """An agent corrects only the rumours of an entry, loaded afresh as the edit page
+    loads it: every other field is given the value it already has (counted twice before
+    the listeners took the same encounters on both sides of a flush)."""
+    seed(runner)
+    with app.app_context():
+        agent = db.session.scalar(select(User).where(User.email == "agent@example.org"))
+        rumours = list(db.session.scalars(
+            select(Rumour.slug).where(Rumour.status == RumourStatus.PUBLISHED)
+            .order_by(Rumour.id).limit(3)
+        ))
+        data = EncounterData(
+            occurred_at=datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2),
+            district="ciutat-vella", setting="market", rumours=rumours[:2],
+            people_reached=3, outcome="open",
+        )
+        encounter, _ = log_encounter(actor=agent, client_uuid=uuid.uuid4(), data=data)
+        db.session.commit()
+        encounter_id, agent_id = encounter.id, agent.id
+    with app.app_context():
+        update_encounter(
+            db.session.get(Encounter, encounter_id),
+            actor=db.session.get(User, agent_id),
+            data=replace(data, rumours=rumours[2:3]),
+        )
+        db.session.commit()
+        assert no_mismatches() == {}
 
 
 def test_summaries_follow_every_write_correction_deletion_and_erasure(app, runner):

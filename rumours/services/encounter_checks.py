@@ -202,6 +202,8 @@ def resolve(data: EncounterData, now: datetime, actor: User) -> Resolved:
             errors.add("neighbourhood", _("This neighbourhood is no longer in use."))
         elif district is not None and neighbourhood.district_id != district.id:
             errors.add("neighbourhood", _("This neighbourhood is not in the chosen district."))
+    else:
+        neighbourhood = None
 
     if data.setting not in {s.value for s in Setting}:
         errors.add("setting", _("Unknown setting: choose one of the listed ones."))

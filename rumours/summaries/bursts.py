@@ -144,7 +144,11 @@ def _driver_recount(dialect):
     given = {"agent", "first", "last"}
     constants = {k: v for k, v in compiled.params.items() if k not in given}
     order = compiled.positiontup if compiled.positional else None
-    stored = UTCDateTime().bind_processor(dialect) or (lambda moment: moment)
+    # As the column stores it: on SQLite the text with its microseconds (the driver's own
+    # conversion drops a zero fraction, and a window's edge then compared smaller).
+    stored = UTCDateTime().dialect_impl(dialect).bind_processor(dialect) or (
+        lambda moment: moment
+    )
     return compiled.string, order, constants, stored
 
 
