@@ -146,9 +146,7 @@ def _driver_recount(dialect):
     order = compiled.positiontup if compiled.positional else None
     # As the column stores it: on SQLite the text with its microseconds (the driver's own
     # conversion drops a zero fraction, and a window's edge then compared smaller).
-    stored = UTCDateTime().dialect_impl(dialect).bind_processor(dialect) or (
-        lambda moment: moment
-    )
+    stored = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
     return compiled.string, order, constants, stored
 
 
@@ -172,20 +170,15 @@ def recount_new(connection, agent: int, at: datetime) -> list[tuple[str, list]]:
     return [("SELECT pg_advisory_xact_lock(%s, %s)", [(_LOCK_SPACE, agent)]), flags]
 
 
-def recount(
-    connection,
-    moments: Iterable[tuple[int | None, datetime | None]],
-    added_only: bool = False,
-) -> None:
+def recount(connection, moments: Iterable[tuple[int | None, datetime | None]]) -> None:
     """Recount the flag of every conversation whose window holds one of `moments`
     ((agent, time) pairs: where conversations were written, or were before a change):
-    per agent, one UPDATE per run of overlapping windows. `added_only`: the moments are
-    new conversations, and nothing was taken away."""
+    per agent, one UPDATE per run of overlapping windows."""
     times: dict[int, list[datetime]] = {}
     for agent, at in moments:
         if agent is not None and at is not None:
             times.setdefault(agent, []).append(at)
-    statement = _recount(connection.dialect.name, added_only)
+    statement = _recount(connection.dialect.name)
     for agent in sorted(times):
         spans: list[list[datetime]] = []
         for at in sorted(times[agent]):
