@@ -99,21 +99,30 @@ def test_an_assignment_that_changes_nothing_leaves_the_summaries_equal(app, runn
         assert no_mismatches() == {}
 
 
+def log_two_rumours() -> tuple[User, Encounter, EncounterData, list[str]]:
+    """The demo agent logs an entry naming the first two published rumours (committed):
+    the agent, the entry, the data it was logged with, and the first three rumours."""
+    agent = db.session.scalar(select(User).where(User.email == "agent@example.org"))
+    rumours = list(db.session.scalars(
+        select(Rumour.slug).where(Rumour.status == RumourStatus.PUBLISHED)
+        .order_by(Rumour.id).limit(3)
+    ))
+    data = EncounterData(
+        occurred_at=datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2),
+        district="ciutat-vella", setting="market", rumours=rumours[:2],
+        people_reached=3, outcome="open",
+    )
+    encounter, _ = log_encounter(actor=agent, client_uuid=uuid.uuid4(), data=data)
+    db.session.commit()
+    return agent, encounter, data, rumours
+
+
 def test_a_correction_that_changes_nothing_leaves_the_summaries_equal(app, runner):
     """The same correction sent twice at the same moment (the second changes nothing)."""
     seed(runner)
     with app.app_context():
-        agent = db.session.scalar(select(User).where(User.email == "agent@example.org"))
-        rumours = list(db.session.scalars(
-            select(Rumour.slug).where(Rumour.status == RumourStatus.PUBLISHED).limit(2)
-        ))
+        agent, encounter, data, _rumours = log_two_rumours()
         now = datetime.now(UTC)
-        data = EncounterData(
-            occurred_at=now - timedelta(hours=2), district="ciutat-vella", setting="market",
-            rumours=rumours, people_reached=3, outcome="open",
-        )
-        encounter, _ = log_encounter(actor=agent, client_uuid=uuid.uuid4(), data=data)
-        db.session.commit()
         for _ in range(2):
             update_encounter(encounter, actor=agent, data=data, now=now)
             db.session.commit()
@@ -126,18 +135,7 @@ def test_a_correction_of_its_rumours_alone_leaves_the_summaries_equal(app, runne
     the listeners took the same encounters on both sides of a flush)."""
     seed(runner)
     with app.app_context():
-        agent = db.session.scalar(select(User).where(User.email == "agent@example.org"))
-        rumours = list(db.session.scalars(
-            select(Rumour.slug).where(Rumour.status == RumourStatus.PUBLISHED)
-            .order_by(Rumour.id).limit(3)
-        ))
-        data = EncounterData(
-            occurred_at=datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2),
-            district="ciutat-vella", setting="market", rumours=rumours[:2],
-            people_reached=3, outcome="open",
-        )
-        encounter, _ = log_encounter(actor=agent, client_uuid=uuid.uuid4(), data=data)
-        db.session.commit()
+        agent, encounter, data, rumours = log_two_rumours()
         encounter_id, agent_id = encounter.id, agent.id
     with app.app_context():
         update_encounter(
