@@ -139,15 +139,45 @@ def test_a_post_flags_a_conversation_exactly_five_minutes_later(app, create_user
     assert edge in flagged(app)
 
 
+def _other_agents_days(app, create_user, rows: int = 600) -> None:
+    """Another agent's conversations every few minutes over the days before START, and
+    the database's statistics taken then: the newest times (every POST's) lie past what
+    they describe, so the planner takes the index of times alone for the cheapest way to
+    a few minutes of them, as it does between two ANALYZEs in a running deployment."""
+    other = make_agent(app, create_user)
+    table = Encounter.__table__
+    with app.app_context():
+        district = db.session.scalar(select(District.id).where(District.slug == "ciutat-vella"))
+        first = START - timedelta(days=3)
+        db.session.execute(table.insert(), [
+            {
+                "client_uuid": uuid.uuid4(), "content_hash": "0" * 64, "agent_id": other.id,
+                "occurred_at": first + timedelta(minutes=7 * i),
+                "local_day": (first + timedelta(minutes=7 * i)).date(),
+                "district_id": district, "setting": Setting.MARKET, "people_reached": 1,
+                "outcome": Outcome.OPEN, "created_at": first,
+            }
+            for i in range(rows)
+        ])
+        db.session.commit()
+        db.session.connection().exec_driver_sql("ANALYZE encounters")
+        db.session.commit()
+
+
 def test_the_recount_reads_a_range_of_the_agents_index(app, create_user, catalogue):
     """A write recounts only the agent's conversations a few minutes either side, found
-    by a range of times in the agent's index (on SQLite, comparing Julian days alone read
-    every conversation of the agent for each one): a correction's recount, and the one a
-    POST sends straight to the driver with the summaries (on PostgreSQL after the
-    agent's lock)."""
+    by a range of times in the agent's index, for the rows it may flip and for each one's
+    neighbours: a correction's recount, and the one a POST sends straight to the driver
+    with the summaries (on PostgreSQL after the agent's lock). Never every agent's
+    conversations of those minutes from the index of times: on PostgreSQL the plan did
+    that once its statistics were older than the minutes asked for (always, for a POST
+    about now), and on a campaign day (the bench: 16 agents, 7,350 conversations in ten
+    minutes) each POST's recount took 4 ms of the server. On SQLite, comparing Julian
+    days alone read every conversation of the agent for each one."""
     from rumours import summaries
 
     agent = make_agent(app, create_user)
+    _other_agents_days(app, create_user)
     moved = log(app, agent.id, 0)
     with app.app_context(), statements_sent() as sent:
         actor = db.session.get(User, agent.id)
@@ -167,9 +197,8 @@ def test_the_recount_reads_a_range_of_the_agents_index(app, create_user, catalog
             assert by_range in plan, plan
             assert plan.count("ix_encounters_agent_occurred (agent_id=?") == 2, plan
         else:
-            # Both by a range of times (on a test's few rows PostgreSQL may prefer the
-            # index of times alone to the agent's).
-            assert len(re.findall(r"Index Cond: \(.*occurred_at >= ", plan)) == 2, plan
+            scans = re.findall(r"Scan using (\w+) on encounters", plan)
+            assert scans == ["ix_encounters_agent_occurred"] * 2, plan
 
 
 def test_a_bulk_load_flags_its_bursts(app, runner, monkeypatch):

@@ -36,6 +36,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    tuple_,
     type_coerce,
     update,
 )
@@ -55,8 +56,9 @@ def _microseconds(stored):
     return seconds * 1_000_000 + cast(func.substr(stored, 21, 6), Integer)
 
 
-def near(other, at, dialect: str):
-    """SQL: the time `other` is within BURST_WINDOW of the time `at` (both columns)."""
+def near(agent, other, at_agent, at, dialect: str):
+    """SQL: the conversation (`agent`, `other`) is the agent `at_agent`'s and within
+    BURST_WINDOW of the time `at` (all columns)."""
     if dialect == "sqlite":
         # SQLite has no interval arithmetic. The agent's index narrows the look-up to a
         # few minutes either side of the time, as text: a minute wider than the window,
@@ -65,6 +67,7 @@ def near(other, at, dialect: str):
         # exactly five minutes apart came out a hair further, and did not count.)
         margin = int((BURST_WINDOW + timedelta(minutes=1)).total_seconds() // 60)
         return and_(
+            agent == at_agent,
             other >= func.datetime(at, f"-{margin} minutes"),
             other <= func.datetime(at, f"+{margin} minutes"),
             func.abs(_microseconds(other) - _microseconds(at))
@@ -72,7 +75,22 @@ def near(other, at, dialect: str):
         )
     at = type_coerce(at, DateTime())
     window = literal(BURST_WINDOW, Interval())
-    return type_coerce(other, DateTime()).between(at - window, at + window)
+    return _agents_range(agent, other, at_agent, at - window, at + window)
+
+
+def _agents_range(agent, at, of_agent, first, last):
+    """PostgreSQL: (`agent`, `at`) between (`of_agent`, `first`) and (`of_agent`, `last`),
+    compared as pairs. Only the agent's index (agent, time) can answer that: with the
+    agent and the times apart, a plan made once for every agent (a prepared statement's)
+    read the index of times alone, every agent's conversations of those minutes, and on a
+    campaign day (the bench: 16 agents, 7,350 rows in ten minutes) each recount took 4 ms
+    of the server instead of reading the agent's few."""
+    pair = tuple_(agent, type_coerce(at, DateTime()))
+    return and_(
+        agent == of_agent,
+        pair >= tuple_(of_agent, first),
+        pair <= tuple_(of_agent, last),
+    )
 
 
 def _is_burst(dialect: str):
@@ -86,8 +104,10 @@ def _is_burst(dialect: str):
     nth = (
         select(literal(1))
         .where(
-            neighbour.c.agent_id == table.c.agent_id,
-            near(neighbour.c.occurred_at, table.c.occurred_at, dialect),
+            near(
+                neighbour.c.agent_id, neighbour.c.occurred_at,
+                table.c.agent_id, table.c.occurred_at, dialect,
+            )
         )
         .limit(1)
         .offset(BURST_COUNT - 1)
@@ -113,11 +133,17 @@ def _recount(dialect: str, added_only: bool = False):
     writes that only added conversations, a flag can only turn on: only the rows not
     flagged yet are asked (in a run of many, the few at its edges)."""
     table = Encounter.__table__
-    where = [
-        table.c.agent_id == bindparam("agent"),
-        table.c.occurred_at >= bindparam("first", type_=UTCDateTime()),
-        table.c.occurred_at <= bindparam("last", type_=UTCDateTime()),
-    ]
+    agent = bindparam("agent", type_=Integer())
+    first = bindparam("first", type_=UTCDateTime())
+    last = bindparam("last", type_=UTCDateTime())
+    if dialect == "postgresql":
+        where = [_agents_range(table.c.agent_id, table.c.occurred_at, agent, first, last)]
+    else:
+        where = [
+            table.c.agent_id == agent,
+            table.c.occurred_at >= first,
+            table.c.occurred_at <= last,
+        ]
     if added_only:
         where.append(~table.c.burst)
     return _flip_where_wrong(dialect, *where)
