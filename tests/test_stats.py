@@ -473,6 +473,83 @@ def test_many_new_encounters_in_one_flush_are_counted_from_memory_exactly(app, r
         assert total(year_filter()).encounters == before + 23
 
 
+def _note_summary_writes(connection) -> None:
+    """Make every summary table note, in a table of its own, each row written to it (the
+    table and the rumour, before the row is inserted or found to exist): for this
+    transaction only on PostgreSQL, this connection only on SQLite."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            "CREATE TABLE summary_writes (n serial, summary text, rumour integer)"
+        )
+        connection.exec_driver_sql(
+            "CREATE FUNCTION note_summary_write() RETURNS trigger AS $$ BEGIN "
+            "INSERT INTO summary_writes (summary, rumour) "
+            "VALUES (TG_TABLE_NAME, (to_jsonb(NEW) ->> 'rumour_id')::integer); "
+            "RETURN NEW; END $$ LANGUAGE plpgsql"
+        )
+        for summary in summaries.SUMMARIES:
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER note_write BEFORE INSERT ON {summary.name} "
+                "FOR EACH ROW EXECUTE FUNCTION note_summary_write()"
+            )
+        return
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE summary_writes "
+        "(n integer PRIMARY KEY AUTOINCREMENT, summary text, rumour integer)"
+    )
+    for summary in summaries.SUMMARIES:
+        rumour = "NEW.rumour_id" if summary.per_rumour else "NULL"
+        connection.exec_driver_sql(
+            f"CREATE TEMP TRIGGER note_{summary.name} BEFORE INSERT ON {summary.name} BEGIN "
+            f"INSERT INTO summary_writes (summary, rumour) VALUES ('{summary.name}', {rumour}); "
+            "END"
+        )
+
+
+def test_a_new_conversation_is_added_to_each_table_in_one_order(app, runner):
+    """A POST adds to every summary table in the order every other write does (SUMMARIES),
+    and to a rumour table's rows in key order: so two writers never wait for each other
+    crosswise on PostgreSQL (on it the fifteen tables are written by one statement, whose
+    parts the server runs in an order of its own). With three rumours, no neighbourhood
+    and no campaign, the summaries then equal the rows."""
+    seed(runner)
+    with app.app_context():
+        agent = db.session.scalar(select(User).where(User.email == "agent@example.org"))
+        heard = list(
+            db.session.scalars(
+                select(Rumour.slug).where(Rumour.status == RumourStatus.PUBLISHED)
+                .order_by(Rumour.id.desc()).limit(3)
+            )
+        )
+        connection = db.session.connection()
+        _note_summary_writes(connection)
+        log_encounter(
+            actor=agent,
+            client_uuid=uuid.uuid4(),
+            data=EncounterData(
+                occurred_at=datetime.now(UTC) - timedelta(hours=1),
+                district="gracia",
+                setting="school",
+                rumours=heard,
+                people_reached=4,
+                outcome="unchanged",
+            ),
+        )
+        writes = connection.exec_driver_sql(
+            "SELECT summary, rumour FROM summary_writes ORDER BY n"
+        ).all()
+        tables = [name for i, (name, _r) in enumerate(writes) if i == 0 or writes[i - 1][0] != name]
+        assert tables == [s.name for s in summaries.SUMMARIES]
+        rumour_ids = sorted(
+            db.session.scalars(select(Rumour.id).where(Rumour.slug.in_(heard)))
+        )
+        for summary in summaries.SUMMARIES:
+            rows = [rumour for name, rumour in writes if name == summary.name]
+            assert rows == (rumour_ids if summary.per_rumour else [None]), summary.name
+        assert no_mismatches() == {}
+        db.session.rollback()
+
+
 def test_the_neighbourhood_map_counts_equal_the_rows_in_every_view(app, runner):
     """The map's counts (summaries, or the rows in a rumour's view) equal a count of the
     rows for the network, a campaign, a district, an organisation and a rumour; an
