@@ -125,18 +125,19 @@ def in_process(url: str, requests: int = 100) -> None:
     with app.app_context():
         engine = db.engine
     clock = {"n": 0, "sql": 0.0, "upserts": 0, "summaries": 0.0}
-    send = deltas.send
+    send = deltas.write_contributions
 
-    def timed_summaries(connection, statements):
+    def timed_summaries(connection, changes, first=()):
         started = time.perf_counter()
         try:
-            return send(connection, statements)
+            return send(connection, changes, first=first)
         finally:
             clock["summaries"] += time.perf_counter() - started
-            clock["upserts"] += sum(len(rows) for _sql, rows in statements)
+            clock["upserts"] += sum(len(rows) for rows in changes.values())
+            clock["upserts"] += sum(len(rows) for _sql, rows in first)
 
     # The POST calls it through the package, the ORM's listener from its own module.
-    summaries.send = deltas.send = timed_summaries
+    summaries.write_contributions = deltas.write_contributions = timed_summaries
 
     def before(conn, cursor, statement, parameters, context, executemany):
         conn.info["bench_started"] = time.perf_counter()
@@ -176,11 +177,11 @@ def in_process(url: str, requests: int = 100) -> None:
         print(
             f"    {name:<24} {wall * 1000:6.2f} ms = SQL {sql * 1000:5.2f} ms "
             f"({clock['n'] / requests:.0f} statements) + straight to the driver "
-            f"{upserts * 1000:5.2f} ms ({clock['upserts'] / requests:.0f} executions: "
-            f"summaries, links, bursts) + Python "
+            f"{upserts * 1000:5.2f} ms ({clock['upserts'] / requests:.0f} rows: summaries, "
+            f"links) + Python "
             f"{(wall - sql - upserts) * 1000:5.2f} ms"
         )
-    summaries.send = deltas.send = send
+    summaries.write_contributions = deltas.write_contributions = send
     event.remove(engine, "before_cursor_execute", before)
     event.remove(engine, "after_cursor_execute", after)
     engine.dispose()

@@ -509,9 +509,8 @@ def _note_summary_writes(connection) -> None:
 def test_a_new_conversation_is_added_to_each_table_in_one_order(app, runner):
     """A POST adds to every summary table in the order every other write does (SUMMARIES),
     and to a rumour table's rows in key order: so two writers never wait for each other
-    crosswise on PostgreSQL (on it the fifteen tables are written by one statement, whose
-    parts the server runs in an order of its own). With three rumours, no neighbourhood
-    and no campaign, the summaries then equal the rows."""
+    crosswise on PostgreSQL. With three rumours, no neighbourhood and no campaign, the
+    summaries then equal the rows."""
     seed(runner)
     with app.app_context():
         agent = db.session.scalar(select(User).where(User.email == "agent@example.org"))

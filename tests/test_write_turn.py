@@ -66,13 +66,13 @@ def test_a_posted_conversation_ends_its_turn_whatever_the_answer(
     from rumours import summaries
 
     # While the conversation's rows are written, the turn is held.
-    held, write = [], summaries.send
+    held, write = [], summaries.write_contributions
 
-    def watched(connection, statements):
+    def watched(connection, changes, **kwargs):
         held.append(not turn_is_free(path))
-        write(connection, statements)
+        write(connection, changes, **kwargs)
 
-    monkeypatch.setattr(summaries, "send", watched)
+    monkeypatch.setattr(summaries, "write_contributions", watched)
     body = payload()
     assert post(client, token, body).status_code == 201
     assert held == [True]
@@ -84,10 +84,10 @@ def test_a_posted_conversation_ends_its_turn_whatever_the_answer(
 
     # A failure after the turn was taken (here: writing the summaries) still ends it,
     # and stores nothing.
-    def broken(connection, statements):
+    def broken(connection, changes, **kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(summaries, "send", broken)
+    monkeypatch.setattr(summaries, "write_contributions", broken)
     failing = payload(client_uuid=str(uuid.uuid4()))
     assert post(client, token, failing).status_code == 500
     assert turn_is_free(path)

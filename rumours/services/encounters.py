@@ -195,12 +195,12 @@ def log_encounter(
     # What it adds to the summaries, worked out before the transaction writes: from the
     # INSERT to the commit this request holds SQLite's write lock (and on PostgreSQL,
     # from the upserts, the summary rows every same-day write updates).
-    added = summaries.additions(db.session.get_bind().dialect.name, summaries.NewEncounter(
+    changes = summaries.contributions([summaries.NewEncounter(
         local_day=row["local_day"], district_id=row["district_id"],
         neighbourhood_id=row["neighbourhood_id"], organisation_id=row["organisation_id"],
         campaign_id=row["campaign_id"], people_reached=row["people_reached"],
         outcome=row["outcome"], setting=row["setting"], links=links,
-    ))
+    )])
     take_write_turn(db.session)
     connection = db.session.connection()
     new_id = connection.execute(_insert_encounter(connection.dialect.name), row).scalar()
@@ -228,11 +228,11 @@ def log_encounter(
     # time as possible before the caller commits. The agent's burst flags are recounted
     # before them, and on PostgreSQL that recount and the rumours' links go in the same
     # round trip (summaries.bursts).
-    statements = summaries.recount_new_bursts(connection, actor.id, occurred_at)
+    first = summaries.recount_new_bursts(connection, actor.id, occurred_at)
     link_rows = [(new_id, rumour_id, rebuttal_id) for rumour_id, rebuttal_id in links]
     if link_rows:
-        statements.append((_insert_links(connection.dialect.name), link_rows))
-    summaries.send(connection, [*statements, *added])
+        first.append((_insert_links(connection.dialect.name), link_rows))
+    summaries.write_contributions(connection, changes, first=first)
     return encounter, True
 
 

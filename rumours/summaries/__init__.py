@@ -9,11 +9,9 @@ with `add_staged`; `flask stats rebuild` recomputes every table from the raw row
 
 A new encounter (the common write: a POST from a phone) is counted from the values
 already in memory: its contribution to each table is worked out in Python and sent as
-one prepared upsert per table (`INSERT ... VALUES ... ON CONFLICT DO UPDATE`), on
-PostgreSQL as one statement for every table made from the encounter's values
-(`additions`), instead of `INSERT ... SELECT`s that read the rows just written back.
-Changes to existing encounters (corrections, deletions, exclusions) subtract and add
-through SQL.
+one prepared upsert per table (`INSERT ... VALUES ... ON CONFLICT DO UPDATE`), instead of
+nine `INSERT ... SELECT`s that read the rows just written back. Changes to existing
+encounters (corrections, deletions, exclusions) subtract and add through SQL.
 
 The same writes keep the review's "many in a few minutes" flag on each conversation
 (`bursts`): they recount the agent's conversations around the times they touch.
@@ -31,10 +29,9 @@ from .bursts import recount_new as recount_new_bursts
 from .deltas import (
     NewEncounter,
     add_contributions,
-    additions,
     apply_delta,
     contributions,
-    send,
+    write_contributions,
 )
 from .listeners import init_app
 from .tables import (
@@ -60,8 +57,7 @@ __all__ = [
     "SUMMARIES",
     "Summary",
     "add_contributions",
-    "additions",
-    "send",
+    "write_contributions",
     "StagedCounts",
     "add_staged",
     "apply_delta",

@@ -178,7 +178,7 @@ def _driver_recount(dialect):
 
 def recount_new(connection, agent: int, at: datetime) -> list[tuple[str, list]]:
     """After a new conversation at `at` (the POST): the recount of the agent's flags
-    around it, as (driver SQL, rows) pairs for `send` to send first,
+    around it, as (driver SQL, rows) pairs for `write_contributions` to send first,
     straight to the driver like the summary upserts, on both databases alike (on SQLite
     the recount's cost is SQLite's own work either way). On PostgreSQL the agent's lock
     comes first, in the same round trip (psycopg's pipeline runs them in order, each

@@ -165,93 +165,31 @@ def _add_sql(dialect: str, summary: Summary) -> str:
     )
 
 
-def _new_encounter_values(new: NewEncounter) -> list:
-    """The values `_add_one_sql` counts: the encounter's periods, dimensions (0 for none)
-    and measures, then its rumours and their rebuttals as two arrays in key order."""
-    day = new.local_day
-    links = sorted((rumour, rebuttal or 0) for rumour, rebuttal in new.links)
-    return [
-        day, _floor(day, "week"), _floor(day, "month"),
-        new.district_id, new.neighbourhood_id or 0, new.organisation_id or 0,
-        new.campaign_id or 0,
-        *_measures(new.people_reached, _value(new.outcome), _value(new.setting)),
-        [rumour for rumour, _rebuttal in links], [rebuttal for _rumour, rebuttal in links],
-    ]
-
-
-@cache
-def _add_one_sql() -> str:
-    """PostgreSQL: one statement adding one new encounter to every summary table, each
-    table's row (a row per rumour in the rumour tables) made by the server from the
-    encounter's values (`_new_encounter_values`). The server runs the main statement
-    first and then the WITH's in the reverse of their order here, so they are written
-    last to second: the tables are written in SUMMARIES order, as every other write does
-    (`apply_delta`), and within a table in key order (a fixed order of row locks:
-    concurrent writers never deadlock). A table is written once with one row per key,
-    since an encounter names a rumour at most once."""
-    given = [
-        ("day", "date"), ("week", "date"), ("month", "date"),
-        *((dimension, "integer") for dimension in ("district", "neighbourhood",
-                                                    "organisation", "campaign")),
-        *((measure, "integer") for measure in SUMMARY_MEASURES),
-    ]
-    values = ", ".join(f"%s::{kind} AS {name}" for name, kind in given)
-    links = "SELECT * FROM unnest(%s::integer[], %s::integer[]) AS links(rumour, rebuttal)"
-
-    def upsert(summary: Summary) -> str:
-        name = summary.table.name
-        keys = [summary.grain, *summary.dimensions]
-        source = "new CROSS JOIN links ORDER BY " + ", ".join(keys) if summary.per_rumour else "new"
-        return (
-            f"INSERT INTO {name} ({', '.join([*_key_names(summary), *SUMMARY_MEASURES])}) "
-            f"SELECT {', '.join([*keys, *SUMMARY_MEASURES])} FROM {source} "
-            f"ON CONFLICT ({', '.join(_key_names(summary))}) DO UPDATE SET "
-            + ", ".join(f"{m} = {name}.{m} + excluded.{m}" for m in SUMMARY_MEASURES)
-        )
-
-    first, *rest = SUMMARIES
-    written_after = [f"add_{i} AS ({upsert(s)})" for i, s in reversed(list(enumerate(rest, 1)))]
-    return (
-        f"WITH new AS (SELECT {values}), links AS ({links}), "
-        + ", ".join(written_after)
-        + " "
-        + upsert(first)
-    )
-
-
-def additions(dialect: str, new: NewEncounter) -> list[tuple[str, list]]:
-    """What one new encounter adds to the summaries, as (driver SQL, rows) pairs for
-    `send`. On SQLite, an upsert per table with its rows worked out here. On PostgreSQL
-    one statement for every table (`_add_one_sql`) with 30 values: fifteen statements
-    through psycopg's pipeline cost a POST about 0.6 ms of Python and 0.6 ms of the
-    server, most of it for handing over 300 values and fifteen statements' worth of
-    protocol, which one statement saves (measured in docs/performance.md)."""
-    if dialect == "postgresql":
-        return [(_add_one_sql(), [_new_encounter_values(new)])]
-    return [(_add_sql(dialect, summary), rows) for summary, rows in contributions([new]).items()]
-
-
 def add_contributions(connection, encounters: Iterable[NewEncounter]) -> None:
     """Add new encounters (see `contributions`) to every summary table: one prepared
     upsert per table, all of the flush's rows at once."""
+    write_contributions(connection, contributions(encounters))
+
+
+def write_contributions(
+    connection, changes: dict[Summary, list[tuple]], first: Sequence[tuple[str, list]] = ()
+) -> None:
+    """Write what `contributions` worked out (before the transaction began writing, so
+    the write lock is held only for the statements), after the statements `first`
+    ((driver SQL, rows) pairs: the caller's own rows, sent in the same round trip)."""
     dialect = connection.dialect.name
-    changes = contributions(encounters)
-    send(connection, [(_add_sql(dialect, summary), rows) for summary, rows in changes.items()])
-
-
-def send(connection, statements: Sequence[tuple[str, list]]) -> None:
-    """Send (driver SQL, rows) pairs in order, each statement once per row: a new
-    encounter's own rows, burst recount and summaries (`additions`), worked out before
-    the transaction began writing, so that the write lock is held only for the
-    statements.
-
-    Straight to the driver: fifteen statements through SQLAlchemy's execution cost more
-    Python than the database's own work, all of it while this request holds SQLite's
-    write lock or, on PostgreSQL, the summary rows every same-day write updates. On
-    PostgreSQL one round trip for them all (psycopg's pipeline mode; the server runs
-    them in the order sent)."""
+    statements = [
+        *first,
+        *((_add_sql(dialect, summary), rows) for summary, rows in changes.items()),
+    ]
+    # Straight to the driver: fifteen statements through SQLAlchemy's execution cost
+    # more Python than the database's own work, all of it while this request holds
+    # SQLite's write lock or, on PostgreSQL, the summary rows every same-day write
+    # updates. On PostgreSQL one round trip for them all (psycopg's pipeline mode; the
+    # server runs them in the order sent).
     raw = connection.connection.driver_connection
-    batch = raw.pipeline() if connection.dialect.name == "postgresql" else nullcontext()
+    batch = raw.pipeline() if dialect == "postgresql" else nullcontext()
     with batch, closing(raw.cursor()) as cursor:
         for sql, rows in statements:
             cursor.executemany(sql, rows)
+
