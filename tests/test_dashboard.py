@@ -194,6 +194,38 @@ def test_the_dashboard_shows_the_views_numbers(app, client, demo):
     assert "campaign=autumn-markets-2026" in html
 
 
+def test_the_dashboard_names_rumours_in_the_readers_language(app, client, demo):
+    """A coordinator reading in Catalan or Spanish sees each rumour's claim in that
+    language where the catalogue has it translated: in the rumours heard most, the
+    answers table, the rumour filter and a rumour's view; in English, the source claim.
+    Exports name them the same way in their filter."""
+    login(client, "coordinator@example.org", DEMO)
+    with app.app_context():
+        rumour = db.session.scalar(
+            select(Rumour).join(EncounterRumour).group_by(Rumour.id).order_by(func.count().desc())
+        )
+        claims = {t.language: t.claim for t in rumour.translations}
+        source, slug = rumour.claim, rumour.slug
+    assert {"ca", "es"} <= set(claims)
+    period = year(app)
+    for language, expected in (("ca", claims["ca"]), ("es", claims["es"]), ("en", source)):
+        others = [c for c in (source, claims["ca"], claims["es"]) if c != expected]
+        html = client.get(
+            "/dashboard/", query_string={**period, "lang": language}
+        ).get_data(as_text=True)
+        assert expected in html
+        option = f'<option value="{slug}" >{expected}</option>'
+        assert option in html or f'<option value="{slug}">{expected}</option>' in html
+        for other in others:
+            assert other not in html, (language, other)
+        one = client.get(
+            "/dashboard/", query_string={**period, "rumour": slug, "lang": language}
+        ).get_data(as_text=True)
+        assert f"“{expected}”" in one
+        export = client.get("/exports/", query_string={"lang": language}).get_data(as_text=True)
+        assert expected in export and all(other not in export for other in others)
+
+
 def test_an_agent_sees_only_their_own_figures(app, client, demo):
     with app.app_context():
         agent = db.session.scalar(select(User).where(User.email == "agent@example.org"))

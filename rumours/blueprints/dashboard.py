@@ -49,7 +49,7 @@ from ..reports.stats import OUTCOME_KEYS, SETTING_KEYS, Figures, raw_figures
 from ..rules.city import city
 from ..rules.labels import label
 from ..rules.localtime import city_today
-from ..web.i18n import current_locale
+from ..web.i18n import claim, current_locale
 from ..web.templating import percent
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -99,11 +99,12 @@ def _agent_page(parsed: ParsedFilters, errors: dict):
     mine = raw_figures(filters, agent_id=current_user.id).get((), Figures())
     by_rumour = raw_figures(filters, ("rumour",), agent_id=current_user.id)
     by_week = raw_figures(filters, (), "week", agent_id=current_user.id)
-    claims = dict(
-        db.session.execute(
-            select(Rumour.id, Rumour.claim).where(Rumour.id.in_([k[0] for k in by_rumour]))
-        ).all()
-    )
+    claims = {
+        rumour.id: claim(rumour)
+        for rumour in db.session.scalars(
+            select(Rumour).where(Rumour.id.in_([k[0] for k in by_rumour]))
+        )
+    }
     charts = AgentCharts(
         outcomes=_outcome_mix(mine),
         rumours=bar_chart(
@@ -121,7 +122,7 @@ def _agent_page(parsed: ParsedFilters, errors: dict):
 def _filter_choices() -> FilterChoices:
     """The filter form's options: a member only sees their own organisations."""
     mine = organisation_ids(current_user) if current_user.role is Role.MEMBER else None
-    return filter_choices(mine)
+    return filter_choices(mine, current_locale())
 
 
 class _Links:
@@ -254,7 +255,7 @@ def _charts(
         ),
         rumours=bar_chart(
             Bar(
-                r.rumour.claim,
+                claim(r.rumour),
                 r.figures.encounters,
                 href=link(rumour=r.rumour.slug),
                 note=_rumour_note(r, public.get(r.rumour.id, 0)),

@@ -27,6 +27,7 @@ from ..reports.raw_export import raw_export_csv
 from ..rules.city import city
 from ..rules.localtime import city_today
 from ..services import record_audit
+from ..web.i18n import current_locale
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
@@ -130,7 +131,7 @@ def _form_with_errors(error: FilterError):
 def _page(parsed: ParsedFilters, errors: dict) -> dict:
     """What the export page shows: the filters, their choices and the threshold."""
     mine = organisation_ids(current_user) if current_user.role is Role.MEMBER else None
-    choices = filter_choices(mine)
+    choices = filter_choices(mine, current_locale())
     return {
         "parsed": parsed,
         "errors": errors,

@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, literal_column, union_all
+from sqlalchemy import and_, func, literal_column, union_all
 
 from ..extensions import db
-from ..models import Campaign, District, Organisation, Rumour, RumourStatus
+from ..models import Campaign, District, Organisation, Rumour, RumourClaim, RumourStatus
 from ..rules.inputs import date_problem
 
 # Longest period a view may ask for: ten years keeps every query bounded.
@@ -195,10 +195,14 @@ class FilterChoices:
     rumours: list[Choice]
 
 
-def filter_choices(within_organisations: set[int] | None = None) -> FilterChoices:
+def filter_choices(
+    within_organisations: set[int] | None = None, language: str | None = None
+) -> FilterChoices:
     """Campaigns, districts, organisations (only `within_organisations` when given: a
-    member's own) and published rumours, for the dashboard's and the exports' forms, in
-    one statement (each list's order numbered in SQL)."""
+    member's own) and published rumours, each rumour's claim in `language` where it has
+    been translated (the reader's), for the dashboard's and the exports' forms, in one
+    statement (each list's order numbered in SQL)."""
+    claim = func.coalesce(RumourClaim.claim, Rumour.claim)
     organisations = db.select(
         literal_column("'organisations'"),
         Organisation.slug,
@@ -224,9 +228,14 @@ def filter_choices(within_organisations: set[int] | None = None) -> FilterChoice
         db.select(
             literal_column("'rumours'"),
             Rumour.slug,
-            Rumour.claim,
-            func.row_number().over(order_by=Rumour.claim),
-        ).where(Rumour.status == RumourStatus.PUBLISHED),
+            claim,
+            func.row_number().over(order_by=claim),
+        )
+        .outerjoin(
+            RumourClaim,
+            and_(RumourClaim.rumour_id == Rumour.id, RumourClaim.language == language),
+        )
+        .where(Rumour.status == RumourStatus.PUBLISHED),
     )
     lists: dict[str, list] = {
         "campaigns": [], "districts": [], "organisations": [], "rumours": []
