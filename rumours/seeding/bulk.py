@@ -144,7 +144,7 @@ def bulk_insert_encounters(
             flush_batch(conn)
         # The burst flags before the indexes come back: a flag that changes writes a
         # new version of its row, and on PostgreSQL, in a table the load packed full,
-        # that version goes into every index of the table (ten, once they are built).
+        # that version goes into every index of the table (nine, once they are built).
         # A million with 464,605 flags: 127.7 → 115.7 s on PostgreSQL, 74.5 → 65.9 s on
         # SQLite; ten million spent over 18 minutes in that UPDATE alone.
         summaries.recount_all_bursts(conn)
