@@ -240,6 +240,28 @@ def test_an_agent_sees_only_their_own_figures(app, client, demo):
     assert f'<span class="stat-value">{mine:,}</span>' in html
 
 
+def test_an_agents_own_rumours_are_named_in_their_language(app, client, demo):
+    """An agent's own dashboard names the rumours they heard in the language they read."""
+    with app.app_context():
+        agent = db.session.scalar(select(User).where(User.email == "agent@example.org"))
+        heard = db.session.scalars(
+            select(Rumour).join(EncounterRumour).join(Encounter)
+            .where(Encounter.agent_id == agent.id).distinct()
+        ).all()
+        wordings = [
+            (r.claim, {t.language: t.claim for t in r.translations}) for r in heard
+        ]
+    translated = [(source, claims) for source, claims in wordings if "es" in claims]
+    assert translated
+    login(client, "agent@example.org", DEMO)
+    spanish = client.get("/dashboard/", query_string={"lang": "es"}).get_data(as_text=True)
+    english = client.get("/dashboard/", query_string={"lang": "en"}).get_data(as_text=True)
+    shown = [(source, claims) for source, claims in translated if source in english]
+    assert shown  # among the rumours the agent's chart shows
+    for source, claims in shown:
+        assert claims["es"] in spanish and source not in spanish
+
+
 def test_previous_period_keeps_whole_months():
     from rumours.reports.filters import StatsFilter
 
