@@ -178,7 +178,7 @@ def in_process(url: str, requests: int = 100) -> None:
             f"    {name:<24} {wall * 1000:6.2f} ms = SQL {sql * 1000:5.2f} ms "
             f"({clock['n'] / requests:.0f} statements) + straight to the driver "
             f"{upserts * 1000:5.2f} ms ({clock['upserts'] / requests:.0f} rows: summaries, "
-            f"links) + Python "
+            f"links, burst recount) + Python "
             f"{(wall - sql - upserts) * 1000:5.2f} ms"
         )
     summaries.write_contributions = deltas.write_contributions = send
