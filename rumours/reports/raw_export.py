@@ -53,10 +53,15 @@ WINDOWS = {"postgresql": 20_000, "sqlite": 20_000}
 HEADER = (BYTE_ORDER_MARK + csv_text([RAW_ENCOUNTER_COLUMNS])).encode()
 
 
-def raw_export_csv(filters: StatsFilter, window: int | None = None) -> Iterator[bytes]:
+def raw_export_csv(
+    filters: StatsFilter, window: int | None = None, sparse: bool | None = None
+) -> Iterator[bytes]:
     """Coordinators: every encounter in the filter as UTF-8 CSV, the header and then one
     chunk per window of `window` ids (by default the database's) that holds any row;
-    the same bytes as `reports.raw.raw_encounters_csv` encoded."""
+    the same bytes as `reports.raw.raw_encounters_csv` encoded.
+
+    `sparse` (PostgreSQL; tests) fixes which statement reads the windows: None lets the
+    windows already read decide (see `_copied`)."""
     yield HEADER
     session = db.session
     dialect = session.get_bind().dialect.name
@@ -68,7 +73,7 @@ def raw_export_csv(filters: StatsFilter, window: int | None = None) -> Iterator[
     if first is None:
         return
     if dialect == "postgresql":
-        chunks = _copied(session, conditions, first, last, window)
+        chunks = _copied(session, conditions, first, last, window, sparse)
     else:
         chunks = _written(session, conditions, first, last, window)
     for chunk in chunks:
@@ -114,10 +119,17 @@ def _enum_cell(column, enum_cls):
     return type_coerce(column, String)
 
 
-def _copy_statement(conditions: list):
+def _copy_statement(conditions: list, sparse: bool):
     """The export's SELECT on PostgreSQL for the window (:low, :high]: the moment as
     ISO 8601 in the session's time zone, names from once-escaped cells, each
-    encounter's mentions joined by string_agg in code-point order."""
+    encounter's mentions joined by string_agg in code-point order.
+
+    `sparse`: the mentions are gathered only for the rows the filter keeps (the links
+    joined to the window's encounters again). Otherwise for every id in the window,
+    which is cheaper when the filter keeps most of them and costly when it keeps few:
+    one window of a million's last 30 days, 1,926 rows of 20,000 ids, took 62 to 75 ms
+    (COPY to /dev/null) with every id's mentions and 36 to 47 ms with the rows' own;
+    a window the filter keeps whole 117 to 148 against 141 to 170."""
     e, link = Encounter.__table__, EncounterRumour.__table__
     rumour, rebuttal = Rumour.__table__, Rebuttal.__table__
     names = {
@@ -148,9 +160,14 @@ def _copy_statement(conditions: list):
         .join(slugs, slugs.c.key == link.c.rumour_id)
         .outerjoin(versions, versions.c.key == link.c.rebuttal_id)
         .where(link.c.encounter_id > LOW, link.c.encounter_id <= HIGH)
-        .order_by(link.c.encounter_id, slugs.c.cell.collate("C"), versions.c.cell.collate("C"))
-        .subquery("listed")
     )
+    if sparse:
+        listed = listed.join(e, e.c.id == link.c.encounter_id).where(
+            e.c.id > LOW, e.c.id <= HIGH, *conditions
+        )
+    listed = listed.order_by(
+        link.c.encounter_id, slugs.c.cell.collate("C"), versions.c.cell.collate("C")
+    ).subquery("listed")
     mentions = (
         select(
             listed.c.encounter_id,
@@ -192,6 +209,9 @@ def _compiled(session, statement):
     )
 
 
+# Below this share of a window's ids kept by the filter, the next windows gather the
+# mentions of the kept rows only (`_copy_statement`'s `sparse`).
+SPARSE_BELOW = 0.5
 # Windows in flight at once on PostgreSQL. The server formats the rows (one process per
 # connection, one core each) while Python only moves bytes: with a second window's COPY
 # running on its own connection while the first one's bytes are handed on, both cores
@@ -199,15 +219,30 @@ def _compiled(session, statement):
 AHEAD = 2
 
 
-def _copied(session, conditions: list, first: int, last: int, window: int) -> Iterator[bytes]:
-    """Each window's rows through COPY, read to the end before its transaction ends."""
-    compiled = _compiled(session, _copy_statement(conditions))
-    copy_sql = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
+def _copied(
+    session, conditions: list, first: int, last: int, window: int, sparse: bool | None
+) -> Iterator[bytes]:
+    """Each window's rows through COPY, read to the end before its transaction ends.
+
+    Unless `sparse` is given, each window's statement follows the share of ids the
+    filter kept in the last window read (the first ones read every id's mentions)."""
+    statements = {}
+    for kind in (False, True):
+        compiled = _compiled(session, _copy_statement(conditions, kind))
+        statements[kind] = (f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params)
     zone = city_timezone().key
     lows = range(first - 1, last, window)
+    kept = 1.0  # the share of the last window's ids that the filter kept
 
-    def values(low: int) -> dict:
-        return {**compiled.params, "low": low, "high": low + window}
+    def statement(low: int) -> tuple[str, dict]:
+        copy_sql, params = statements[kept < SPARSE_BELOW if sparse is None else sparse]
+        return copy_sql, {**params, "low": low, "high": low + window}
+
+    def read(chunk: bytes) -> bytes:
+        nonlocal kept
+        # Lines, not rows (a name may hold a line break): a rough share is enough.
+        kept = chunk.count(b"\n") / window
+        return chunk
 
     bind = session.get_bind()
     if not isinstance(bind, Engine) or len(lows) < 2:
@@ -215,20 +250,19 @@ def _copied(session, conditions: list, first: int, last: int, window: int) -> It
         # other connections cannot see yet) reads its windows on that connection.
         for low in lows:
             chunk = _copy_window(session.connection().connection.driver_connection,
-                                 copy_sql, values(low), zone)
+                                 *statement(low), zone)
             session.rollback()
-            yield chunk
+            yield read(chunk)
         return
     pending: deque[Future] = deque()
     with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="export") as pool:
         try:
             for low in lows:
-                pending.append(pool.submit(_copy_on_own_connection, bind, copy_sql,
-                                           values(low), zone))
+                pending.append(pool.submit(_copy_on_own_connection, bind, *statement(low), zone))
                 if len(pending) >= AHEAD:
-                    yield pending.popleft().result()
+                    yield read(pending.popleft().result())
             while pending:
-                yield pending.popleft().result()
+                yield read(pending.popleft().result())
         finally:
             # The client went away: windows not started are dropped, running ones end.
             for future in pending:
