@@ -326,3 +326,44 @@ def test_seed_refuses_production(tmp_path, monkeypatch):
         db.engine.dispose()
     assert result.exit_code != 0
     assert "refuses to run under the production configuration" in result.output
+
+
+def test_a_large_load_on_postgresql_leaves_tables_index_only_scans_can_use(
+    postgres_server, monkeypatch
+):
+    """After a committed large load on PostgreSQL the loaded tables are vacuumed: every
+    page is marked all-visible, so an index-only scan reads no row from the table
+    (without the VACUUM, it read each row it counted)."""
+    from sqlalchemy import text
+
+    from rumours.seeding import bulk
+
+    from .helpers import seeded_app_at
+
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 1000)
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 1000)
+    url = postgres_server.create("rumours_load_vacuum")
+    app = None
+    try:
+        app = seeded_app_at(url)
+        with app.app_context():
+            assert bulk.add_synthetic_encounters(3000, seed=7) == 3000
+            connection = db.session.connection()
+            pages, visible = connection.execute(text(
+                "SELECT relpages, relallvisible FROM pg_class WHERE relname = 'encounters'"
+            )).one()
+            assert pages > 0 and visible == pages
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+            plan = "\n".join(connection.exec_driver_sql(
+                "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) "
+                "SELECT count(*) FROM encounters WHERE agent_id > 0"
+            ).scalars())
+            assert "Index Only Scan" in plan and "Heap Fetches: 0" in plan, plan
+            db.session.rollback()
+    finally:
+        if app is not None:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        postgres_server.drop(url)
