@@ -15,6 +15,7 @@ from rumours.models import (
     Membership,
     Organisation,
     Outcome,
+    Rebuttal,
     Role,
     Rumour,
     User,
@@ -224,6 +225,29 @@ def test_the_dashboard_names_rumours_in_the_readers_language(app, client, demo):
         assert f"“{expected}”" in one
         export = client.get("/exports/", query_string={"lang": language}).get_data(as_text=True)
         assert expected in export and all(other not in export for other in others)
+
+
+def test_the_answers_table_names_each_rebuttals_language_in_words(app, client, demo):
+    """The outcomes per rebuttal version say which language the version was in as a
+    word in the reader's language ("versió 1, anglès"), not as a code ("en")."""
+    from babel import Locale
+
+    with app.app_context():
+        languages = set(db.session.scalars(
+            select(Rebuttal.language)
+            .join(EncounterRumour, EncounterRumour.rebuttal_id == Rebuttal.id)
+            .distinct()
+        ))
+    assert languages
+    login(client, "coordinator@example.org", DEMO)
+    for reader in ("ca", "es", "en"):
+        html = client.get(
+            "/dashboard/", query_string={**year(app), "lang": reader}
+        ).get_data(as_text=True)
+        for code in languages:
+            name = Locale.parse(code).get_display_name(reader)
+            assert f", {name}</span>" in html, (reader, name)
+            assert f", {code}</span>" not in html, (reader, code)
 
 
 def test_an_agent_sees_only_their_own_figures(app, client, demo):
