@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Index, func, inspect
+from sqlalchemy.exc import IntegrityError
 
 from rumours import summaries
 from rumours.extensions import Base, db
@@ -209,9 +210,16 @@ def test_a_large_load_counts_its_rows_in_the_generating_process(app, runner, mon
         assert summaries.mismatches(db.session.connection()) == {
             s.name: 0 for s in summaries.SUMMARIES
         }
-        # The indexes dropped for the load are back.
+        # The indexes dropped for the load are back, and the unique client ids (on
+        # PostgreSQL dropped for the load too) still refuse a second row.
         names = {i["name"] for i in inspect(db.session.connection()).get_indexes("encounters")}
         assert {i.name for i in Encounter.__table__.indexes} <= names
+        row = db.session.scalars(db.select(Encounter).order_by(Encounter.id.desc())).first()
+        mapper = Encounter.__mapper__
+        twin = {c.name: getattr(row, mapper.get_property_by_column(c).key)
+                for c in Encounter.__table__.columns if c.name != "id"}
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            db.session.execute(db.insert(Encounter.__table__).values(**twin))
 
 
 @contextmanager

@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 
-from sqlalchemy import text
+from sqlalchemy import UniqueConstraint, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from .. import summaries
 from ..extensions import db, insert_many
@@ -132,6 +133,15 @@ def bulk_insert_encounters(
         # The first batch goes in before the indexes are dropped: its INSERT opens
         # the transaction (Python's sqlite3 would otherwise run DDL in autocommit).
         indexes = [*Encounter.__table__.indexes, *EncounterRumour.__table__.indexes]
+        # On PostgreSQL the unique constraint on client_uuid too: random ids land all
+        # over its index, and once that index outgrows the server's buffers each row
+        # (and each version the burst flags' UPDATE writes) reads and dirties a page of
+        # it. Built again at the end, from sorted ids. (SQLite cannot drop a
+        # constraint.)
+        uniques = [
+            constraint for constraint in Encounter.__table__.constraints
+            if isinstance(constraint, UniqueConstraint)
+        ] if dialect == "postgresql" else []
         dropped = False
         for item in rows:
             batch.append(item)
@@ -140,6 +150,8 @@ def bulk_insert_encounters(
                 if not dropped:
                     for index in indexes:
                         index.drop(conn)
+                    for constraint in uniques:
+                        conn.execute(DropConstraint(constraint))
                     dropped = True
         if batch:
             flush_batch(conn)
@@ -150,6 +162,8 @@ def bulk_insert_encounters(
         # SQLite; ten million spent over 18 minutes in that UPDATE alone.
         summaries.recount_all_bursts(conn)
         if dropped:
+            for constraint in uniques:
+                conn.execute(AddConstraint(constraint))
             for index in indexes:
                 index.create(conn)
         # The summary tables get the whole load at once, not one batch at a time.
