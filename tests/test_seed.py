@@ -220,6 +220,20 @@ def test_a_large_load_counts_its_rows_in_the_generating_process(app, runner, mon
                 for c in Encounter.__table__.columns if c.name != "id"}
         with pytest.raises(IntegrityError), db.session.begin_nested():
             db.session.execute(db.insert(Encounter.__table__).values(**twin))
+        # So are the references (on PostgreSQL dropped for the load, and checked again).
+        foreign = {
+            table: {fk["name"] for fk in inspect(db.session.connection()).get_foreign_keys(table)}
+            for table in ("encounters", "encounter_rumours")
+        }
+        assert foreign["encounters"] >= {"fk_encounters_agent_id_users",
+                                         "fk_encounters_district_id_districts"}
+        assert "fk_encounter_rumours_encounter_id_encounters" in foreign["encounter_rumours"]
+        if db.engine.dialect.name == "postgresql":
+            missing = db.session.scalar(db.select(func.max(Encounter.id))) + 1000
+            rumour = db.session.scalar(db.select(func.min(Rumour.id)))
+            with pytest.raises(IntegrityError), db.session.begin_nested():
+                db.session.execute(db.insert(EncounterRumour.__table__).values(
+                    encounter_id=missing, rumour_id=rumour))
 
 
 @contextmanager

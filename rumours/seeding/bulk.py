@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 
-from sqlalchemy import UniqueConstraint, text
+from sqlalchemy import ForeignKeyConstraint, UniqueConstraint, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
@@ -133,14 +133,21 @@ def bulk_insert_encounters(
         # The first batch goes in before the indexes are dropped: its INSERT opens
         # the transaction (Python's sqlite3 would otherwise run DDL in autocommit).
         indexes = [*Encounter.__table__.indexes, *EncounterRumour.__table__.indexes]
-        # On PostgreSQL the unique constraint on client_uuid too: random ids land all
-        # over its index, and once that index outgrows the server's buffers each row
-        # (and each version the burst flags' UPDATE writes) reads and dirties a page of
-        # it. Built again at the end, from sorted ids. (SQLite cannot drop a
-        # constraint.)
-        uniques = [
-            constraint for constraint in Encounter.__table__.constraints
-            if isinstance(constraint, UniqueConstraint)
+        # On PostgreSQL the unique and foreign key constraints too, checked again once
+        # at the end (by one join each, and the unique index built from sorted ids):
+        # - random client ids land all over the unique index, and once it outgrows the
+        #   server's buffers each row (and each version the burst flags' UPDATE writes)
+        #   reads and dirties a page of it;
+        # - each row checks its five references as it arrives, and again when the flags'
+        #   UPDATE writes it: PostgreSQL checks a row's references on every update of a
+        #   row its own transaction inserted, keys changed or not (11.5 of that UPDATE's
+        #   22.6 s on a million).
+        # SQLite cannot drop a constraint (and checks no foreign key here).
+        constraints = [
+            constraint
+            for table in (Encounter.__table__, EncounterRumour.__table__)
+            for constraint in table.constraints
+            if isinstance(constraint, UniqueConstraint | ForeignKeyConstraint)
         ] if dialect == "postgresql" else []
         dropped = False
         for item in rows:
@@ -150,7 +157,7 @@ def bulk_insert_encounters(
                 if not dropped:
                     for index in indexes:
                         index.drop(conn)
-                    for constraint in uniques:
+                    for constraint in constraints:
                         conn.execute(DropConstraint(constraint))
                     dropped = True
         if batch:
@@ -162,7 +169,7 @@ def bulk_insert_encounters(
         # SQLite; ten million spent over 18 minutes in that UPDATE alone.
         summaries.recount_all_bursts(conn)
         if dropped:
-            for constraint in uniques:
+            for constraint in constraints:
                 conn.execute(AddConstraint(constraint))
             for index in indexes:
                 index.create(conn)
