@@ -5,7 +5,7 @@ formatted with as little Python per row as each database allows.
 - PostgreSQL formats every cell itself (city time with its offset, formula escaping,
   mentions joined in code-point order) and streams the rows with `COPY ... TO STDOUT`
   in CSV, whose quoting rules are the csv module's; Python only turns LF into CRLF.
-- SQLite reads plain tuples (its stored text) through the driver's cursor in big
+- SQLite (`raw_export_sqlite`) reads plain tuples (its stored text) through the driver's cursor in big
   batches and writes them with one `csv.writer.writerows` call per batch: no ORM rows,
   names escaped once, each distinct set of mentions joined once, the city time of each
   stored hour worked out once. (Formatting in SQL, as on PostgreSQL, measured slower
@@ -22,7 +22,6 @@ import io
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import String, bindparam, case, cast, func, literal, select, type_coerce
 from sqlalchemy.engine import Engine
@@ -43,9 +42,10 @@ from ..models import (
     Setting,
 )
 from ..rules.localtime import city_timezone
-from ..rules.suppression import FORMULA_PREFIXES, escape_formula
+from ..rules.suppression import FORMULA_PREFIXES
 from .filters import StatsFilter
-from .raw import encounter_conditions, encounter_names
+from .raw import encounter_conditions
+from .raw_export_sqlite import written
 
 # Ids per window, by database: each window's file is held in memory (about 200 bytes a
 # row, a few copies on the way out), a fixed cost per statement spread over many rows.
@@ -75,7 +75,7 @@ def raw_export_csv(
     if dialect == "postgresql":
         chunks = _copied(session, conditions, first, last, window, sparse)
     else:
-        chunks = _written(session, conditions, first, last, window)
+        chunks = written(session, conditions, first, last, window)
     for chunk in chunks:
         if chunk:
             yield chunk
@@ -124,12 +124,9 @@ def _copy_statement(conditions: list, sparse: bool):
     ISO 8601 in the session's time zone, names from once-escaped cells, each
     encounter's mentions joined by string_agg in code-point order.
 
-    `sparse`: the mentions are gathered only for the rows the filter keeps (the links
-    joined to the window's encounters again). Otherwise for every id in the window,
-    which is cheaper when the filter keeps most of them and costly when it keeps few:
-    one window of a million's last 30 days, 1,926 rows of 20,000 ids, took 62 to 75 ms
-    (COPY to /dev/null) with every id's mentions and 36 to 47 ms with the rows' own;
-    a window the filter keeps whole 117 to 148 against 141 to 170."""
+    `sparse`: the mentions of the rows the filter keeps only (the links joined to the
+    window's encounters again), else of every id in the window: cheaper when the
+    filter keeps most ids, costly when it keeps few (docs/performance.md)."""
     e, link = Encounter.__table__, EncounterRumour.__table__
     rumour, rebuttal = Rumour.__table__, Rebuttal.__table__
     names = {
@@ -310,138 +307,3 @@ def _crlf(chunk: bytearray) -> bytes:
         return bytes(chunk.replace(b"\n", b"\r\n"))
     rows = csv.reader(io.StringIO(chunk.decode(), newline=""))
     return csv_text(rows).encode()
-
-
-# ---------------------------------------------------------------------------
-# SQLite and others: plain tuples through csv.writer
-# ---------------------------------------------------------------------------
-
-
-class _Safe(dict):
-    """Text made formula-safe, each distinct value escaped once (None stays None)."""
-
-    def __missing__(self, value):
-        text = None if value is None else escape_formula(value)
-        self[value] = text
-        return text
-
-
-class _Mentions(dict):
-    """The rumours and rebuttal versions cells of an encounter's links, given as SQLite
-    concatenates them ("<rumour id> <rebuttal id or nothing>", joined by ",", in any
-    order), worked out once per distinct text as the Python writer does: pairs of
-    (escaped slug, escaped version) sorted, then each side joined by ";"."""
-
-    def __init__(self, names: dict, safe: _Safe):
-        super().__init__()
-        self.rumours, self.rebuttals, self.safe = names["rumour"], names["rebuttal"], safe
-        self[None] = ("", "")
-
-    def __missing__(self, links: str):
-        safe, pairs = self.safe, []
-        for link in links.split(","):
-            rumour_id, _, rebuttal_id = link.partition(" ")
-            version = self.rebuttals.get(int(rebuttal_id)) if rebuttal_id else None
-            pairs.append((
-                safe[self.rumours.get(int(rumour_id))] or "",
-                None if version is None else safe[version],
-            ))
-        pairs.sort()
-        cells = (";".join([slug for slug, _v in pairs]), ";".join([v for _s, v in pairs if v]))
-        if len(self) > 100_000:  # bounded in practice; cleared if not, so memory stays flat
-            self.clear()
-            self[None] = ("", "")
-        self[links] = cells
-        return cells
-
-
-class _Moments(dict):
-    """City time, as isoformat(timespec="seconds") writes it, of the stored UTC text
-    (YYYY-MM-DD HH:MM:SS.ffffff), by hour: in an hour with one whole-hour offset the
-    minutes and seconds stay as stored, so each hour's local date, hour and offset are
-    worked out once; any other hour (a half-hour zone, a change of offset) per row."""
-
-    def __init__(self, zone):
-        super().__init__()
-        self.zone = zone
-
-    def __missing__(self, hour: str):
-        start = datetime.fromisoformat(hour + ":00:00").replace(tzinfo=UTC)
-        local = start.astimezone(self.zone)
-        offset = local.utcoffset()
-        split = None
-        if offset == (start + timedelta(seconds=3599)).astimezone(self.zone).utcoffset() and (
-            not offset % timedelta(hours=1)
-        ):
-            text = local.isoformat(timespec="seconds")
-            split = (text[:13], text[19:])
-        if len(self) > 200_000:  # about 23 years of hours: keep memory bounded
-            self.clear()
-        self[hour] = split
-        return split
-
-    def text(self, stored: str) -> str:
-        split = self[stored[:13]]
-        if split is None or len(stored) < 19:
-            moment = datetime.fromisoformat(stored).replace(tzinfo=UTC)
-            return moment.astimezone(self.zone).isoformat(timespec="seconds")
-        return split[0] + stored[13:19] + split[1]
-
-
-def _written(session, conditions: list, first: int, last: int, window: int) -> Iterator[bytes]:
-    """Each window's rows (with their links as one text) read as plain tuples through
-    the driver's cursor, the read ended, then written with one writerows call."""
-    names = encounter_names(session)
-    safe = _Safe()
-    district, neighbourhood, campaign, organisation, agent = (
-        {key: safe[value] for key, value in names[kind].items()}.get
-        for kind in ("district", "neighbourhood", "campaign", "organisation", "agent")
-    )
-    mentions = _Mentions(names, safe)
-    moment = _Moments(city_timezone()).text
-    e, link = Encounter.__table__.c, EncounterRumour.__table__.c
-    # Each encounter's links as one text, grouped by SQLite (the order does not matter:
-    # _Mentions sorts), so Python does nothing per link. Both ranges given, as
-    # reports.raw reads them: each side a bounded index range.
-    links = (
-        select(
-            link.encounter_id,
-            func.group_concat(
-                cast(link.rumour_id, String) + " "
-                + func.coalesce(cast(link.rebuttal_id, String), ""), ","
-            ).label("links"),
-        )
-        .join(Encounter.__table__, e.id == link.encounter_id)
-        .where(link.encounter_id > LOW, link.encounter_id <= HIGH, e.id > LOW, e.id <= HIGH,
-               *conditions)
-        .group_by(link.encounter_id)
-        .subquery("links")
-    )
-    rows_sql = _compiled(session, select(
-        e.id, e.occurred_at, e.local_day, e.district_id, e.neighbourhood_id, e.setting,
-        e.people_reached, e.outcome, links.c.links, e.campaign_id, e.organisation_id,
-        e.agent_id,
-    ).outerjoin(links, links.c.encounter_id == e.id)
-     .where(e.id > LOW, e.id <= HIGH, *conditions).order_by(e.id))
-    sql = str(rows_sql)
-    for low in range(first - 1, last, window):
-        values = {**rows_sql.params, "low": low, "high": low + window}
-        buffer = io.StringIO()
-        cursor = session.connection().connection.driver_connection.cursor()
-        try:
-            # Written as the rows are read (no list of them), the read ended after.
-            cursor.execute(sql, [values[name] for name in rows_sql.positiontup])
-            cursor.arraysize = 1000
-            csv.writer(buffer, lineterminator="\r\n").writerows(
-                (encounter_id, moment(occurred_at), day, district(district_id),
-                 neighbourhood(neighbourhood_id), safe[setting], people_reached, safe[outcome],
-                 *mentions[linked], campaign(campaign_id), organisation(organisation_id),
-                 agent(agent_id))
-                for (encounter_id, occurred_at, day, district_id, neighbourhood_id, setting,
-                     people_reached, outcome, linked, campaign_id, organisation_id, agent_id)
-                in cursor
-            )
-        finally:
-            cursor.close()
-        session.rollback()
-        yield buffer.getvalue().encode()

@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 
-from sqlalchemy import ForeignKeyConstraint, UniqueConstraint, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from .. import summaries
 from ..extensions import db, insert_many
@@ -142,13 +141,16 @@ def bulk_insert_encounters(
         #   UPDATE writes it: PostgreSQL checks a row's references on every update of a
         #   row its own transaction inserted, keys changed or not (11.5 of that UPDATE's
         #   22.6 s on a million).
-        # SQLite cannot drop a constraint (and checks no foreign key here).
-        constraints = [
-            constraint
-            for table in (Encounter.__table__, EncounterRumour.__table__)
-            for constraint in table.constraints
-            if isinstance(constraint, UniqueConstraint | ForeignKeyConstraint)
-        ] if dialect == "postgresql" else []
+        # SQLite cannot drop a constraint (and checks no foreign key here). Each comes
+        # back as the database defined it (not from the models: SQLAlchemy's
+        # AddConstraint would also leave the model's constraint out of any later
+        # CREATE TABLE in this process).
+        constraints = conn.execute(text(
+            "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE contype IN ('u', 'f')"
+            " AND conrelid IN ('encounters'::regclass, 'encounter_rumours'::regclass)"
+            " ORDER BY contype DESC, conname"
+        )).all() if dialect == "postgresql" else []
         dropped = False
         for item in rows:
             batch.append(item)
@@ -157,8 +159,8 @@ def bulk_insert_encounters(
                 if not dropped:
                     for index in indexes:
                         index.drop(conn)
-                    for constraint in constraints:
-                        conn.execute(DropConstraint(constraint))
+                    for table, name, _definition in constraints:
+                        conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
                     dropped = True
         if batch:
             flush_batch(conn)
@@ -169,8 +171,8 @@ def bulk_insert_encounters(
         # SQLite; ten million spent over 18 minutes in that UPDATE alone.
         summaries.recount_all_bursts(conn)
         if dropped:
-            for constraint in constraints:
-                conn.execute(AddConstraint(constraint))
+            for table, name, definition in constraints:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
             for index in indexes:
                 index.create(conn)
         # The summary tables get the whole load at once, not one batch at a time.
