@@ -5,11 +5,12 @@ formatted with as little Python per row as each database allows.
 - PostgreSQL formats every cell itself (city time with its offset, formula escaping,
   mentions joined in code-point order) and streams the rows with `COPY ... TO STDOUT`
   in CSV, whose quoting rules are the csv module's; Python only turns LF into CRLF.
-- SQLite (`raw_export_sqlite`) reads plain tuples (its stored text) through the driver's cursor in big
-  batches and writes them with one `csv.writer.writerows` call per batch: no ORM rows,
-  names escaped once, each distinct set of mentions joined once, the city time of each
-  stored hour worked out once. (Formatting in SQL, as on PostgreSQL, measured slower
-  there: SQLite evaluates expressions more slowly than Python looks names up.)
+- SQLite (`raw_export_sqlite`) reads plain tuples (its stored text) through the
+  driver's cursor in big batches and writes them with one `csv.writer.writerows` call
+  per batch: no ORM rows, names escaped once, each distinct set of mentions joined
+  once, the city time of each stored hour worked out once. (Formatting in SQL, as on
+  PostgreSQL, measured slower there: SQLite evaluates expressions more slowly than
+  Python looks names up.)
 
 Both read windows of ids and end each window's read transaction before yielding, as
 `reports.raw` does: memory stays flat whatever the export's size, and no transaction
