@@ -50,6 +50,24 @@ def seeded_app_at(url: str):
     return app
 
 
+@contextmanager
+def seeded_postgres_app(postgres_server, name: str):
+    """An app on a new PostgreSQL database `name` (committed rows, as a deployment
+    has them), migrated and holding the demo; afterwards its connections are closed
+    and the database dropped."""
+    url = postgres_server.create(name)
+    app = None
+    try:
+        app = seeded_app_at(url)
+        yield app
+    finally:
+        if app is not None:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        postgres_server.drop(url)
+
+
 def _square(west: float, south: float, east: float, north: float) -> list:
     """A closed ring, anticlockwise, with a corner in the middle of each side (which the
     map drops as it lies on a straight line)."""

@@ -568,12 +568,9 @@ def test_the_export_of_a_committed_database_reads_windows_side_by_side_byte_for_
     stops reading early leaves no connection behind."""
     from sqlalchemy.engine import Engine
 
-    from .helpers import seeded_app_at
+    from .helpers import seeded_postgres_app
 
-    url = postgres_server.create("rumours_export_windows")
-    app = None
-    try:
-        app = seeded_app_at(url)
+    with seeded_postgres_app(postgres_server, "rumours_export_windows") as app:
         with app.app_context():
             assert isinstance(db.session.get_bind(), Engine)
             everything = StatsFilter(date(2000, 1, 1), date(2100, 1, 1))
@@ -595,9 +592,3 @@ def test_the_export_of_a_committed_database_reads_windows_side_by_side_byte_for_
             next(chunks)
             chunks.close()
             assert db.engine.pool.checkedout() == 0
-    finally:
-        if app is not None:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        postgres_server.drop(url)

@@ -360,14 +360,11 @@ def test_a_large_load_on_postgresql_leaves_tables_index_only_scans_can_use(
 
     from rumours.seeding import bulk
 
-    from .helpers import seeded_app_at
+    from .helpers import seeded_postgres_app
 
     monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 1000)
     monkeypatch.setattr(bulk, "BATCH_ROWS", 1000)
-    url = postgres_server.create("rumours_load_vacuum")
-    app = None
-    try:
-        app = seeded_app_at(url)
+    with seeded_postgres_app(postgres_server, "rumours_load_vacuum") as app:
         with app.app_context():
             assert bulk.add_synthetic_encounters(3000, seed=7) == 3000
             connection = db.session.connection()
@@ -383,9 +380,3 @@ def test_a_large_load_on_postgresql_leaves_tables_index_only_scans_can_use(
             ).scalars())
             assert "Index Only Scan" in plan and "Heap Fetches: 0" in plan, plan
             db.session.rollback()
-    finally:
-        if app is not None:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        postgres_server.drop(url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, bindparam, func, select, type_coerce
 
 from ..exports.csvfiles import encounters_csv
 from ..extensions import db
@@ -90,6 +90,19 @@ def encounter_names(session) -> dict[str, dict]:
     }
     session.rollback()
     return names
+
+
+# The window of ids (:low, :high] each statement of the fast exports reads
+# (reports.raw_export and reports.raw_export_sqlite).
+LOW, HIGH = bindparam("low", 0), bindparam("high", 0)
+
+
+def compiled_window(session, statement):
+    """`statement` compiled once for the session's database, its window given per
+    execution as the parameters `low` and `high`."""
+    return statement.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+    )
 
 
 def encounter_conditions(filters: StatsFilter) -> list:

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from sqlalchemy import String, bindparam, case, cast, func, literal, select, type_coerce
+from sqlalchemy import String, case, cast, func, literal, select, type_coerce
 from sqlalchemy.engine import Engine
 
 from ..exports.csvfiles import BYTE_ORDER_MARK, RAW_ENCOUNTER_COLUMNS, csv_text
@@ -45,7 +45,7 @@ from ..models import (
 from ..rules.localtime import city_timezone
 from ..rules.suppression import FORMULA_PREFIXES
 from .filters import StatsFilter
-from .raw import encounter_conditions
+from .raw import HIGH, LOW, compiled_window, encounter_conditions
 from .raw_export_sqlite import written
 
 # Ids per window, by database: each window's file is held in memory (about 200 bytes a
@@ -85,9 +85,6 @@ def raw_export_csv(
 # ---------------------------------------------------------------------------
 # PostgreSQL: COPY writes the CSV
 # ---------------------------------------------------------------------------
-
-LOW, HIGH = bindparam("low", 0), bindparam("high", 0)
-
 
 def _escaped(text):
     """`escape_formula` in SQL: a quote before a leading = + - @ tab or CR."""
@@ -201,12 +198,6 @@ def _copy_statement(conditions: list, sparse: bool):
     )
 
 
-def _compiled(session, statement):
-    return statement.compile(
-        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
-    )
-
-
 # Below this share of a window's ids kept by the filter, the next windows gather the
 # mentions of the kept rows only (`_copy_statement`'s `sparse`).
 SPARSE_BELOW = 0.5
@@ -226,7 +217,7 @@ def _copied(
     filter kept in the last window read (the first ones read every id's mentions)."""
     statements = {}
     for kind in (False, True):
-        compiled = _compiled(session, _copy_statement(conditions, kind))
+        compiled = compiled_window(session, _copy_statement(conditions, kind))
         statements[kind] = (f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params)
     zone = city_timezone().key
     lows = range(first - 1, last, window)

@@ -9,14 +9,12 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import String, bindparam, cast, func, select
+from sqlalchemy import String, cast, func, select
 
 from ..models import Encounter, EncounterRumour
 from ..rules.localtime import city_timezone
 from ..rules.suppression import escape_formula
-from .raw import encounter_names
-
-LOW, HIGH = bindparam("low", 0), bindparam("high", 0)
+from .raw import HIGH, LOW, compiled_window, encounter_names
 
 
 class _Safe(dict):
@@ -119,15 +117,12 @@ def written(session, conditions: list, first: int, last: int, window: int) -> It
         .group_by(link.encounter_id)
         .subquery("links")
     )
-    rows_sql = select(
+    rows_sql = compiled_window(session, select(
         e.id, e.occurred_at, e.local_day, e.district_id, e.neighbourhood_id, e.setting,
         e.people_reached, e.outcome, links.c.links, e.campaign_id, e.organisation_id,
         e.agent_id,
-    ).outerjoin(links, links.c.encounter_id == e.id).where(
-        e.id > LOW, e.id <= HIGH, *conditions
-    ).order_by(e.id).compile(
-        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
-    )
+    ).outerjoin(links, links.c.encounter_id == e.id)
+     .where(e.id > LOW, e.id <= HIGH, *conditions).order_by(e.id))
     sql = str(rows_sql)
     for low in range(first - 1, last, window):
         values = {**rows_sql.params, "low": low, "high": low + window}
