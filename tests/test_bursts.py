@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from rumours import summaries
 from rumours.extensions import db
 from rumours.models import District, Encounter, Outcome, Role, Setting, User
 from rumours.rules.encounters import EncounterData
+from rumours.rules.localtime import local_day
 from rumours.services.agents import erase_agent
 from rumours.services.encounters import delete_encounter, log_encounter, update_encounter
 
@@ -215,6 +217,51 @@ def test_a_bulk_load_flags_its_bursts(app, runner, monkeypatch):
     with app.app_context():
         bulk.add_synthetic_encounters(2500, seed=5)
     assert len(flagged(app) - before) > 10
+
+
+def test_a_large_load_counts_the_conversations_already_there(
+    app, create_user, catalogue, monkeypatch
+):
+    """A large load flags its rows with the agent's conversations already stored, and
+    flags those that its rows bring into a run. (On PostgreSQL the rows wait in a
+    temporary table and go into encounters with their flags; on SQLite they are
+    recounted after the load.)"""
+    from rumours.seeding import bulk
+
+    agent = make_agent(app, create_user)
+    run = [log(app, agent.id, m) for m in (0, 1, 2)]
+    lone = log(app, agent.id, 30)
+    assert flagged(app) == set()
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 2)
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 2)
+    with app.app_context():
+        table = Encounter.__table__
+        columns = [table.c[name] for name in bulk.ENCOUNTER_COLUMNS[1:]]
+        model = list(db.session.execute(select(*columns).where(table.c.id == lone)).one())
+        rumours = [(link.rumour_id, link.rebuttal_id)
+                   for link in db.session.get(Encounter, lone).rumour_links]
+        at = bulk.ENCOUNTER_COLUMNS[1:].index("occurred_at")
+        stored = table.c.occurred_at.type.dialect_impl(db.engine.dialect).bind_processor(
+            db.engine.dialect)
+
+        def row(minutes):
+            values = list(model)
+            values[0] = uuid.uuid4().hex
+            moment = START + timedelta(minutes=minutes)
+            values[at] = stored(moment) if stored else moment
+            values[at + 1] = local_day(moment)
+            return tuple(values), rumours
+
+        minutes = (3, 28, 29, 31, 90, 91)
+        written = bulk.bulk_insert_encounters(iter([row(m) for m in minutes]), len(minutes))
+        assert written == len(minutes)
+        new = dict(zip(minutes, db.session.scalars(
+            select(table.c.id).where(table.c.id > lone).order_by(table.c.id)), strict=True))
+        assert summaries.mismatches(db.session.connection()) == {
+            s.name: 0 for s in summaries.SUMMARIES
+        }
+    # 0, 1, 2 and 3; 28, 29, 30 (stored) and 31; 90 and 91 stay two.
+    assert flagged(app) == {*run, new[3], new[28], new[29], lone, new[31]}
 
 
 def test_two_writes_of_one_agent_at_once_each_see_the_other(postgres_server):

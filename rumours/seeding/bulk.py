@@ -50,6 +50,8 @@ _COUNTED_AT = tuple(
 REBUILD_INDEXES_FROM = 100_000
 # Rows written (and, on a small load, counted into the summaries) per batch.
 BATCH_ROWS = 50_000
+# PostgreSQL: where a large load's rows wait for their burst flags (a temporary table).
+_STAGED = "encounters_load"
 # Rows per message from the process that makes them.
 CHUNK_ROWS = 10_000
 
@@ -87,29 +89,28 @@ def bulk_insert_encounters(
         rows = counted(rows, counts)
         staged = counts.take
     written = 0
+    next_id: int | None = None
     batch: list[tuple[tuple, list]] = []
 
     def flush_batch(conn) -> None:
-        nonlocal written
+        nonlocal written, next_id
         if dialect == "postgresql":
             # Reserve a block of ids: nothing else inserts encounters meanwhile.
             conn.execute(text("LOCK TABLE encounters IN EXCLUSIVE MODE"))
-        start = (
-            conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM encounters")).scalar() or 0
-        ) + 1
+        if next_id is None or not staged_here:
+            next_id = (
+                conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM encounters")).scalar() or 0
+            ) + 1
         encounter_rows, link_rows = [], []
-        for eid, (row, links) in enumerate(batch, start=start):
+        for eid, (row, links) in enumerate(batch, start=next_id):
             encounter_rows.append((eid, *row))
             link_rows.extend((eid, rumour_id, rebuttal_id) for rumour_id, rebuttal_id in links)
-        insert_many(conn, "encounters", ENCOUNTER_COLUMNS, encounter_rows)
+        next_id += len(batch)
+        insert_many(conn, _STAGED if staged_here else "encounters", ENCOUNTER_COLUMNS,
+                    encounter_rows)
         insert_many(conn, "encounter_rumours", LINK_COLUMNS, link_rows)
-        if dialect == "postgresql":
-            conn.execute(
-                text(
-                    "SELECT setval(pg_get_serial_sequence('encounters', 'id'), "
-                    "(SELECT MAX(id) FROM encounters))"
-                )
-            )
+        if dialect == "postgresql" and not staged_here:
+            _move_sequence(conn)
         if not rebuild and counts is not None:
             summaries.add_staged(conn, counts.take())
         written += len(batch)
@@ -120,6 +121,7 @@ def bulk_insert_encounters(
     # The session's own connection: the caller's transaction rules apply (and tests
     # that roll back see the rows disappear too).
     rebuild = total >= REBUILD_INDEXES_FROM
+    staged_here = False
     conn = db.session.connection()
     if dialect == "sqlite":
         # A large page cache keeps the indexes in memory while rows pour in.
@@ -129,18 +131,14 @@ def bulk_insert_encounters(
         # building them once at the end is several times faster than updating
         # them row by row; DDL is transactional on both databases, so an interrupted
         # load leaves the schema as it was.
-        # The first batch goes in before the indexes are dropped: its INSERT opens
-        # the transaction (Python's sqlite3 would otherwise run DDL in autocommit).
+        # On SQLite the first batch goes in before the indexes are dropped: its INSERT
+        # opens the transaction (Python's sqlite3 would otherwise run DDL in autocommit).
         indexes = [*Encounter.__table__.indexes, *EncounterRumour.__table__.indexes]
         # On PostgreSQL the unique and foreign key constraints too, checked again once
         # at the end (by one join each, and the unique index built from sorted ids):
         # - random client ids land all over the unique index, and once it outgrows the
-        #   server's buffers each row (and each version the burst flags' UPDATE writes)
-        #   reads and dirties a page of it;
-        # - each row checks its five references as it arrives, and again when the flags'
-        #   UPDATE writes it: PostgreSQL checks a row's references on every update of a
-        #   row its own transaction inserted, keys changed or not (11.5 of that UPDATE's
-        #   22.6 s on a million).
+        #   server's buffers each row reads and dirties a page of it;
+        # - each row checks its five references as it arrives.
         # SQLite cannot drop a constraint (and checks no foreign key here). Each comes
         # back as the database defined it (not from the models: SQLAlchemy's
         # AddConstraint would also leave the model's constraint out of any later
@@ -151,25 +149,36 @@ def bulk_insert_encounters(
             " AND conrelid IN ('encounters'::regclass, 'encounter_rumours'::regclass)"
             " ORDER BY contype DESC, conname"
         )).all() if dialect == "postgresql" else []
+        # On PostgreSQL the rows wait in a temporary table and go into encounters once,
+        # each with its burst flag (`summaries.insert_flagged`), and the links refer to
+        # them meanwhile: the constraints go before the first batch.
+        staged_here = dialect == "postgresql"
         dropped = False
+        if staged_here:
+            _drop(conn, indexes, constraints)
+            conn.exec_driver_sql(
+                f"CREATE TEMPORARY TABLE {_STAGED} ON COMMIT DROP AS"
+                f" SELECT {', '.join(ENCOUNTER_COLUMNS)} FROM encounters WITH NO DATA"
+            )
+            dropped = True
         for item in rows:
             batch.append(item)
             if len(batch) >= batch_size:
                 flush_batch(conn)
                 if not dropped:
-                    for index in indexes:
-                        index.drop(conn)
-                    for table, name, _definition in constraints:
-                        conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+                    _drop(conn, indexes, constraints)
                     dropped = True
         if batch:
             flush_batch(conn)
-        # The burst flags before the indexes come back: a flag that changes writes a
-        # new version of its row, and on PostgreSQL, in a table the load packed full,
-        # that version goes into every index of the table (nine, once they are built).
-        # A million with 464,605 flags: 127.7 → 115.7 s on PostgreSQL, 74.5 → 65.9 s on
-        # SQLite; ten million spent over 18 minutes in that UPDATE alone.
-        summaries.recount_all_bursts(conn)
+        if staged_here:
+            summaries.insert_flagged(conn, _STAGED, ENCOUNTER_COLUMNS)
+            conn.exec_driver_sql(f"DROP TABLE {_STAGED}")
+            _move_sequence(conn)
+        else:
+            # The burst flags before the indexes come back: a flag that changes writes
+            # a new version of its row (a million with 464,605 flags: 74.5 → 65.9 s on
+            # SQLite with the indexes back after it).
+            summaries.recount_all_bursts(conn)
         if dropped:
             for table, name, definition in constraints:
                 conn.exec_driver_sql(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
@@ -197,6 +206,21 @@ def bulk_insert_encounters(
     if written and dialect == "postgresql":
         _tidy_after_load(rebuild)
     return written
+
+
+def _drop(conn, indexes, constraints) -> None:
+    for index in indexes:
+        index.drop(conn)
+    for table, name, _definition in constraints:
+        conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+
+
+def _move_sequence(conn) -> None:
+    """PostgreSQL: the ids' sequence past the ids the load gave itself."""
+    conn.execute(text(
+        "SELECT setval(pg_get_serial_sequence('encounters', 'id'), "
+        "(SELECT MAX(id) FROM encounters))"
+    ))
 
 
 def _tidy_after_load(rebuilt: bool) -> None:

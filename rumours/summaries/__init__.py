@@ -21,6 +21,7 @@ from .bulk import StagedCounts, add_staged, mismatches, rebuild
 from .bursts import (
     BURST_COUNT,
     BURST_WINDOW,
+    insert_flagged,
     lock_agents,
     recount_all_bursts,
 )
@@ -48,6 +49,7 @@ from .tables import (
 __all__ = [
     "BURST_COUNT",
     "BURST_WINDOW",
+    "insert_flagged",
     "lock_agents",
     "recount_all_bursts",
     "recount_bursts",
