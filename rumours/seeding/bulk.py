@@ -228,13 +228,13 @@ def _tidy_after_load(rebuilt: bool) -> None:
     them, after a load of millions, PostgreSQL looked up the small tables once per row;
     autovacuum gets there only later), and after a large load a VACUUM as well.
 
-    The burst flags' UPDATE leaves a dead version of each row it changes (465,551 of a
-    million), and no page of a freshly loaded table is marked all-visible, so no
-    index-only scan can skip the table until a VACUUM has run. A rumour in an
-    organisation's year read 210 to 345 ms on the million as loaded, 112 to 115 ms after
-    a VACUUM (6.6 s). VACUUM cannot run in a transaction: it runs on its own
-    connection, and only when the session is not bound to one connection (a caller's
-    transaction, as in tests, whose locks it would wait for), which gets ANALYZE alone."""
+    No page of a freshly loaded table is marked all-visible, so no index-only scan can
+    skip the table until a VACUUM has run. A rumour in an organisation's year read 210
+    to 345 ms on the million as loaded, 112 to 115 ms after a VACUUM (6.6 s; the load
+    then also left a dead version of each row its flags' UPDATE changed). VACUUM cannot
+    run in a transaction: it runs on its own connection, and only when the session is
+    not bound to one connection (a caller's transaction, as in tests, whose locks it
+    would wait for), which gets ANALYZE alone."""
     tables = ["encounters", "encounter_rumours", *(s.name for s in summaries.SUMMARIES)]
     if rebuilt and isinstance(db.session.get_bind(), Engine):
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
