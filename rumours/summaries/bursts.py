@@ -216,20 +216,24 @@ def recount(connection, moments: Iterable[tuple[int | None, datetime | None]]) -
             connection.execute(statement, {"agent": agent, "first": first, "last": last})
 
 
-def _window(connection) -> tuple[str, str]:
-    """The window that counts an agent's conversations within BURST_WINDOW either side
-    of each, as (ORDER BY expression, frame): over whole microseconds on SQLite and over
-    the times on PostgreSQL, so that it decides exactly as `near` does."""
+def _neighbours(connection) -> str:
+    """SQL: how many conversations of the row's agent lie within BURST_WINDOW either
+    side of it (itself included), as a window over each agent's conversations in time
+    order: over whole microseconds on SQLite and over the times on PostgreSQL, so that
+    it decides exactly as `near` does."""
     window = BURST_WINDOW // timedelta(microseconds=1)
     if connection.dialect.name == "sqlite":
         order = _microseconds(column("occurred_at")).compile(
             dialect=connection.dialect, compile_kwargs={"literal_binds": True}
         )
-        return str(order), f"RANGE BETWEEN {window} PRECEDING AND {window} FOLLOWING"
-    return "occurred_at", (
-        f"RANGE BETWEEN interval '{window} microseconds' PRECEDING "
-        f"AND interval '{window} microseconds' FOLLOWING"
-    )
+        frame = f"RANGE BETWEEN {window} PRECEDING AND {window} FOLLOWING"
+    else:
+        order = "occurred_at"
+        frame = (
+            f"RANGE BETWEEN interval '{window} microseconds' PRECEDING "
+            f"AND interval '{window} microseconds' FOLLOWING"
+        )
+    return f"count(*) OVER (PARTITION BY agent_id ORDER BY {order} {frame})"
 
 
 def recount_all_bursts(connection) -> None:
@@ -237,12 +241,10 @@ def recount_all_bursts(connection) -> None:
     conversations in time order, counting with a window of BURST_WINDOW either side,
     instead of a look-up per row (a million: 13 s against about 60 s on SQLite). Only
     the rows that change are written."""
-    order, frame = _window(connection)
     connection.execute(text(
         "UPDATE encounters SET burst = NOT burst WHERE id IN ("
         " SELECT id FROM ("
-        "  SELECT id, burst, count(*) OVER ("
-        f"   PARTITION BY agent_id ORDER BY {order} {frame}) AS neighbours"
+        f"  SELECT id, burst, {_neighbours(connection)} AS neighbours"
         "  FROM encounters WHERE agent_id IS NOT NULL"
         f" ) AS counted WHERE burst != (neighbours >= {BURST_COUNT}))"
     ))
@@ -261,7 +263,6 @@ def insert_flagged(connection, staged: str, columns: tuple[str, ...]) -> None:
     go into encounters once, in the order they were staged (by id, as the export reads
     them). The working memory is raised for these statements only, so that the ids fit
     in one hash table (ten million: 4.6 million flagged)."""
-    order, frame = _window(connection)
     names = ", ".join(columns)
     previous = connection.exec_driver_sql("SHOW work_mem").scalar()
     memory = text("SELECT set_config('work_mem', :value, true)")
@@ -269,8 +270,7 @@ def insert_flagged(connection, staged: str, columns: tuple[str, ...]) -> None:
     connection.exec_driver_sql(
         "CREATE TEMPORARY TABLE encounters_flagged ON COMMIT DROP AS"
         " SELECT id, is_new FROM ("
-        "  SELECT id, is_new, burst, count(*) OVER ("
-        f"   PARTITION BY agent_id ORDER BY {order} {frame}) >= {BURST_COUNT} AS flagged"
+        f"  SELECT id, is_new, burst, {_neighbours(connection)} >= {BURST_COUNT} AS flagged"
         "  FROM ("
         f"   SELECT id, agent_id, occurred_at, true AS is_new, false AS burst FROM {staged}"
         "    WHERE agent_id IS NOT NULL"
