@@ -46,7 +46,7 @@ lint: install
 # (new messages arrive empty; tests/test_translations.py fails until they are translated).
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k _lp:1c,2 --no-location --sort-output -o rumours/translations/messages.pot .
-	$(BIN)/pybabel update -i rumours/translations/messages.pot -d rumours/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i rumours/translations/messages.pot -d rumours/translations --no-fuzzy-matching --ignore-obsolete --width 80
 
 bench-seed: install
 	$(BIN)/python bench/seed.py

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Uuid,
     event,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -157,6 +158,11 @@ class Setting(enum.StrEnum):
     ONLINE = "online"
     ASSOCIATION = "association"
     OTHER = "other"
+
+
+# A setting as the summaries key it (setting_stats_month.setting_id): its place in
+# Setting, from 1. Stored: a new setting goes at the end of Setting, never between.
+SETTING_CODES: dict[str, int] = {s.value: code for code, s in enumerate(Setting, start=1)}
 
 
 class Outcome(enum.StrEnum):
@@ -702,6 +708,17 @@ class Campaign(db.Model):
 # ---------------------------------------------------------------------------
 
 
+# The review's flags: "unusually many people" needs at least this many (a school talk of 25
+# is normal; a market chat of 40 is not).
+PEOPLE_FLOOR = 12
+# A conversation that may need a coordinator's look: not checked or excluded yet, and
+# either a burst or a crowd large enough for the crowd flag. The review's queries carry
+# these same terms, so that both databases can answer them from the partial index.
+REVIEW_CANDIDATE = (
+    f"checked_at IS NULL AND excluded_at IS NULL AND (burst OR people_reached >= {PEOPLE_FLOOR})"
+)
+
+
 class Encounter(db.Model):
     """One conversation. Nothing here identifies the other person; location
     stops at the neighbourhood. `agent_id` becomes NULL when the agent is erased."""
@@ -723,9 +740,13 @@ class Encounter(db.Model):
             "organisation_id", "local_day", "neighbourhood_id", "excluded_at",
             postgresql_include=["id"],
         ),
-        # The review's usual crowd per setting, averaged over every conversation on each
-        # of its views: read from this index alone (a tenth of the table).
-        Index("ix_encounters_setting_people", "setting", "people_reached"),
+        # The review's work: the conversations that may need a coordinator's look (see
+        # REVIEW_CANDIDATE), newest first. Few where a network keeps up with its review;
+        # "only flagged" and the count of pending flags read these, not every row.
+        Index(
+            "ix_encounters_review_candidates", "occurred_at", "id",
+            sqlite_where=text(REVIEW_CANDIDATE), postgresql_where=text(REVIEW_CANDIDATE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -884,6 +905,10 @@ CAMPAIGN_RUMOUR_DIMENSIONS = ("campaign", "district", "rumour", "rebuttal")
 # organisation: that would be a row for nearly every link (a member's view of a rumour
 # counts its neighbourhoods from the rows).
 RUMOUR_NEIGHBOURHOOD_DIMENSIONS = ("district", "neighbourhood", "campaign", "rumour")
+# The review's usual crowd per setting (people reached over conversations, per setting):
+# kept by setting, and by the encounter tables' dimensions too, so that a writer's row
+# here is never shared with a writer whose encounter_stats rows it does not share.
+SETTING_DIMENSIONS = ("district", "organisation", "campaign", "setting")
 
 encounter_stats_day = summary_table("encounter_stats_day", ENCOUNTER_DIMENSIONS)
 encounter_stats_week = summary_table("encounter_stats_week", ENCOUNTER_DIMENSIONS)
@@ -912,6 +937,7 @@ rumour_neighbourhood_stats_day = summary_table(
 rumour_neighbourhood_stats_month = summary_table(
     "rumour_neighbourhood_stats_month", RUMOUR_NEIGHBOURHOOD_DIMENSIONS
 )
+setting_stats_month = summary_table("setting_stats_month", SETTING_DIMENSIONS)
 # A rumour's own trend reads the day tables by rumour; in an organisation's view (a
 # member's view of a rumour), by organisation and rumour.
 Index("ix_rumour_stats_day_rumour", rumour_stats_day.c.rumour_id, rumour_stats_day.c.period_start)

@@ -7,11 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, false, func, or_
+from sqlalchemy import and_, case, false, func, literal, or_, text
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
+    PEOPLE_FLOOR,
+    REVIEW_CANDIDATE,
+    SETTING_CODES,
     AgentProfile,
     Campaign,
     District,
@@ -24,17 +27,20 @@ from ..models import (
     Setting,
     User,
     campaign_rumours,
+    setting_stats_month,
 )
 from ..summaries import BURST_COUNT, BURST_WINDOW
 from .geography import active_districts, active_neighbourhoods
 
 PAGE_SIZE = 50
+# The review's totals are counted exactly up to here; past it the page says "more than"
+# (counting every one of ten million conversations took a second on each view).
+COUNT_LIMIT = 10_000
 # "Many in a few minutes": BURST_COUNT encounters by one agent within BURST_WINDOW
 # either side of one are more than a person can hold (summaries.bursts keeps the flag).
 # "Far above the usual for the setting": above this many times the setting's mean,
-# and at least PEOPLE_FLOOR (a school talk of 25 is normal; a market chat of 40 is not).
+# and at least PEOPLE_FLOOR (models: the review's partial index holds it).
 PEOPLE_FACTOR = 4
-PEOPLE_FLOOR = 12
 
 
 def flag_rules() -> dict[str, str]:
@@ -203,12 +209,29 @@ class ReviewRow:
 @dataclass
 class ReviewPage:
     rows: list[ReviewRow]
+    # Exact up to COUNT_LIMIT; past it, COUNT_LIMIT + 1 ("more than COUNT_LIMIT").
     total: int
     flagged: int
     page: int
     has_next: bool
+    count_limit: int
     settings: list[Setting] = field(default_factory=lambda: list(Setting))
     outcomes: list[Outcome] = field(default_factory=lambda: list(Outcome))
+
+
+def usual_crowds() -> dict[Setting, float]:
+    """The mean number of people reached per setting, over the conversations that count
+    in the statistics (an excluded entry does not set what is usual): from a summary
+    table, a row per month, district, organisation, campaign and setting, not from every
+    conversation (half a second at ten million)."""
+    t = setting_stats_month.c
+    by_code = {code: Setting(value) for value, code in SETTING_CODES.items()}
+    rows = db.session.execute(
+        db.select(t.setting_id, func.sum(t.people), func.sum(t.encounters)).group_by(
+            t.setting_id
+        )
+    ).all()
+    return {by_code[code]: people / count for code, people, count in rows if count}
 
 
 def _flag_columns():
@@ -216,14 +239,8 @@ def _flag_columns():
     # Stored with each conversation (summaries.bursts); an erased agent's keep it but
     # name no one, and flag nothing.
     burst = and_(Encounter.agent_id.is_not(None), Encounter.burst)
-    # The usual crowd per setting: one small grouped query, then a CASE in the main one.
-    means = dict(
-        db.session.execute(
-            db.select(Encounter.setting, func.avg(Encounter.people_reached * 1.0)).group_by(
-                Encounter.setting
-            )
-        ).all()
-    )
+    # The usual crowd per setting, then a CASE in the main query.
+    means = usual_crowds()
     if not means:
         return burst, false()
     threshold = case(
@@ -232,6 +249,14 @@ def _flag_columns():
     )
     crowd = and_(Encounter.people_reached >= PEOPLE_FLOOR, Encounter.people_reached > threshold)
     return burst, crowd
+
+
+def _count(conditions) -> int:
+    """How many conversations match, counted up to COUNT_LIMIT + 1 and no further."""
+    matching = (
+        db.select(literal(1)).select_from(Encounter).where(*conditions).limit(COUNT_LIMIT + 1)
+    )
+    return db.session.scalar(db.select(func.count()).select_from(matching.subquery()))
 
 
 def _filtered(filters: ReviewFilters):
@@ -271,21 +296,15 @@ def _filtered(filters: ReviewFilters):
 def review_page(filters: ReviewFilters, page: int = 1) -> ReviewPage:
     """Coordinators: all encounters matching the filters with their flags, newest first."""
     burst, crowd = _flag_columns()
-    # A flag counts until a coordinator checked the entry or excluded it.
-    pending = and_(
-        or_(burst, crowd), Encounter.checked_at.is_(None), Encounter.excluded_at.is_(None)
-    )
+    # A flag counts until a coordinator checked the entry or excluded it. The candidates'
+    # terms come first, as the partial index has them: both databases then read only
+    # the conversations that may need a look, newest first.
+    pending = and_(text(REVIEW_CANDIDATE), or_(burst, crowd))
     conditions = _filtered(filters)
     if filters.flagged:
         conditions.append(pending)
-    total, flagged = db.session.execute(
-        db.select(
-            func.count(),
-            func.coalesce(func.sum(case((pending, 1), else_=0)), 0),
-        )
-        .select_from(Encounter)
-        .where(*conditions)
-    ).one()
+    total = _count(conditions)
+    flagged = total if filters.flagged else _count([*conditions, pending])
     rows = db.session.execute(
         _with_details(
             db.select(Encounter, AgentProfile.pseudonym, burst, crowd)
@@ -302,6 +321,7 @@ def review_page(filters: ReviewFilters, page: int = 1) -> ReviewPage:
         flagged=flagged,
         page=page,
         has_next=len(rows) > PAGE_SIZE,
+        count_limit=COUNT_LIMIT,
     )
 
 

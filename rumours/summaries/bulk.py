@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import insert_many
 from ..models import (
+    SETTING_CODES,
     SUMMARY_MEASURES,
     Outcome,
     Setting,
@@ -37,7 +38,9 @@ from .tables import (
 
 # The dimensions in the order `StagedCounts` holds an encounter's values (a rumour's
 # two last).
-_DIMENSIONS = ("district", "neighbourhood", "organisation", "campaign", "rumour", "rebuttal")
+_DIMENSIONS = (
+    "district", "neighbourhood", "organisation", "campaign", "setting", "rumour", "rebuttal",
+)
 # Where each outcome and setting is counted in SUMMARY_MEASURES.
 _OUTCOME_AT = {o.value: SUMMARY_MEASURES.index(f"outcome_{o.value}") for o in Outcome}
 _SETTING_AT = {s.value: SUMMARY_MEASURES.index(f"setting_{s.value}") for s in Setting}
@@ -193,8 +196,10 @@ class StagedCounts:
         (day, district, neighbourhood, organisation, campaign, people, outcome, setting,
          links) = encounter
         outcome_at = _OUTCOME_AT[getattr(outcome, "value", outcome)]
-        setting_at = _SETTING_AT[getattr(setting, "value", setting)]
-        values = (day, district, neighbourhood or 0, organisation or 0, campaign or 0)
+        setting = getattr(setting, "value", setting)
+        setting_at = _SETTING_AT[setting]
+        values = (day, district, neighbourhood or 0, organisation or 0, campaign or 0,
+                  SETTING_CODES[setting])
         rows = [(values, self._by_encounter)]
         rows += [((*values, rumour, rebuttal or 0), self._by_rumour) for rumour, rebuttal in links]
         for row, stagings in rows:

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import (
+    SETTING_CODES,
     SUMMARY_MEASURES,
     Encounter,
     Outcome,
@@ -126,9 +127,11 @@ def contributions(encounters: Iterable[NewEncounter]) -> dict[Summary, list[tupl
     floors = {grain: {} for grain in GRAINS}
     for (day, district, neighbourhood, organisation, campaign, people, outcome, setting,
          links) in encounters:
-        measures = _measures(people, _value(outcome), _value(setting))
+        setting = _value(setting)
+        measures = _measures(people, _value(outcome), setting)
         values = {"district": district, "neighbourhood": neighbourhood or 0,
-                  "organisation": organisation or 0, "campaign": campaign or 0}
+                  "organisation": organisation or 0, "campaign": campaign or 0,
+                  "setting": SETTING_CODES[setting]}
         rumour_rows = [{**values, "rumour": r, "rebuttal": b or 0} for r, b in links]
         for summary in SUMMARIES:
             period = floors[summary.grain].get(day)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    literal_column,
     select,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -21,6 +22,8 @@ from ..models import (
     NEIGHBOURHOOD_DIMENSIONS,
     NEIGHBOURHOOD_TOTAL_DIMENSIONS,
     RUMOUR_NEIGHBOURHOOD_DIMENSIONS,
+    SETTING_CODES,
+    SETTING_DIMENSIONS,
     Encounter,
     EncounterRumour,
     Outcome,
@@ -40,6 +43,7 @@ from ..models import (
     rumour_neighbourhood_stats_month,
     rumour_stats_day,
     rumour_stats_month,
+    setting_stats_month,
 )
 
 GRAINS = ("day", "week", "month")
@@ -119,6 +123,8 @@ SUMMARIES: tuple[Summary, ...] = (
     # Only these keep a rumour's neighbourhoods: read only when one is asked for.
     Summary(rumour_neighbourhood_stats_month, "month", RUMOUR_NEIGHBOURHOOD_DIMENSIONS),
     Summary(rumour_neighbourhood_stats_day, "day", RUMOUR_NEIGHBOURHOOD_DIMENSIONS),
+    # The review's usual crowd per setting (reports.encounters); no dashboard reads it.
+    Summary(setting_stats_month, "month", SETTING_DIMENSIONS),
 )
 
 
@@ -144,6 +150,11 @@ def dimension_column(name: str) -> ColumnElement:
         "campaign": func.coalesce(e.campaign_id, 0),
         "rumour": link.rumour_id,
         "rebuttal": func.coalesce(link.rebuttal_id, 0),
+        # Written out, not bound: the same CASE appears in the SELECT and the GROUP BY.
+        "setting": case(
+            *((e.setting == literal_column(f"'{value}'"), literal_column(str(code)))
+              for value, code in SETTING_CODES.items())
+        ),
     }[name]
 
 
