@@ -229,8 +229,9 @@ def run(
                 f"{statistics.median(api):10.1f}ms{_count(api_statements):>5}"
                 + (f"{raw:7.0f}ms{raw / median:9.1f}x" if raw_sql else "")
             )
-        # The coordinators' review: every conversation the filters match, with the count
-        # of those flagged for review (a scan of every row; a few runs only).
+        # The coordinators' review: the first page of the conversations the filters
+        # match, with their count and the count of those flagged for review (each
+        # counted up to 10,000; a few runs only).
         print(f"{'review':<34}{'median':>12}{'slowest':>9}{'fastest':>9}{'CPU':>10}{'SQL':>6}")
         for label, args in REVIEW_VIEWS.items():
             page, statements, _, cpu = timed(client, "/encounters/review", args, 3, meter)
