@@ -231,7 +231,7 @@ def run(
             )
         # The coordinators' review: the first page of the conversations the filters
         # match, with their count and the count of those flagged for review (each
-        # counted up to 10,000; a few runs only).
+        # counted up to 1,000; a few runs only).
         print(f"{'review':<34}{'median':>12}{'slowest':>9}{'fastest':>9}{'CPU':>10}{'SQL':>6}")
         for label, args in REVIEW_VIEWS.items():
             page, statements, _, cpu = timed(client, "/encounters/review", args, 3, meter)

@@ -22,7 +22,7 @@ MEASURES = (
     'setting_workplace', 'setting_transport', 'setting_family', 'setting_online',
     'setting_association', 'setting_other',
 )
-DIMENSIONS = ('district', 'organisation', 'campaign', 'setting')
+DIMENSIONS = ('district', 'setting')
 TABLE = 'setting_stats_month'
 # As rumours.models had it at this revision (a migration keeps its own).
 CANDIDATE = (

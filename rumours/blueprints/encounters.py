@@ -29,6 +29,7 @@ from ..reports.encounters import (
     flag_rules,
     form_choices,
     own_encounters_page,
+    review_choices,
     review_page,
 )
 from ..rules.city import city
@@ -206,7 +207,7 @@ def review():
     filters = _review_filters(errors)
     page = max(request.args.get("page", 1, type=int), 1)
     result = review_page(filters, page=page)
-    choices = form_choices(current_user)
+    choices = review_choices()
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "encounters/review.html",

@@ -2,12 +2,14 @@
 review list with its data-quality flags (the burst flag stored with each conversation,
 the crowd flag computed in SQL)."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, false, func, literal, or_, text
+from sqlalchemy import Integer, and_, any_, bindparam, case, column, false, func, literal, or_, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -34,8 +36,12 @@ from .geography import active_districts, active_neighbourhoods
 
 PAGE_SIZE = 50
 # The review's totals are counted exactly up to here; past it the page says "more than"
-# (counting every one of ten million conversations took a second on each view).
-COUNT_LIMIT = 10_000
+# (counting every one of ten million conversations took a second on each view; counting
+# ten thousand with their flags, 10 to 40 ms on the million).
+COUNT_LIMIT = 1_000
+# A backlog of conversations that may need a look up to this size is read first, by id
+# (see review_page); a larger one is left to the database's plans.
+BACKLOG_READ = 2_000
 # "Many in a few minutes": BURST_COUNT encounters by one agent within BURST_WINDOW
 # either side of one are more than a person can hold (summaries.bursts keeps the flag).
 # "Far above the usual for the setting": above this many times the setting's mean,
@@ -145,6 +151,29 @@ def form_choices(agent: User, today: date | None = None) -> FormChoices:
     )
 
 
+@dataclass(frozen=True)
+class ReviewChoices:
+    districts: list[District]
+    rumours: list[RumourChoice]
+
+
+def review_choices() -> ReviewChoices:
+    """The review's filters: the districts and the published rumours, by name (not the
+    phone form's order, whose look-up of the user's recent rumours read every
+    conversation the demo coordinator had logged: 8 to 12 ms of each view)."""
+    language = str(get_locale() or "")
+    rumours = db.session.scalars(
+        db.select(Rumour).where(Rumour.status == RumourStatus.PUBLISHED)
+    ).all()
+    return ReviewChoices(
+        districts=sorted(active_districts(), key=lambda d: d.name),
+        rumours=sorted(
+            (RumourChoice(r.slug, r.claim_in(language), False, False) for r in rumours),
+            key=lambda choice: choice.claim,
+        ),
+    )
+
+
 def _with_details(query):
     return query.options(
         selectinload(Encounter.rumour_links).selectinload(EncounterRumour.rumour),
@@ -251,6 +280,29 @@ def _flag_columns():
     return burst, crowd
 
 
+def _backlog() -> list[int] | None:
+    """The ids of the conversations that may need a look (REVIEW_CANDIDATE), newest
+    first, read from the partial index alone; None when there are more than
+    BACKLOG_READ."""
+    ids = db.session.scalars(
+        db.select(Encounter.id)
+        .where(text(REVIEW_CANDIDATE))
+        .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
+        .limit(BACKLOG_READ + 1)
+    ).all()
+    return None if len(ids) > BACKLOG_READ else list(ids)
+
+
+def _among(ids: list[int]):
+    """SQL: the conversation is one of `ids`, sent as one value (an array; on SQLite a
+    JSON list), not one parameter per id: a statement with two thousand parameters took
+    longer to send and plan than to run."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return Encounter.id == any_(bindparam("backlog", ids, type_=ARRAY(Integer)))
+    listed = db.select(column("value", Integer)).select_from(func.json_each(json.dumps(ids)))
+    return Encounter.id.in_(listed)
+
+
 def _count(conditions) -> int:
     """How many conversations match, counted up to COUNT_LIMIT + 1 and no further."""
     matching = (
@@ -259,19 +311,29 @@ def _count(conditions) -> int:
     return db.session.scalar(db.select(func.count()).select_from(matching.subquery()))
 
 
+def _id_of(model, slug: str) -> int | None:
+    return db.session.scalar(db.select(model.id).where(model.slug == slug))
+
+
 def _filtered(filters: ReviewFilters):
     conditions = []
+    # Each id looked up first, as for the agent below: the counts and the page then read
+    # that campaign's, district's or rumour's conversations by their index.
     if filters.campaign:
-        conditions.append(Encounter.campaign.has(Campaign.slug == filters.campaign))
+        campaign_id = _id_of(Campaign, filters.campaign)
+        conditions.append(false() if campaign_id is None else Encounter.campaign_id == campaign_id)
     if filters.district:
-        conditions.append(Encounter.district.has(District.slug == filters.district))
+        district_id = _id_of(District, filters.district)
+        conditions.append(false() if district_id is None else Encounter.district_id == district_id)
     if filters.setting in {s.value for s in Setting}:
         conditions.append(Encounter.setting == Setting(filters.setting))
     if filters.outcome in {o.value for o in Outcome}:
         conditions.append(Encounter.outcome == Outcome(filters.outcome))
     if filters.rumour:
+        rumour_id = _id_of(Rumour, filters.rumour)
         conditions.append(
-            Encounter.rumour_links.any(EncounterRumour.rumour.has(Rumour.slug == filters.rumour))
+            false() if rumour_id is None
+            else Encounter.rumour_links.any(EncounterRumour.rumour_id == rumour_id)
         )
     if filters.agent:
         # The agent looked up first: PostgreSQL then reads that agent's conversations by
@@ -297,14 +359,33 @@ def review_page(filters: ReviewFilters, page: int = 1) -> ReviewPage:
     """Coordinators: all encounters matching the filters with their flags, newest first."""
     burst, crowd = _flag_columns()
     # A flag counts until a coordinator checked the entry or excluded it. The candidates'
-    # terms come first, as the partial index has them: both databases then read only
-    # the conversations that may need a look, newest first.
+    # terms as the partial index has them: both databases can read only the
+    # conversations that may need a look.
     pending = and_(text(REVIEW_CANDIDATE), or_(burst, crowd))
+    backlog = _backlog()
+    if backlog is not None:
+        # A backlog a coordinator can work through: the pending are among these ids, and
+        # each count and the page look them up by id. (Left to its estimates, PostgreSQL
+        # took the few left after a review for a quarter of the rows, as if a flag and
+        # a check were unrelated, and read every row to find them: 250 to 730 ms.)
+        pending = and_(_among(backlog), pending)
     conditions = _filtered(filters)
     if filters.flagged:
         conditions.append(pending)
-    total = _count(conditions)
-    flagged = total if filters.flagged else _count([*conditions, pending])
+    # One bounded read gives both counts while the matching are within the limit (an
+    # agent, a week); past it, the pending ones are counted on their own, up to it.
+    first = (
+        db.select(case((pending, 1), else_=0).label("pending"))
+        .select_from(Encounter)
+        .where(*conditions)
+        .limit(COUNT_LIMIT + 1)
+        .subquery()
+    )
+    total, flagged = db.session.execute(
+        db.select(func.count(), func.coalesce(func.sum(first.c.pending), 0))
+    ).one()
+    if total > COUNT_LIMIT:
+        flagged = total if filters.flagged else _count([*conditions, pending])
     rows = db.session.execute(
         _with_details(
             db.select(Encounter, AgentProfile.pseudonym, burst, crowd)
