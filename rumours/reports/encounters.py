@@ -251,8 +251,8 @@ class ReviewPage:
 def usual_crowds() -> dict[Setting, float]:
     """The mean number of people reached per setting, over the conversations that count
     in the statistics (an excluded entry does not set what is usual): from a summary
-    table, a row per month, district, organisation, campaign and setting, not from every
-    conversation (half a second at ten million)."""
+    table, a row per month, district and setting, not from every conversation (half a
+    second at ten million)."""
     t = setting_stats_month.c
     by_code = {code: Setting(value) for value, code in SETTING_CODES.items()}
     rows = db.session.execute(
