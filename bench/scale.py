@@ -1,7 +1,7 @@
 """Benchmark: ten million conversations on PostgreSQL (a national network's year).
 
-Run by hand (about ten minutes on 2 cores, 466 s of it the seed; the seeded database can be
-kept and reused):
+Run by hand (ten to twenty minutes on 2 cores, 466 to 627 s of it the seed in the runs of
+2026-12-07; the seeded database can be kept and reused):
   .venv/bin/python bench/scale.py [--encounters 10000000] [--postgres URL] [--keep]
   .venv/bin/python bench/scale.py --database postgresql://postgres@127.0.0.1/rumours_scale
 

@@ -367,7 +367,8 @@ def review_page(filters: ReviewFilters, page: int = 1) -> ReviewPage:
         # A backlog a coordinator can work through: the pending are among these ids, and
         # each count and the page look them up by id. (Left to its estimates, PostgreSQL
         # took the few left after a review for a quarter of the rows, as if a flag and
-        # a check were unrelated, and read every row to find them: 250 to 730 ms.)
+        # a check were unrelated, and read every row to find them: 241 to 733 ms a count
+        # on the million.)
         pending = and_(_among(backlog), pending)
     conditions = _filtered(filters)
     if filters.flagged:
