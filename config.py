@@ -23,8 +23,11 @@ def engine_options(environ=os.environ) -> dict:
     gunicorn worker's pool is sized from the environment (DATABASE_POOL_SIZE,
     DATABASE_MAX_OVERFLOW: SQLAlchemy's 5 and 10 by default), and
     DATABASE_PREPARED_STATEMENTS=0 turns psycopg's server-side prepared statements off
-    for a pooler that cannot carry them (PgBouncer before 1.21 in transaction mode)."""
-    options: dict = {"pool_pre_ping": True}
+    for a pooler that cannot carry them (PgBouncer before 1.21 in transaction mode).
+    A connection is tested before use only once it has sat idle a while
+    (DATABASE_PING_AFTER_IDLE, `rumours.extensions.ping_idle_connections`), not on every
+    checkout as SQLAlchemy's `pool_pre_ping` would."""
+    options: dict = {}
     if environ.get("DATABASE_POOL_SIZE"):
         options["pool_size"] = int(environ["DATABASE_POOL_SIZE"])
     if environ.get("DATABASE_MAX_OVERFLOW"):
@@ -41,6 +44,11 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     SQLALCHEMY_DATABASE_URI = database_url(f"sqlite:///{INSTANCE_DIR / 'rumours.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = engine_options()
+    # A pooled connection idle this many seconds is tested (a round trip) before a request
+    # uses it, so one the database or a firewall dropped meanwhile is replaced unseen.
+    # Under load connections come back within milliseconds and go out untested; 0 tests
+    # every checkout.
+    DATABASE_PING_AFTER_IDLE = float(os.environ.get("DATABASE_PING_AFTER_IDLE", "5"))
     # Request bodies are capped: the largest legitimate form is a rebuttal.
     MAX_CONTENT_LENGTH = 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True

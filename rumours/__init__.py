@@ -11,7 +11,7 @@ from config import Config, config_from_environment
 
 from . import cli, summaries
 from .blueprints import register_all as register_blueprints
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate, ping_idle_connections
 from .reports.dashboard import dashboard
 from .reports.filters import parse_filters
 from .reports.geography import shapes
@@ -44,6 +44,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_idle_connections(engine, app.config.get("DATABASE_PING_AFTER_IDLE", 0.0))
     migrate.init_app(
         app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True
     )

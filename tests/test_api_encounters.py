@@ -25,7 +25,7 @@ from rumours.models import (
     Theme,
 )
 
-from .helpers import config_for, csrf_from, login
+from .helpers import config_for, csrf_from, login, statements_sent
 
 
 def add_catalogue() -> None:
@@ -147,6 +147,38 @@ def test_post_creates_then_replay_returns_the_same_and_other_content_is_refused(
     with app.app_context():
         link = db.session.execute(select(EncounterRumour)).scalar_one()
         assert link.rebuttal_id is not None  # the rebuttal current when logged
+
+
+def test_a_new_conversation_reads_what_it_names_in_one_statement(
+    app, client, create_user, catalogue
+):
+    """The district, neighbourhood, campaign, the agent's organisation and the rumours
+    with their current rebuttals come back in one read (a round trip each was a POST's
+    largest cost on PostgreSQL), and the rules still name each field they refuse."""
+    token = logged_in_agent(client, create_user)
+    body = payload(rumours=["they-take-our-jobs", "they-get-all-the-benefits"])
+    with app.app_context(), statements_sent() as sent:
+        created = post(client, token, body)
+    assert created.status_code == 201, created.get_json()
+    reads = [s for s, _ in sent if "FROM rumours" in s or "JOIN rumours" in s]
+    assert len(reads) == 1
+    assert all(name in reads[0] for name in ("districts", "neighbourhoods", "campaigns"))
+    with app.app_context():
+        links = db.session.execute(
+            select(Rumour.slug, EncounterRumour.rebuttal_id)
+            .join(EncounterRumour, EncounterRumour.rumour_id == Rumour.id)
+            .where(EncounterRumour.encounter_id == created.get_json()["id"])
+        ).all()
+    answered = {slug: rebuttal is not None for slug, rebuttal in links}
+    assert answered == {"they-take-our-jobs": True, "they-get-all-the-benefits": False}
+
+    wrong = post(client, token, payload(
+        district="nowhere", neighbourhood="sant-antoni", campaign="old-campaign",
+        rumours=["draft-rumour", "they-take-our-jobs"],
+    ))
+    assert wrong.status_code == 422
+    assert set(wrong.get_json()["fields"]) == {"district", "campaign", "rumours"}
+    assert "draft-rumour" in wrong.get_json()["fields"]["rumours"][0]
 
 
 def test_the_created_answer_is_what_the_database_then_holds(app, client, create_user, catalogue):

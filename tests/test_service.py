@@ -313,7 +313,7 @@ def test_pool_and_prepared_statements_are_set_from_the_environment(postgres_serv
     from config import engine_options
     from rumours.extensions import db
 
-    assert engine_options({}) == {"pool_pre_ping": True}
+    assert engine_options({}) == {}
     options = engine_options(
         {
             "DATABASE_POOL_SIZE": "2",
@@ -342,3 +342,66 @@ def test_pool_and_prepared_statements_are_set_from_the_environment(postgres_serv
             db.engine.dispose()
     finally:
         postgres_server.drop(url)
+
+
+@pytest.mark.parametrize("idle", [0.0, 0.4])
+def test_a_connection_the_database_dropped_while_idle_is_replaced_unseen(postgres_server, idle):
+    """The database or a firewall drops a pooled connection while it waits: once it has
+    been idle DATABASE_PING_AFTER_IDLE seconds, it is tested before use and replaced."""
+    url = postgres_server.create("rumours_ping")
+    try:
+        app, before = _one_pooled_connection(url, idle)
+        _terminate(url, before)
+        time.sleep(idle + 0.1)
+        with app.app_context():
+            assert db.session.execute(text("SELECT pg_backend_pid()")).scalar() != before
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        postgres_server.drop(url)
+
+
+def test_a_connection_back_in_the_pool_moments_ago_goes_out_untested(postgres_server):
+    """Under load connections return within milliseconds and are used without a test (a
+    round trip per request saved). The price, and its end: a connection the database
+    dropped in that moment fails the one statement that meets it, and the next finds a
+    fresh one."""
+    from sqlalchemy.exc import OperationalError
+
+    url = postgres_server.create("rumours_ping")
+    try:
+        app, before = _one_pooled_connection(url, 3600.0)
+        _terminate(url, before)
+        with app.app_context():
+            with pytest.raises(OperationalError):
+                db.session.execute(text("SELECT pg_backend_pid()"))
+            db.session.rollback()
+            assert db.session.execute(text("SELECT pg_backend_pid()")).scalar() != before
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        postgres_server.drop(url)
+
+
+def _one_pooled_connection(url: str, idle: float):
+    """An app on `url` whose pool holds one connection, back from a request; and that
+    connection's server process."""
+    app = create_app(config_for(url, DATABASE_PING_AFTER_IDLE=idle))
+    assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context():
+        db.engine.dispose()
+    assert app.test_client().get("/healthz").status_code == 200
+    with app.app_context():
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        db.session.remove()
+        assert db.engine.pool.checkedin() == 1
+    return app, pid
+
+
+def _terminate(url: str, pid: int) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    engine.dispose()

@@ -1,6 +1,6 @@
 """The rules of an encounter that need the database: the district, neighbourhood,
-campaign and rumours it names, looked up by slug in two statements built once per
-process, and the rebuttal then current for each rumour.
+campaign and rumours it names, looked up by slug in one statement built once per
+process (one round trip to the database), and the rebuttal then current for each rumour.
 
 The look-ups read plain rows (the few columns the rules and the write need), not ORM
 objects: a POST is the hot path of a campaign day, and loading four entities through the
@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, literal, select
+from sqlalchemy import and_, bindparam, literal, select, true
 
 from ..extensions import db
 from ..models import (
@@ -103,29 +103,6 @@ def _references_statement():
     )
 
 
-def _references(data: EncounterData, actor: User):
-    """The district, neighbourhood and campaign named by slug (None where none is), and
-    the organisation the agent logs for, in one statement (a one-row base with outer
-    joins, so every unknown slug still gets its own message)."""
-    row = db.session.connection().execute(
-        _references_statement(),
-        {
-            "agent_id": actor.id,
-            "district": data.district,
-            "neighbourhood": data.neighbourhood or "",
-            "campaign": data.campaign or "",
-        },
-    ).one()
-    (d_id, d_slug, d_retired, n_id, n_slug, n_retired, n_district, c_id, c_slug, c_starts,
-     c_ends, organisation_id) = row
-    return (
-        None if d_id is None else Place(d_id, d_slug, d_retired),
-        None if n_id is None else Place(n_id, n_slug, n_retired, n_district),
-        None if c_id is None else CampaignRef(c_id, c_slug, c_starts, c_ends),
-        organisation_id,
-    )
-
-
 @cache
 def _rumours_statement():
     rumour, rebuttal = Rumour.__table__, Rebuttal.__table__
@@ -146,13 +123,48 @@ def _rumours_statement():
     )
 
 
-def _published_rumours(slugs: list[str], language: str) -> tuple[dict[str, RumourRef], dict]:
-    """The published rumours among `slugs` and each one's current rebuttal, in one
-    statement."""
-    rows = db.session.connection().execute(_rumours_statement(), {"slugs": slugs}).all()
-    found = {slug: RumourRef(rumour_id, slug) for rumour_id, slug, _id, _language in rows}
-    published = [(r_id, rebuttal_id, lang) for r_id, _s, rebuttal_id, lang in rows if rebuttal_id]
-    return found, _pick_rebuttals(published, language)
+@cache
+def _lookups_statement():
+    """The references (one row) and the published rumours named with their published
+    rebuttals (a row each, in rebuttal order), in one statement: the rumours are outer
+    joined to the references' single row, which comes back once with empty rumour
+    columns when no rumour matches. Two statements were two round trips of a POST."""
+    references = _references_statement().subquery("refs")
+    rumours = _rumours_statement().order_by(None).subquery("named")
+    return (
+        select(references, rumours)
+        .select_from(references.outerjoin(rumours, true()))
+        .order_by(rumours.c[2])
+    )
+
+
+def _lookups(data: EncounterData, actor: User, slugs: list[str], language: str):
+    """The district, neighbourhood and campaign named by slug (None where none is), the
+    organisation the agent logs for, the published rumours among `slugs` and each one's
+    current rebuttal (in `language` first)."""
+    rows = db.session.connection().execute(
+        _lookups_statement(),
+        {
+            "agent_id": actor.id,
+            "district": data.district,
+            "neighbourhood": data.neighbourhood or "",
+            "campaign": data.campaign or "",
+            "slugs": slugs,
+        },
+    ).all()
+    (d_id, d_slug, d_retired, n_id, n_slug, n_retired, n_district, c_id, c_slug, c_starts,
+     c_ends, organisation_id) = rows[0][:12]
+    named = [row[12:] for row in rows if row[12] is not None]
+    found = {slug: RumourRef(rumour_id, slug) for rumour_id, slug, _id, _language in named}
+    published = [(r_id, rebuttal_id, lang) for r_id, _s, rebuttal_id, lang in named if rebuttal_id]
+    return (
+        None if d_id is None else Place(d_id, d_slug, d_retired),
+        None if n_id is None else Place(n_id, n_slug, n_retired, n_district),
+        None if c_id is None else CampaignRef(c_id, c_slug, c_starts, c_ends),
+        organisation_id,
+        found,
+        _pick_rebuttals(published, language),
+    )
 
 
 def _pick_rebuttals(rows, language: str) -> dict[int, int]:
@@ -167,14 +179,13 @@ def _pick_rebuttals(rows, language: str) -> dict[int, int]:
 
 
 def warm() -> None:
-    """Run a logged conversation's two look-ups once with values that match nothing: a
+    """Run a logged conversation's look-ups once with values that match nothing: a
     server does so before forking its workers, so that none compiles them behind its
     first POST."""
     db.session.execute(
-        _references_statement(),
-        {"agent_id": 0, "district": "", "neighbourhood": "", "campaign": ""},
+        _lookups_statement(),
+        {"agent_id": 0, "district": "", "neighbourhood": "", "campaign": "", "slugs": [""]},
     ).all()
-    _published_rumours([""], "")
 
 
 def agent_language(actor: User) -> str:
@@ -189,7 +200,10 @@ def resolve(data: EncounterData, now: datetime, actor: User) -> Resolved:
     elif data.occurred_at < now - MAX_AGE:
         errors.add("occurred_at", _("This is more than 30 days ago: too old to log."))
 
-    district, neighbourhood, campaign, organisation_id = _references(data, actor)
+    slugs = list(dict.fromkeys(data.rumours))
+    district, neighbourhood, campaign, organisation_id, found, rebuttals = _lookups(
+        data, actor, slugs if len(slugs) <= MAX_RUMOURS else [], agent_language(actor)
+    )
     if district is None:
         errors.add("district", _("Unknown district."))
     elif district.retired:
@@ -210,16 +224,13 @@ def resolve(data: EncounterData, now: datetime, actor: User) -> Resolved:
     if data.outcome not in {o.value for o in Outcome}:
         errors.add("outcome", _("Unknown outcome: choose one of the listed ones."))
 
-    slugs = list(dict.fromkeys(data.rumours))
     rumours: list[RumourRef] = []
-    rebuttals: dict[int, int] = {}
     if not slugs:
         if not data.unlisted_rumour:
             errors.add("rumours", _("Choose at least one rumour, or write the one you heard."))
     elif len(slugs) > MAX_RUMOURS:
         errors.add("rumours", _("Choose at most %(n)d rumours.", n=MAX_RUMOURS))
     else:
-        found, rebuttals = _published_rumours(slugs, agent_language(actor))
         unknown = [s for s in slugs if s not in found]
         if unknown:
             errors.add(
