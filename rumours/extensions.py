@@ -57,10 +57,9 @@ def ping_idle_connections(engine: Engine, after_seconds: float) -> None:
     SQLAlchemy's `pool_pre_ping` does the same on every checkout: one more round trip in
     every request (a POST's eight became nine on PostgreSQL, about 0.5 ms of the app's
     CPU and some of the server's). A connection that came back milliseconds ago, as they
-    do under load, is used untested. What that gives up: if the database restarts while
-    a worker is busy, the one request per worker that meets its dead connection first
-    fails (as one already running would), and SQLAlchemy then drops the worker's whole
-    pool; a phone's outbox sends that conversation again."""
+    do under load, is used untested: if the database restarted meanwhile, the request's
+    first read meets the dead connection, and `first_read` runs it again on a fresh one
+    (SQLAlchemy drops the worker's whole pool on such an error)."""
 
     @event.listens_for(engine, "checkin")
     def _back(dbapi_connection, record) -> None:
@@ -78,6 +77,21 @@ def ping_idle_connections(engine: Engine, after_seconds: float) -> None:
             raise exc.DisconnectionError(str(error)) from error
         if alive is False:
             raise exc.DisconnectionError("the database did not answer")
+
+
+def first_read(read):
+    """`read()`, a request's first statement; if the pooled connection it went out on
+    turns out dead (a database restart, or a pooler or firewall that dropped it while it
+    sat in the pool less than DATABASE_PING_AFTER_IDLE), SQLAlchemy has dropped it and
+    the read runs once more on a fresh one. Only for reads that come before anything is
+    written in the request: the rollback loses nothing and nothing is done twice."""
+    try:
+        return read()
+    except exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        db.session.rollback()
+        return read()
 
 
 # Statements that change what prepared statements name (psycopg forgets its prepared

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -363,9 +364,8 @@ def test_a_connection_the_database_dropped_while_idle_is_replaced_unseen(postgre
 
 def test_a_connection_back_in_the_pool_moments_ago_goes_out_untested(postgres_server):
     """Under load connections return within milliseconds and are used without a test (a
-    round trip per request saved). The price, and its end: a connection the database
-    dropped in that moment fails the one statement that meets it, and the next finds a
-    fresh one."""
+    round trip per request saved): a connection the database dropped in that moment
+    fails the statement that meets it, and the next one gets a fresh connection."""
     from sqlalchemy.exc import OperationalError
 
     url = postgres_server.create("rumours_ping")
@@ -378,6 +378,78 @@ def test_a_connection_back_in_the_pool_moments_ago_goes_out_untested(postgres_se
             db.session.rollback()
             assert db.session.execute(text("SELECT pg_backend_pid()")).scalar() != before
             db.session.remove()
+            db.engine.dispose()
+    finally:
+        postgres_server.drop(url)
+
+
+def test_a_request_that_meets_a_dropped_connection_is_still_answered(postgres_server):
+    """The database restarted (or a pooler dropped a connection) moments after a worker
+    used it: the request that meets it, a signed-in agent's new conversation or a
+    visitor's page, is answered as usual. Its first read (the session's user, the
+    city's settings) runs again on a fresh connection, never with the defaults."""
+    import json
+    import uuid
+
+    from sqlalchemy import select
+
+    from rumours.models import (
+        AgentProfile,
+        AgentStatus,
+        District,
+        Rumour,
+        RumourStatus,
+        SiteSetting,
+        User,
+    )
+    from rumours.rules import city as city_settings
+
+    url = postgres_server.create("rumours_dropped")
+    try:
+        seeded = seeded_app_at(url)
+        with seeded.app_context():
+            name = SiteSetting(key=city_settings.PREFIX + "network_name", value="Xarxa Girona")
+            db.session.merge(name)
+            db.session.commit()
+            db.engine.dispose()
+        app = create_app(config_for(url, DATABASE_PING_AFTER_IDLE=3600.0))
+        with app.app_context():
+            certified = AgentProfile.status == AgentStatus.CERTIFIED
+            email = db.session.scalar(select(User.email).join(AgentProfile).where(certified))
+            district = db.session.scalar(select(District.slug).limit(1))
+            published = Rumour.status == RumourStatus.PUBLISHED
+            rumour = db.session.scalar(select(Rumour.slug).where(published))
+            db.session.remove()
+        agent, visitor = app.test_client(), app.test_client()
+        assert login(agent, email, DEMO_PASSWORD).status_code == 302
+        token = agent.get("/api/v1/csrf-token").get_json()["csrf_token"]
+
+        def dropped() -> None:
+            with app.app_context():
+                pids = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+                db.session.remove()
+                assert db.engine.pool.checkedin() == 1
+            _terminate(url, pids)
+
+        with app.app_context():
+            db.engine.dispose()
+        dropped()
+        posted = agent.post(
+            "/api/v1/encounters",
+            data=json.dumps({
+                "client_uuid": str(uuid.uuid4()),
+                "occurred_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+                "district": district, "setting": "market", "rumours": [rumour],
+                "people_reached": 1, "outcome": "open",
+            }),
+            headers={"Content-Type": "application/json", "X-CSRFToken": token},
+        )
+        assert posted.status_code == 201, posted.get_data(as_text=True)
+        dropped()
+        page = visitor.get("/auth/login")
+        assert page.status_code == 200
+        assert "Xarxa Girona" in page.get_data(as_text=True)
+        with app.app_context():
             db.engine.dispose()
     finally:
         postgres_server.drop(url)

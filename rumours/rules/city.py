@@ -17,7 +17,7 @@ from flask import current_app, g, has_app_context
 from sqlalchemy import or_
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..extensions import db
+from ..extensions import db, first_read
 from ..models import DEMO_KEY, SiteSetting
 
 PREFIX = "city."
@@ -100,11 +100,11 @@ def _load() -> tuple[CitySettings, bool, bool]:
     whether the database answered."""
     base = defaults()
     try:
-        rows = db.session.execute(
+        rows = first_read(lambda: db.session.execute(
             db.select(SiteSetting.key, SiteSetting.value).where(
                 or_(SiteSetting.key.startswith(PREFIX), SiteSetting.key == DEMO_KEY)
             )
-        ).all()
+        ).all())
     except SQLAlchemyError:
         # No schema yet (before `flask db upgrade`) or no database: the defaults, so that
         # /healthz and the error pages can still say so.

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db, login_manager
+from ..extensions import db, first_read, login_manager
 from ..models import User
 
 CONTENT_SECURITY_POLICY = (
@@ -71,9 +71,9 @@ def _user_by_token():
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
     """Find the user whose current session token is in the cookie (alternative-token pattern)."""
-    user = db.session.execute(
+    user = first_read(lambda: db.session.execute(
         _user_by_token(), {"session_token": session_token}
-    ).scalar_one_or_none()
+    ).scalar_one_or_none())
     if user is None or not user.active:
         return None
     return user
