@@ -14,8 +14,9 @@ For each page it also prints the SQL statements one request issues, the median t
 spent rendering the template (from `render_template` to the rendered text) apart from
 the rest ("figures": reading and shaping the figures), the fastest request ("best": on
 a busy machine, the one least slowed by others), and how long the neighbourhood
-map's counts take alone (read from the neighbourhood summary tables; in a rumour's
-view, from the encounter rows). Then the coordinators' review (`/encounters/review`, all
+map's counts take alone (read from the neighbourhood summary tables; in a member's view
+of a rumour, its whole months from its own table and the days at the edges from the
+rows). Then the coordinators' review (`/encounters/review`, all
 and only flagged, median, slowest and fastest of three requests, CPU and statements).
 `--profile VIEW` prints where one view's requests spend their time (cProfile, the 25
 costliest functions by cumulative and by own time).

@@ -731,10 +731,10 @@ class Encounter(db.Model):
         Index("ix_encounters_campaign_occurred", "campaign_id", "occurred_at"),
         Index("ix_encounters_district_occurred", "district_id", "occurred_at"),
         Index("ix_encounters_organisation_occurred", "organisation_id", "occurred_at"),
-        # A member's view of a rumour counts its neighbourhoods from the rows (no summary
-        # keeps them by organisation): the organisation's days, read from this index
-        # alone rather than from a row per conversation (on PostgreSQL the id is
-        # carried too, to find the conversation's rumours).
+        # A member's view of a rumour counts the days at its period's edges (its whole
+        # months: rumour_organisation_stats_month) from the rows: the organisation's
+        # days, read from this index alone rather than from a row per conversation (on
+        # PostgreSQL the id is carried too, to find the conversation's rumours).
         Index(
             "ix_encounters_organisation_day",
             "organisation_id", "local_day", "neighbourhood_id", "excluded_at",
@@ -902,14 +902,19 @@ RUMOUR_DISTRICT_DIMENSIONS = ("district", "rumour", "rebuttal")
 CAMPAIGN_RUMOUR_DIMENSIONS = ("campaign", "district", "rumour", "rebuttal")
 # The neighbourhood map in a rumour's view (and a district's or a campaign's), kept by
 # campaign too: a coordinator opening a rumour from a campaign's view. Not by
-# organisation: that would be a row for nearly every link (a member's view of a rumour
-# counts its neighbourhoods from the rows).
+# organisation: by day that would be a row for nearly every link (a member's view of a
+# rumour has its own table, by month: RUMOUR_ORGANISATION_DIMENSIONS).
 RUMOUR_NEIGHBOURHOOD_DIMENSIONS = ("district", "neighbourhood", "campaign", "rumour")
 # The review's usual crowd per setting (people reached over conversations, per setting):
 # kept by district too, so that writers in different districts never wait on one row
 # (a month's row per district and setting: a few thousand rows in all, read in a
 # millisecond, where the encounter tables' dimensions made 33,730 for the seeded million).
 SETTING_DIMENSIONS = ("district", "setting")
+# A member's view of a rumour: the rumour's neighbourhoods within their organisation, by
+# month only (the days at a period's edges are counted from the rows). About one row for
+# ten links in the seeded million (131,725 for 1,251,571): a day table would hold nearly
+# one per link. Its rows are shared only by writers who share their encounter_stats rows.
+RUMOUR_ORGANISATION_DIMENSIONS = ("organisation", "neighbourhood", "rumour")
 
 encounter_stats_day = summary_table("encounter_stats_day", ENCOUNTER_DIMENSIONS)
 encounter_stats_week = summary_table("encounter_stats_week", ENCOUNTER_DIMENSIONS)
@@ -939,6 +944,16 @@ rumour_neighbourhood_stats_month = summary_table(
     "rumour_neighbourhood_stats_month", RUMOUR_NEIGHBOURHOOD_DIMENSIONS
 )
 setting_stats_month = summary_table("setting_stats_month", SETTING_DIMENSIONS)
+rumour_organisation_stats_month = summary_table(
+    "rumour_organisation_stats_month", RUMOUR_ORGANISATION_DIMENSIONS
+)
+# Read by organisation and rumour, over a period's months.
+Index(
+    "ix_rumour_organisation_stats_month_reader",
+    rumour_organisation_stats_month.c.organisation_id,
+    rumour_organisation_stats_month.c.rumour_id,
+    rumour_organisation_stats_month.c.period_start,
+)
 # A rumour's own trend reads the day tables by rumour; in an organisation's view (a
 # member's view of a rumour), by organisation and rumour.
 Index("ix_rumour_stats_day_rumour", rumour_stats_day.c.rumour_id, rumour_stats_day.c.period_start)

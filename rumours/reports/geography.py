@@ -4,7 +4,8 @@ projected shapes the maps draw, cached per process until the geography changes."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from threading import Lock
 
 from flask import current_app, g
@@ -13,10 +14,16 @@ from sqlalchemy.orm import defer
 
 from ..charts import Projection, project
 from ..extensions import db
-from ..models import District, Encounter, Neighbourhood, SiteSetting
+from ..models import (
+    District,
+    Encounter,
+    Neighbourhood,
+    SiteSetting,
+    rumour_organisation_stats_month,
+)
 from .filters import StatsFilter
 from .raw import encounter_conditions
-from .stats import Ask, Figures, figures_many
+from .stats import Ask, Figures, figures_many, split_period
 
 # A SiteSetting bumped on every change to the geography, so cached drawings are redrawn.
 VERSION_KEY = "geography.version"
@@ -116,9 +123,9 @@ def neighbourhood_places() -> tuple[Place, ...]:
 
 
 def neighbourhoods_summarised(filters: StatsFilter) -> bool:
-    """Whether the summary tables hold the view's counts per neighbourhood: every view but
-    a rumour's narrowed to an organisation (a rumour's neighbourhoods are kept by district
-    and campaign, not by organisation)."""
+    """Whether the view's counts per neighbourhood come with its other figures (from the
+    tables they are read from): every view but a rumour's narrowed to an organisation,
+    whose map has a table of its own, by month (`_rumour_in_organisation`)."""
     return filters.rumour_id is None or filters.organisation_id is None
 
 
@@ -133,20 +140,42 @@ def by_neighbourhood(
     if counted is not None:
         counts = {key[0]: f.encounters for key, f in counted.items()}
     else:
-        # A rumour's view narrowed to an organisation: no summary table keeps a
-        # rumour's neighbourhoods by organisation, so this one reads the rows.
-        e = Encounter.__table__.c
-        counts = dict(
-            db.session.execute(
-                select(e.neighbourhood_id, func.count())
-                .where(
-                    e.neighbourhood_id.is_not(None), e.excluded_at.is_(None),
-                    *encounter_conditions(filters),
-                )
-                .group_by(e.neighbourhood_id)
-            ).all()
-        )
+        counts = _rumour_in_organisation(filters)
     return [(place, counts.get(place.id, 0)) for place in neighbourhood_places()]
+
+
+def _rumour_in_organisation(filters: StatsFilter) -> Counter:
+    """A rumour's neighbourhoods within an organisation (a member's view of a rumour):
+    the period's whole months from rumour_organisation_stats_month, the days at its edges
+    from the rows. A view narrowed further (a district, a campaign) reads the rows."""
+    counts: Counter = Counter()
+    if set(filters.dimension_ids()) <= {"organisation", "rumour"}:
+        months, edges = split_period(filters.start, filters.end, "month")
+    else:
+        months, edges = [], [(filters.start, filters.end)]
+    t = rumour_organisation_stats_month.c
+    for first, last in months:
+        counts.update(dict(db.session.execute(
+            select(t.neighbourhood_id, func.sum(t.encounters))
+            .where(
+                t.organisation_id == filters.organisation_id,
+                t.rumour_id == filters.rumour_id,
+                t.period_start.between(first, last),
+                t.neighbourhood_id != 0,
+            )
+            .group_by(t.neighbourhood_id)
+        ).all()))
+    e = Encounter.__table__.c
+    for start, end in edges:
+        counts.update(dict(db.session.execute(
+            select(e.neighbourhood_id, func.count())
+            .where(
+                e.neighbourhood_id.is_not(None), e.excluded_at.is_(None),
+                *encounter_conditions(replace(filters, start=start, end=end)),
+            )
+            .group_by(e.neighbourhood_id)
+        ).all()))
+    return counts
 
 
 def geography_version() -> str | None:

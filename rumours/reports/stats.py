@@ -127,11 +127,18 @@ def _unit_end(first_of_last: date, grain: str) -> date:
     return first_of_last + timedelta(days=6)
 
 
+# The dimensions kept down to the day: only those tables answer any period (the others,
+# by month alone, are read by their own views).
+_WITH_DAYS = {s.dimensions for s in SUMMARIES if s.grain == "day"}
+
+
 def _choose(needed: set[str], per_rumour: bool, bucket: str | None):
     """The coarse table (or None), the week table to read whole weeks at the edges of
     a period of months (or None), and the day table that can answer the view."""
     candidates = [
-        s for s in SUMMARIES if s.per_rumour == per_rumour and needed <= set(s.dimensions)
+        s for s in SUMMARIES
+        if s.per_rumour == per_rumour and needed <= set(s.dimensions)
+        and s.dimensions in _WITH_DAYS
     ]
     if not candidates:
         # A rumour's neighbourhoods are kept by district and campaign, not by
@@ -173,20 +180,22 @@ def _plan(ask: Ask) -> list[tuple[Summary, list[tuple[date, date]]]]:
     needed = set(by) | set(filters.dimension_ids())
     per_rumour = bool(needed & {"rumour", "rebuttal"})
     coarse, weeks, day = _choose(needed, per_rumour, bucket)
-    coarse_periods, edges = _split(filters.start, filters.end, coarse.grain if coarse else None)
+    coarse_periods, edges = split_period(
+        filters.start, filters.end, coarse.grain if coarse else None
+    )
     week_periods: list[tuple[date, date]] = []
     day_periods = edges
     if weeks is not None:
         week_periods, day_periods = [], []
         for a, b in edges:
-            inner, rest = _split(a, b, "week")
+            inner, rest = split_period(a, b, "week")
             week_periods += inner
             day_periods += rest
     reads = ((coarse, coarse_periods), (weeks, week_periods), (day, day_periods))
     return [(table, periods) for table, periods in reads if periods]
 
 
-def _split(start: date, end: date, grain: str | None):
+def split_period(start: date, end: date, grain: str | None):
     """[start, end] as whole `grain` units (one range of their starts, or none) and the
     day ranges left at either edge."""
     units = _units(start, end, grain) if grain else None

@@ -22,6 +22,7 @@ from ..models import (
     NEIGHBOURHOOD_DIMENSIONS,
     NEIGHBOURHOOD_TOTAL_DIMENSIONS,
     RUMOUR_NEIGHBOURHOOD_DIMENSIONS,
+    RUMOUR_ORGANISATION_DIMENSIONS,
     SETTING_CODES,
     SETTING_DIMENSIONS,
     Encounter,
@@ -41,6 +42,7 @@ from ..models import (
     rumour_district_stats_month,
     rumour_neighbourhood_stats_day,
     rumour_neighbourhood_stats_month,
+    rumour_organisation_stats_month,
     rumour_stats_day,
     rumour_stats_month,
     setting_stats_month,
@@ -125,6 +127,9 @@ SUMMARIES: tuple[Summary, ...] = (
     Summary(rumour_neighbourhood_stats_day, "day", RUMOUR_NEIGHBOURHOOD_DIMENSIONS),
     # The review's usual crowd per setting (reports.encounters); no dashboard reads it.
     Summary(setting_stats_month, "month", SETTING_DIMENSIONS),
+    # A member's view of a rumour: its neighbourhoods by organisation, whole months only
+    # (reports.geography reads it; no other view does).
+    Summary(rumour_organisation_stats_month, "month", RUMOUR_ORGANISATION_DIMENSIONS),
 )
 
 
