@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from operator import itemgetter
 
 from sqlalchemy import (
@@ -95,7 +96,14 @@ def _stagings(chosen: tuple[Summary, ...]) -> dict[Summary, Summary]:
             staging = Summary(None, "day", summary.dimensions)
             groups.append(staging)
         found[summary] = staging
-    return found
+    # A group of month tables alone (a member's view of a rumour) is staged by month: by
+    # day its staging would hold nearly a row per link.
+    monthly = {
+        g: Summary(None, "month", g.dimensions)
+        for g in groups
+        if all(s.grain == "month" for s, t in found.items() if t == g)
+    }
+    return {summary: monthly.get(g, g) for summary, g in found.items()}
 
 
 def _bulk_table(staging: Summary, number: int) -> Table:
@@ -149,7 +157,7 @@ def _roll_up(connection, chosen, stagings: dict[Summary, Summary], staged: dict)
             _period_of(summary.grain, table.c.period_start),
             *(table.c[f"{d}_id"] for d in summary.dimensions),
         ]
-        if summary.grain == "day" and summary.dimensions == staging.dimensions:
+        if summary.grain == staging.grain and summary.dimensions == staging.dimensions:
             # The staged rows are this table's own, one per key already: no GROUP BY.
             rolled = select(*keys, *(table.c[m] for m in SUMMARY_MEASURES)).order_by(*keys)
         else:
@@ -184,10 +192,15 @@ class StagedCounts:
             s.dimensions: {} for s in stagings
         }
         # Each staging's table and how to take its key from an encounter's values
-        # (day first, then _DIMENSIONS), all in C: a million rows are counted here.
+        # (day and month first, then _DIMENSIONS), all in C: a million rows are counted
+        # here.
         self._by_encounter, self._by_rumour = [], []
+        self._months: dict[date | str, date | str] = {}
         for staging in stagings:
-            key_of = itemgetter(0, *(1 + _DIMENSIONS.index(d) for d in staging.dimensions))
+            period = 1 if staging.grain == "month" else 0
+            key_of = itemgetter(
+                period, *(2 + _DIMENSIONS.index(d) for d in staging.dimensions)
+            )
             group = self._by_rumour if staging.per_rumour else self._by_encounter
             group.append((self.totals[staging.dimensions], key_of))
 
@@ -198,7 +211,12 @@ class StagedCounts:
         outcome_at = _OUTCOME_AT[getattr(outcome, "value", outcome)]
         setting = getattr(setting, "value", setting)
         setting_at = _SETTING_AT[setting]
-        values = (day, district, neighbourhood or 0, organisation or 0, campaign or 0,
+        month = self._months.get(day)
+        if month is None:  # a date, or its ISO text (a load's rows as SQLite takes them)
+            month = self._months[day] = (
+                day[:8] + "01" if isinstance(day, str) else day.replace(day=1)
+            )
+        values = (day, month, district, neighbourhood or 0, organisation or 0, campaign or 0,
                   SETTING_CODES[setting])
         rows = [(values, self._by_encounter)]
         rows += [((*values, rumour, rebuttal or 0), self._by_rumour) for rumour, rebuttal in links]
