@@ -80,15 +80,17 @@ def ping_idle_connections(engine: Engine, after_seconds: float) -> None:
 
 
 def first_read(read):
-    """`read()`, a request's first statement; if the pooled connection it went out on
-    turns out dead (a database restart, or a pooler or firewall that dropped it while it
-    sat in the pool less than DATABASE_PING_AFTER_IDLE), SQLAlchemy has dropped it and
-    the read runs once more on a fresh one. Only for reads that come before anything is
-    written in the request: the rollback loses nothing and nothing is done twice."""
+    """`read()`, a read that may be a request's first statement; if it is, and the pooled
+    connection it went out on turns out dead (a database restart, or a pooler or firewall
+    that dropped it while it sat in the pool less than DATABASE_PING_AFTER_IDLE),
+    SQLAlchemy has dropped that connection and the read runs once more on a fresh one.
+    Later in a transaction the error stands: whatever the transaction did is lost with
+    the connection, and the request must not carry on without it."""
+    first = not db.session().in_transaction()
     try:
         return read()
     except exc.DBAPIError as error:
-        if not error.connection_invalidated:
+        if not (first and error.connection_invalidated):
             raise
         db.session.rollback()
         return read()

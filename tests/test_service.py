@@ -455,6 +455,38 @@ def test_a_request_that_meets_a_dropped_connection_is_still_answered(postgres_se
         postgres_server.drop(url)
 
 
+def test_a_transaction_that_lost_its_connection_is_never_carried_on(postgres_server):
+    """A connection that dies in the middle of a request's transaction takes what the
+    transaction did with it: the next read fails the request (which then commits
+    nothing), never reads again on a fresh connection, and the city's settings never
+    stand in their defaults for it."""
+    from sqlalchemy.exc import OperationalError
+
+    from rumours.extensions import first_read
+    from rumours.rules.city import city
+
+    url = postgres_server.create("rumours_ping")
+    try:
+        app, pid = _one_pooled_connection(url, 3600.0)
+        with app.test_request_context():
+            assert db.session.execute(text("SELECT pg_backend_pid()")).scalar() == pid
+            _terminate(url, pid)
+            with pytest.raises(OperationalError):
+                first_read(lambda: db.session.execute(text("SELECT 1")).scalar())
+            db.session.rollback()
+            assert db.session.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+            _terminate(url, db.session.execute(text("SELECT pg_backend_pid()")).scalar())
+            with pytest.raises(OperationalError):
+                city()
+            db.session.rollback()
+            assert city().network_name  # a new transaction reads them as usual
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        postgres_server.drop(url)
+
+
 def _one_pooled_connection(url: str, idle: float):
     """An app on `url` whose pool holds one connection, back from a request; and that
     connection's server process."""

@@ -24,9 +24,9 @@ from rumours.models import (
     User,
     encounter_stats_month,
 )
-from rumours.reports.filters import StatsFilter, add_months
+from rumours.reports.filters import StatsFilter, _units, add_months
 from rumours.reports.geography import by_neighbourhood
-from rumours.reports.stats import Ask, _units, figures, figures_many, raw_figures, total
+from rumours.reports.stats import Ask, figures, figures_many, raw_figures, total
 from rumours.services.agents import erase_agent
 from rumours.services.encounters import (
     EncounterData,

@@ -246,3 +246,42 @@ def filter_choices(
         **{kind: [choice for _p, choice in sorted(rows, key=lambda row: row[0])]
            for kind, rows in lists.items()}
     )
+
+
+def _units(start: date, end: date, grain: str) -> tuple[date, date] | None:
+    """The first and last start of whole `grain` units inside [start, end], if any."""
+    if grain == "month":
+        first = start if start.day == 1 else add_months(start, 1)
+        last = add_months(end + timedelta(days=1), -1)  # the month that ends by `end`
+        if (end + timedelta(days=1)).day != 1:
+            last = add_months(end, -1)
+    else:
+        first = start + timedelta(days=(7 - start.weekday()) % 7)
+        last = end - timedelta(days=(end.weekday() + 1) % 7) - timedelta(days=6)
+    if last < first:
+        return None
+    return first, last
+
+
+def _unit_end(first_of_last: date, grain: str) -> date:
+    if grain == "month":
+        return add_months(first_of_last, 1) - timedelta(days=1)
+    return first_of_last + timedelta(days=6)
+
+
+def split_period(start: date, end: date, grain: str | None):
+    """[start, end] as whole `grain` units (one range of their starts, or none) and the
+    day ranges left at either edge."""
+    units = _units(start, end, grain) if grain else None
+    if not units:
+        return [], [(start, end)]
+    first, last = units
+    edges = [
+        (a, b)
+        for a, b in (
+            (start, first - timedelta(days=1)),
+            (_unit_end(last, grain) + timedelta(days=1), end),
+        )
+        if a <= b
+    ]
+    return [(first, last)], edges

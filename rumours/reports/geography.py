@@ -21,9 +21,9 @@ from ..models import (
     SiteSetting,
     rumour_organisation_stats_month,
 )
-from .filters import StatsFilter
+from .filters import StatsFilter, split_period
 from .raw import encounter_conditions
-from .stats import Ask, Figures, figures_many, split_period
+from .stats import Ask, Figures, figures_many
 
 # A SiteSetting bumped on every change to the geography, so cached drawings are redrawn.
 VERSION_KEY = "geography.version"

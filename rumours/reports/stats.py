@@ -32,7 +32,7 @@ from sqlalchemy import (
 from ..extensions import db
 from ..models import SUMMARY_MEASURES, Outcome, Setting
 from ..summaries import SUMMARIES, Summary
-from .filters import StatsFilter, add_months
+from .filters import StatsFilter, split_period
 
 OUTCOME_KEYS = tuple(o.value for o in Outcome)
 SETTING_KEYS = tuple(s.value for s in Setting)
@@ -106,27 +106,6 @@ def bucket_of(day: date, bucket: str | None) -> date | None:
     return None
 
 
-def _units(start: date, end: date, grain: str) -> tuple[date, date] | None:
-    """The first and last start of whole `grain` units inside [start, end], if any."""
-    if grain == "month":
-        first = start if start.day == 1 else add_months(start, 1)
-        last = add_months(end + timedelta(days=1), -1)  # the month that ends by `end`
-        if (end + timedelta(days=1)).day != 1:
-            last = add_months(end, -1)
-    else:
-        first = start + timedelta(days=(7 - start.weekday()) % 7)
-        last = end - timedelta(days=(end.weekday() + 1) % 7) - timedelta(days=6)
-    if last < first:
-        return None
-    return first, last
-
-
-def _unit_end(first_of_last: date, grain: str) -> date:
-    if grain == "month":
-        return add_months(first_of_last, 1) - timedelta(days=1)
-    return first_of_last + timedelta(days=6)
-
-
 # The dimensions kept down to the day: only those tables answer any period (the others,
 # by month alone, are read by their own views).
 _WITH_DAYS = {s.dimensions for s in SUMMARIES if s.grain == "day"}
@@ -193,24 +172,6 @@ def _plan(ask: Ask) -> list[tuple[Summary, list[tuple[date, date]]]]:
             day_periods += rest
     reads = ((coarse, coarse_periods), (weeks, week_periods), (day, day_periods))
     return [(table, periods) for table, periods in reads if periods]
-
-
-def split_period(start: date, end: date, grain: str | None):
-    """[start, end] as whole `grain` units (one range of their starts, or none) and the
-    day ranges left at either edge."""
-    units = _units(start, end, grain) if grain else None
-    if not units:
-        return [], [(start, end)]
-    first, last = units
-    edges = [
-        (a, b)
-        for a, b in (
-            (start, first - timedelta(days=1)),
-            (_unit_end(last, grain) + timedelta(days=1), end),
-        )
-        if a <= b
-    ]
-    return [(first, last)], edges
 
 
 # Statements by shape (which tables, how many periods, which breakdowns and filters),

@@ -99,6 +99,7 @@ def _load() -> tuple[CitySettings, bool, bool]:
     """The stored settings over the defaults, whether the database holds the demo, and
     whether the database answered."""
     base = defaults()
+    first = not db.session().in_transaction()
     try:
         rows = first_read(lambda: db.session.execute(
             db.select(SiteSetting.key, SiteSetting.value).where(
@@ -106,6 +107,10 @@ def _load() -> tuple[CitySettings, bool, bool]:
             )
         ).all())
     except SQLAlchemyError:
+        if not first:
+            # A transaction under way lost its connection: the request must fail whole,
+            # never carry on (and commit the rest) without what it had done.
+            raise
         # No schema yet (before `flask db upgrade`) or no database: the defaults, so that
         # /healthz and the error pages can still say so.
         db.session.rollback()
