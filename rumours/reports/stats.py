@@ -120,8 +120,8 @@ def _choose(needed: set[str], per_rumour: bool, bucket: str | None):
         and s.dimensions in _WITH_DAYS
     ]
     if not candidates:
-        # A rumour's neighbourhoods are kept by district and campaign, not by
-        # organisation or rebuttal: such a view counts its map from the rows.
+        # Kept together by no table that has days (a rumour's neighbourhoods by
+        # organisation are kept by month alone: reports.geography reads them itself).
         raise ValueError(f"no summary table keeps {sorted(needed)} together")
     dimensions = candidates[0].dimensions
     same = [s for s in candidates if s.dimensions == dimensions]

@@ -119,31 +119,31 @@ def _rumours_statement():
             rumour.c.slug.in_(bindparam("slugs", expanding=True)),
             rumour.c.status == RumourStatus.PUBLISHED,
         )
-        .order_by(rebuttal.c.id)
     )
 
 
 @cache
 def _lookups_statement():
     """The references (one row) and the published rumours named with their published
-    rebuttals (a row each, in rebuttal order), in one statement: the rumours are outer
-    joined to the references' single row, which comes back once with empty rumour
-    columns when no rumour matches. Two statements were two round trips of a POST."""
+    rebuttals (a row each), in one statement: the rumours are outer joined to the
+    references' single row, which comes back once with empty rumour columns when no
+    rumour matches. Two statements were two round trips of a POST. Returns the
+    statement and how many of each row's columns are the references' (the first)."""
     references = _references_statement().subquery("refs")
-    rumours = _rumours_statement().order_by(None).subquery("named")
-    return (
-        select(references, rumours)
-        .select_from(references.outerjoin(rumours, true()))
-        .order_by(rumours.c[2])
+    rumours = _rumours_statement().subquery("named")
+    statement = select(references, rumours).select_from(
+        references.outerjoin(rumours, true())
     )
+    return statement, len(references.c)
 
 
 def _lookups(data: EncounterData, actor: User, slugs: list[str], language: str):
     """The district, neighbourhood and campaign named by slug (None where none is), the
     organisation the agent logs for, the published rumours among `slugs` and each one's
     current rebuttal (in `language` first)."""
+    statement, width = _lookups_statement()
     rows = db.session.connection().execute(
-        _lookups_statement(),
+        statement,
         {
             "agent_id": actor.id,
             "district": data.district,
@@ -153,8 +153,8 @@ def _lookups(data: EncounterData, actor: User, slugs: list[str], language: str):
         },
     ).all()
     (d_id, d_slug, d_retired, n_id, n_slug, n_retired, n_district, c_id, c_slug, c_starts,
-     c_ends, organisation_id) = rows[0][:12]
-    named = [row[12:] for row in rows if row[12] is not None]
+     c_ends, organisation_id) = rows[0][:width]
+    named = [row[width:] for row in rows if row[width] is not None]
     found = {slug: RumourRef(rumour_id, slug) for rumour_id, slug, _id, _language in named}
     published = [(r_id, rebuttal_id, lang) for r_id, _s, rebuttal_id, lang in named if rebuttal_id]
     return (
@@ -168,7 +168,7 @@ def _lookups(data: EncounterData, actor: User, slugs: list[str], language: str):
 
 
 def _pick_rebuttals(rows, language: str) -> dict[int, int]:
-    """From (rumour_id, rebuttal_id, language) rows in id order: each rumour's newest
+    """From (rumour_id, rebuttal_id, language) rows in any order: each rumour's newest
     published rebuttal in `language`, else its newest in any language."""
     current: dict[int, tuple[bool, int]] = {}
     for rumour_id, rebuttal_id, rebuttal_language in rows:
@@ -183,7 +183,7 @@ def warm() -> None:
     server does so before forking its workers, so that none compiles them behind its
     first POST."""
     db.session.execute(
-        _lookups_statement(),
+        _lookups_statement()[0],
         {"agent_id": 0, "district": "", "neighbourhood": "", "campaign": "", "slugs": [""]},
     ).all()
 

@@ -96,8 +96,8 @@ def _stagings(chosen: tuple[Summary, ...]) -> dict[Summary, Summary]:
             staging = Summary(None, "day", summary.dimensions)
             groups.append(staging)
         found[summary] = staging
-    # A group of month tables alone (a member's view of a rumour) is staged by month: by
-    # day its staging would hold nearly a row per link.
+    # A group of month tables alone (the usual crowd per setting; a member's view of a
+    # rumour, which by day would stage nearly a row per link) is staged by month.
     monthly = {
         g: Summary(None, "month", g.dimensions)
         for g in groups
