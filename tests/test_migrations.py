@@ -3,12 +3,18 @@
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
-from rumours import create_app
+from rumours import create_app, summaries
 from rumours.extensions import db
 
 from .helpers import config_for, seeded_app_at
+
+ARGUMENTS = (
+    "p_day date, p_district integer, p_neighbourhood integer, p_organisation integer,"
+    " p_campaign integer, p_setting integer, p_measures integer[], p_rumours integer[],"
+    " p_rebuttals integer[]"
+)
 
 
 @pytest.fixture
@@ -42,6 +48,14 @@ def upgrade_then_check(url: str) -> None:
                 wanted = [str(c) for c in index.dialect_options["postgresql"]["include"] or []]
                 options = reflected[index.name].get("dialect_options", {})
                 assert options.get("postgresql_include", []) == wanted, index.name
+        # A POST's summaries go through a function the migrations create: the one the
+        # models make (a changed summary table needs a migration that replaces it).
+        with engine.connect() as conn:
+            migrated = conn.execute(text(
+                "SELECT prosrc, pg_get_function_identity_arguments(oid) FROM pg_proc"
+                " WHERE proname = :name"
+            ), {"name": summaries.ADD_ENCOUNTER}).all()
+        assert migrated == [(summaries.add_encounter_body(), ARGUMENTS)]
     engine.dispose()
     assert {"users", "encounters", "rumours", "rebuttals", "audit_log"} <= tables
 

@@ -163,7 +163,8 @@ def log_encounter(
     the caller commits.
 
     The hot path of a campaign day, so it writes through Core: one INSERT for the
-    encounter, one for its rumours, one upsert per summary table, and nothing read back.
+    encounter, one for its rumours, its summaries (one upsert per table on SQLite, one
+    function call on PostgreSQL), and nothing read back.
     """
     if not is_certified_agent(actor):
         raise NotAllowed(_("Only certified agents can log conversations."))
@@ -192,15 +193,17 @@ def log_encounter(
         "excluded_reason": None,
     }
     links = [(r.id, resolved.rebuttals.get(r.id)) for r in resolved.rumours]
-    # What it adds to the summaries, worked out before the transaction writes: from the
-    # INSERT to the commit this request holds SQLite's write lock (and on PostgreSQL,
-    # from the upserts, the summary rows every same-day write updates).
-    changes = summaries.contributions([summaries.NewEncounter(
+    new = summaries.NewEncounter(
         local_day=row["local_day"], district_id=row["district_id"],
         neighbourhood_id=row["neighbourhood_id"], organisation_id=row["organisation_id"],
         campaign_id=row["campaign_id"], people_reached=row["people_reached"],
         outcome=row["outcome"], setting=row["setting"], links=links,
-    )])
+    )
+    # What it adds to the summaries: on PostgreSQL one call of the database's function
+    # (summaries.add_encounter_call); on SQLite worked out here, before the transaction
+    # writes, since from the INSERT to the commit this request holds the write lock.
+    on_postgresql = db.session.get_bind().dialect.name == "postgresql"
+    changes = {} if on_postgresql else summaries.contributions([new])
     take_write_turn(db.session)
     connection = db.session.connection()
     new_id = connection.execute(_insert_encounter(connection.dialect.name), row).scalar()
@@ -232,6 +235,8 @@ def log_encounter(
     link_rows = [(new_id, rumour_id, rebuttal_id) for rumour_id, rebuttal_id in links]
     if link_rows:
         first.append((_insert_links(connection.dialect.name), link_rows))
+    if on_postgresql:
+        first.append(summaries.add_encounter_call(new))
     summaries.write_contributions(connection, changes, first=first)
     return encounter, True
 

@@ -10,8 +10,10 @@ with `add_staged`; `flask stats rebuild` recomputes every table from the raw row
 A new encounter (the common write: a POST from a phone) is counted from the values
 already in memory: its contribution to each table is worked out in Python and sent as
 one prepared upsert per table (`INSERT ... VALUES ... ON CONFLICT DO UPDATE`), instead of
-nine `INSERT ... SELECT`s that read the rows just written back. Changes to existing
-encounters (corrections, deletions, exclusions) subtract and add through SQL.
+nine `INSERT ... SELECT`s that read the rows just written back. On PostgreSQL a POST's
+encounter goes through one database function that runs the same upserts
+(`rumours_add_encounter`, created by its migration). Changes to existing encounters
+(corrections, deletions, exclusions) subtract and add through SQL.
 
 The same writes keep the review's "many in a few minutes" flag on each conversation
 (`bursts`): they recount the agent's conversations around the times they touch.
@@ -28,8 +30,11 @@ from .bursts import (
 from .bursts import recount as recount_bursts
 from .bursts import recount_new as recount_new_bursts
 from .deltas import (
+    ADD_ENCOUNTER,
     NewEncounter,
     add_contributions,
+    add_encounter_body,
+    add_encounter_call,
     apply_delta,
     contributions,
     write_contributions,
@@ -47,6 +52,9 @@ from .tables import (
 )
 
 __all__ = [
+    "ADD_ENCOUNTER",
+    "add_encounter_body",
+    "add_encounter_call",
     "BURST_COUNT",
     "BURST_WINDOW",
     "insert_flagged",
