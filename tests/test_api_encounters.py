@@ -181,47 +181,6 @@ def test_a_new_conversation_reads_what_it_names_in_one_statement(
     assert "draft-rumour" in wrong.get_json()["fields"]["rumours"][0]
 
 
-def test_on_postgresql_a_new_conversation_is_written_in_one_round_trip(
-    app, client, create_user, catalogue, monkeypatch
-):
-    """On PostgreSQL everything a new conversation writes (the agent's lock, its row, its
-    links, its sixteen summary rows, the agent's flags) goes to the server at once, in one
-    pipeline, none of it through SQLAlchemy; the summaries equal the rows, and a replay
-    of the same client_uuid adds nothing to them."""
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("PostgreSQL's write path (SQLite writes statement by statement)")
-    import psycopg
-
-    pipelines = []
-    opened = psycopg.Connection.pipeline
-
-    def counted(connection):
-        pipelines.append(connection)
-        return opened(connection)
-
-    monkeypatch.setattr(psycopg.Connection, "pipeline", counted)
-    token = logged_in_agent(client, create_user)
-    body = payload(rumours=["they-take-our-jobs", "they-get-all-the-benefits"])
-    with app.app_context(), statements_sent() as sent:
-        created = post(client, token, body)
-    assert created.status_code == 201, created.get_json()
-    assert len(pipelines) == 1
-    assert not [s for s, _ in sent if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
-    replay = post(client, token, body)
-    assert replay.status_code == 200
-    with app.app_context():
-        assert not any(summaries.mismatches(db.session.connection()).values())
-        links = db.session.scalar(
-            select(func.count()).select_from(EncounterRumour)
-            .where(EncounterRumour.encounter_id == created.get_json()["id"])
-        )
-        stored = db.session.scalar(
-            select(func.sum(summaries.SUMMARIES[0].table.c.encounters))
-        )
-    assert (links, stored) == (2, 1)
-
-
 def test_the_created_answer_is_what_the_database_then_holds(app, client, create_user, catalogue):
     """The 201 is built from what was written, without reading it back: the replay (read
     from the database) and the agent's list answer the same, field for field."""

@@ -133,48 +133,6 @@ def _insert_encounter(dialect: str):
 
 
 @cache
-def _log_statement(dialect) -> tuple[str, tuple]:
-    """PostgreSQL: one statement that inserts a new encounter and, only if its
-    client_uuid was new, its rumour links and its summaries (`rumours_add_encounter`),
-    returning its id (no row: another request stored it first). With the bind
-    processors of the encounter's columns, as SQLAlchemy would apply them."""
-    table = Encounter.__table__
-    columns = tuple(c for c in table.columns if c.name not in ("id", "burst"))
-    names = ", ".join(c.name for c in columns)
-    sql = (
-        f"WITH new AS (INSERT INTO encounters ({names}) "
-        f"VALUES ({', '.join('%s' for _ in columns)}) "
-        "ON CONFLICT (client_uuid) DO NOTHING RETURNING id), "
-        "links AS (INSERT INTO encounter_rumours (encounter_id, rumour_id, rebuttal_id) "
-        "SELECT new.id, link.rumour, link.rebuttal FROM new, "
-        "unnest(CAST(%s AS integer[]), CAST(%s AS integer[])) AS link(rumour, rebuttal)) "
-        f"SELECT new.id, {summaries.ADD_ENCOUNTER_CALL} FROM new"
-    )
-    processors = tuple((c.name, c.type.bind_processor(dialect)) for c in columns)
-    return sql, processors
-
-
-def _log_on_postgresql(connection, row: dict, new: summaries.NewEncounter) -> int | None:
-    """The whole write of a new encounter in one round trip (psycopg's pipeline): the
-    agent's lock, the statement of `_log_statement`, then the recount of the agent's
-    flags around it (which sees the new row; after a replay it finds them as they were).
-    Returns the new id, or None if the client_uuid was stored already."""
-    sql, processors = _log_statement(connection.dialect)
-    values = [row[name] if bind is None else bind(row[name]) for name, bind in processors]
-    links = sorted(new.links)
-    lock, recount = summaries.recount_new_bursts(connection, row["agent_id"], row["occurred_at"])
-    returned = summaries.write_contributions(connection, {}, first=[
-        lock,
-        summaries.Returning(sql, [(
-            *values, [rumour for rumour, _ in links], [rebuttal for _, rebuttal in links],
-            *summaries.add_encounter_arguments(new),
-        )]),
-        recount,
-    ])
-    return returned[0][0] if returned else None
-
-
-@cache
 def _insert_links(dialect: str) -> str:
     """The links' INSERT as the driver's SQL (sent with the summaries' upserts)."""
     marker = "?" if dialect == "sqlite" else "%s"
@@ -204,10 +162,9 @@ def log_encounter(
     EncounterConflict. Writes the rows and their summaries in the caller's transaction;
     the caller commits.
 
-    The hot path of a campaign day, so it writes through the driver, nothing read back:
-    on SQLite one INSERT for the encounter, one for its rumours, one upsert per summary
-    table; on PostgreSQL all of it in one statement and one round trip
-    (`_log_on_postgresql`).
+    The hot path of a campaign day, so it writes through Core: one INSERT for the
+    encounter, one for its rumours, its summaries (one upsert per table on SQLite, one
+    function call on PostgreSQL), and nothing read back.
     """
     if not is_certified_agent(actor):
         raise NotAllowed(_("Only certified agents can log conversations."))
@@ -242,17 +199,14 @@ def log_encounter(
         campaign_id=row["campaign_id"], people_reached=row["people_reached"],
         outcome=row["outcome"], setting=row["setting"], links=links,
     )
+    # What it adds to the summaries: on PostgreSQL one call of the database's function
+    # (summaries.add_encounter_call); on SQLite worked out here, before the transaction
+    # writes, since from the INSERT to the commit this request holds the write lock.
     on_postgresql = db.session.get_bind().dialect.name == "postgresql"
-    if on_postgresql:
-        take_write_turn(db.session)
-        new_id = _log_on_postgresql(db.session.connection(), row, new)
-    else:
-        # What it adds to the summaries, worked out before the transaction writes: from
-        # the INSERT to the commit this request holds SQLite's write lock.
-        changes = summaries.contributions([new])
-        take_write_turn(db.session)
-        connection = db.session.connection()
-        new_id = connection.execute(_insert_encounter(connection.dialect.name), row).scalar()
+    changes = {} if on_postgresql else summaries.contributions([new])
+    take_write_turn(db.session)
+    connection = db.session.connection()
+    new_id = connection.execute(_insert_encounter(connection.dialect.name), row).scalar()
     if new_id is None:
         # Another request (maybe on another server) stored this client_uuid first.
         existing = db.session.execute(
@@ -273,16 +227,17 @@ def log_encounter(
         ))
         db.session.flush()
     encounter = _as_stored(Encounter(id=new_id, **row))
-    if not on_postgresql:
-        # Last, so the summary rows every same-day write updates stay locked for as
-        # short a time as possible before the caller commits; the agent's burst flags
-        # are recounted before them.
-        connection = db.session.connection()
-        first = summaries.recount_new_bursts(connection, actor.id, occurred_at)
-        link_rows = [(new_id, rumour_id, rebuttal_id) for rumour_id, rebuttal_id in links]
-        if link_rows:
-            first.append((_insert_links(connection.dialect.name), link_rows))
-        summaries.write_contributions(connection, changes, first=first)
+    # Last, so the summary rows every same-day write updates stay locked for as short a
+    # time as possible before the caller commits. The agent's burst flags are recounted
+    # before them, and on PostgreSQL that recount and the rumours' links go in the same
+    # round trip (summaries.bursts).
+    first = summaries.recount_new_bursts(connection, actor.id, occurred_at)
+    link_rows = [(new_id, rumour_id, rebuttal_id) for rumour_id, rebuttal_id in links]
+    if link_rows:
+        first.append((_insert_links(connection.dialect.name), link_rows))
+    if on_postgresql:
+        first.append(summaries.add_encounter_call(new))
+    summaries.write_contributions(connection, changes, first=first)
     return encounter, True
 
 

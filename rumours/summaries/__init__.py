@@ -31,12 +31,10 @@ from .bursts import recount as recount_bursts
 from .bursts import recount_new as recount_new_bursts
 from .deltas import (
     ADD_ENCOUNTER,
-    ADD_ENCOUNTER_CALL,
     NewEncounter,
-    Returning,
     add_contributions,
-    add_encounter_arguments,
     add_encounter_body,
+    add_encounter_call,
     apply_delta,
     contributions,
     write_contributions,
@@ -55,10 +53,8 @@ from .tables import (
 
 __all__ = [
     "ADD_ENCOUNTER",
-    "ADD_ENCOUNTER_CALL",
-    "Returning",
-    "add_encounter_arguments",
     "add_encounter_body",
+    "add_encounter_call",
     "BURST_COUNT",
     "BURST_WINDOW",
     "insert_flagged",

@@ -178,21 +178,12 @@ def add_contributions(connection, encounters: Iterable[NewEncounter]) -> None:
     write_contributions(connection, contributions(encounters))
 
 
-class Returning(NamedTuple):
-    """A statement among `write_contributions`'s `first` whose rows the caller wants back
-    (one set of values: `rows` holds one tuple)."""
-
-    sql: str
-    rows: list[tuple]
-
-
 def write_contributions(
     connection, changes: dict[Summary, list[tuple]], first: Sequence[tuple[str, list]] = ()
-) -> list[tuple]:
+) -> None:
     """Write what `contributions` worked out (before the transaction began writing, so
     the write lock is held only for the statements), after the statements `first`
-    ((driver SQL, rows) pairs: the caller's own rows, sent in the same round trip).
-    Returns the rows of the `Returning` statement among `first`, if there is one."""
+    ((driver SQL, rows) pairs: the caller's own rows, sent in the same round trip)."""
     dialect = connection.dialect.name
     statements = [
         *first,
@@ -205,15 +196,9 @@ def write_contributions(
     # server runs them in the order sent).
     raw = connection.connection.driver_connection
     batch = raw.pipeline() if dialect == "postgresql" else nullcontext()
-    with closing(raw.cursor()) as cursor, closing(raw.cursor()) as reader:
-        with batch:
-            for statement in statements:
-                if isinstance(statement, Returning):
-                    reader.execute(statement.sql, statement.rows[0])
-                else:
-                    cursor.executemany(*statement)
-        # Read once the pipeline is done (psycopg has then fetched every result).
-        return reader.fetchall() if reader.description is not None else []
+    with batch, closing(raw.cursor()) as cursor:
+        for sql, rows in statements:
+            cursor.executemany(sql, rows)
 
 
 
@@ -292,19 +277,21 @@ event.listen(
 )
 
 
-ADD_ENCOUNTER_CALL = f"{ADD_ENCOUNTER}(" + ", ".join(["%s"] * 9) + ")"
-
-
-def add_encounter_arguments(encounter: NewEncounter) -> tuple:
-    """The values `ADD_ENCOUNTER_CALL` takes for a new encounter (PostgreSQL): a POST
-    adds it to every summary table in one call, sent in the same statement as its row
-    (services.encounters). The database runs the same upserts as `write_contributions`
-    from its cached plans; the app's Python sends one statement instead of sixteen."""
+def add_encounter_call(encounter: NewEncounter) -> tuple[str, list[tuple]]:
+    """A POST's new encounter added to every summary table on PostgreSQL, as a (driver
+    SQL, rows) pair for `write_contributions` to send with the POST's other statements:
+    one statement where the upserts took one per table. The database runs the same
+    upserts from its cached plans; the server's Python sends one statement instead of
+    sixteen (measured in docs/performance.md, eighteenth slice)."""
     setting = _value(encounter.setting)
     links = sorted((rumour, rebuttal or 0) for rumour, rebuttal in encounter.links)
     return (
-        encounter.local_day, encounter.district_id, encounter.neighbourhood_id or 0,
-        encounter.organisation_id or 0, encounter.campaign_id or 0, SETTING_CODES[setting],
-        list(_measures(encounter.people_reached, _value(encounter.outcome), setting)),
-        [rumour for rumour, _ in links], [rebuttal for _, rebuttal in links],
+        f"SELECT {ADD_ENCOUNTER}(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        [(
+            encounter.local_day, encounter.district_id, encounter.neighbourhood_id or 0,
+            encounter.organisation_id or 0, encounter.campaign_id or 0,
+            SETTING_CODES[setting],
+            list(_measures(encounter.people_reached, _value(encounter.outcome), setting)),
+            [rumour for rumour, _ in links], [rebuttal for _, rebuttal in links],
+        )],
     )
