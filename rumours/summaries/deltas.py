@@ -259,6 +259,7 @@ ADD_ENCOUNTER_SIGNATURE = (
 
 
 def create_add_encounter(body: str) -> str:
+    """The statement that creates (or replaces) `rumours_add_encounter` with `body`."""
     return (
         f"CREATE OR REPLACE FUNCTION {ADD_ENCOUNTER_SIGNATURE} RETURNS void "
         f"LANGUAGE plpgsql AS $body${body}$body$"
