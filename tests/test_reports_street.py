@@ -6,8 +6,16 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from rumours import summaries
 from rumours.extensions import db
-from rumours.models import Encounter, Report, ReportSource, ReportStatus
+from rumours.models import (
+    Encounter,
+    Report,
+    ReportSource,
+    ReportStatus,
+    encounter_stats_day,
+    rumour_stats_day,
+)
 
 from .helpers import csrf_from
 from .test_api_encounters import add_catalogue, logged_in_agent, payload, post
@@ -47,6 +55,10 @@ def test_api_takes_an_unlisted_rumour_instead_of_a_listed_one_and_a_replay_keeps
         report = db.session.scalars(select(Report)).one()
         assert report.status is ReportStatus.UNTRIAGED and report.source is ReportSource.AGENT
         assert report.district.slug == "ciutat-vella"
+        # Counted in the dashboard's figures like any conversation, in no rumour's.
+        assert not any(summaries.mismatches(db.session.connection()).values())
+        assert db.session.scalar(select(func.sum(encounter_stats_day.c.encounters))) == 1
+        assert db.session.scalar(select(func.count()).select_from(rumour_stats_day)) == 0
 
 
 def test_api_needs_a_listed_or_an_unlisted_rumour_and_refuses_personal_data(

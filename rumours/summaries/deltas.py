@@ -201,7 +201,6 @@ def write_contributions(
             cursor.executemany(sql, rows)
 
 
-
 # ---------------------------------------------------------------------------
 # A new encounter on PostgreSQL: one function call for every table
 # ---------------------------------------------------------------------------
@@ -283,7 +282,7 @@ def add_encounter_call(encounter: NewEncounter) -> tuple[str, list[tuple]]:
     SQL, rows) pair for `write_contributions` to send with the POST's other statements:
     one statement where the upserts took one per table. The database runs the same
     upserts from its cached plans; the server's Python sends one statement instead of
-    sixteen (measured in docs/performance.md, eighteenth slice)."""
+    seventeen (measured in docs/performance.md, eighteenth slice)."""
     setting = _value(encounter.setting)
     links = sorted((rumour, rebuttal or 0) for rumour, rebuttal in encounter.links)
     return (
