@@ -313,9 +313,9 @@ def export_rows(app, batch_size=5000, **filters) -> list[dict]:
     values = {"start": today - timedelta(days=60), "end": today, **filters}
     with app.app_context():
         text = "".join(raw_encounters_csv(StatsFilter(**values), batch_size=batch_size))
-        # The route's fast export writes the same bytes, whatever its window, and on
-        # PostgreSQL whichever statement reads the mentions (all the window's or only
-        # the kept rows').
+        # The route's fast export writes the same bytes, whatever its window, and
+        # whichever statement reads the mentions (all the window's or only the kept
+        # rows').
         for window in (batch_size, 2):
             for sparse in (None, False, True):
                 fast = b"".join(
