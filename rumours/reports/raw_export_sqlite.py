@@ -17,6 +17,10 @@ from ..rules.localtime import city_timezone
 from ..rules.suppression import escape_formula
 from .raw import HIGH, LOW, compiled_window, encounter_names
 
+# Below this share of a window's ids kept by the filter, the next window reads only the
+# kept encounters' links.
+SPARSE_BELOW = 0.5
+
 
 def _quoted(text: str) -> str:
     """One cell as csv.writer writes it in a row of several (QUOTE_MINIMAL): quoted, its
@@ -180,10 +184,6 @@ def written(
         kept = len(lines) / window
         yield "".join(lines).encode()
 
-
-# Below this share of a window's ids kept by the filter, the next window reads only the
-# kept encounters' links.
-SPARSE_BELOW = 0.5
 
 
 def _window_sql(session, statement):
