@@ -5,8 +5,10 @@ pseudonym only and is for coordinators; the export page offers each scope's file
 import csv
 import io
 import json
+import sqlite3
 import uuid
 import zipfile
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -14,7 +16,7 @@ from frictionless import Package, validate
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from rumours.exports.csvfiles import RAW_ENCOUNTER_COLUMNS, encounters_csv, report_csv
 from rumours.exports.datapackage import report_datapackage
@@ -444,6 +446,51 @@ def test_fast_raw_export_writes_the_python_writers_bytes(app, client, network):
     })
     assert response.status_code == 200
     assert response.data == reference
+
+
+def test_sqlite_export_reads_a_windows_links_and_rows_as_of_one_moment(app, network):
+    """On SQLite a window's links and its rows are two reads: a correction committed
+    between them (another outcome, a rumour taken off) must not come out half applied,
+    the new outcome beside the old rumours."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("PostgreSQL reads each window in one COPY statement")
+        recent = network["ids"]["recent"]
+        benefits = db.session.scalar(
+            select(Rumour.id).where(Rumour.slug == "they-get-all-the-benefits")
+        )
+        path = db.engine.url.database
+        corrected = []
+
+        def correct_before_the_rows(statement: str) -> None:
+            if corrected or not statement.startswith("SELECT encounters.id"):
+                return
+            with closing(sqlite3.connect(path)) as other, other:
+                other.execute("UPDATE encounters SET outcome = 'hostile' WHERE id = ?",
+                              (recent,))
+                other.execute(
+                    "DELETE FROM encounter_rumours WHERE encounter_id = ? AND rumour_id = ?",
+                    (recent, benefits),
+                )
+            corrected.append(statement)
+
+        def traced(dbapi_connection, _record):
+            dbapi_connection.set_trace_callback(correct_before_the_rows)
+
+        db.session.remove()
+        db.engine.dispose()
+        event.listen(db.engine, "connect", traced)
+        try:
+            today = city_day(app)
+            text = b"".join(raw_export_csv(
+                StatsFilter(today - timedelta(days=60), today)
+            )).decode()
+        finally:
+            event.remove(db.engine, "connect", traced)
+            db.engine.dispose()
+    assert corrected
+    row = next(r for r in read_csv(text)[1:] if r[0] == str(recent))
+    assert (row[7], row[8]) == ("doubt_sown", "they-get-all-the-benefits;they-take-our-jobs")
 
 
 def test_coordinators_download_the_raw_export_through_the_route(app, client, network):

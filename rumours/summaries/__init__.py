@@ -52,9 +52,6 @@ from .tables import (
 )
 
 __all__ = [
-    "ADD_ENCOUNTER",
-    "add_encounter_body",
-    "add_encounter_call",
     "BURST_COUNT",
     "BURST_WINDOW",
     "insert_flagged",
@@ -66,7 +63,10 @@ __all__ = [
     "NewEncounter",
     "SUMMARIES",
     "Summary",
+    "ADD_ENCOUNTER",
     "add_contributions",
+    "add_encounter_body",
+    "add_encounter_call",
     "write_contributions",
     "StagedCounts",
     "add_staged",
