@@ -162,8 +162,8 @@ def written(
         cursor = raw.cursor()
         try:
             if not raw.in_transaction:
-                # Both reads from one snapshot: a conversation and its links are
-                # committed together, so every row read has its links.
+                # Both reads from one snapshot: a correction changes a conversation
+                # and its links together, and must not come out half applied.
                 cursor.execute("BEGIN")
             joined = kept < SPARSE_BELOW if sparse is None else sparse
             linked = dict(cursor.execute(*links_sql[joined](low, window))).get
