@@ -9,11 +9,14 @@ PostgreSQL database with `--postgres`), loads the demo and `--encounters` synthe
 conversations, then streams every row through the Python writer the export was first
 built on (`reports.raw.raw_encounters_csv`, the reference the fast export's bytes are
 tested against), through the route's generator (`reports.raw_export.raw_export_csv`:
-COPY on PostgreSQL, plain tuples through csv.writer on SQLite; for speed, then
+COPY on PostgreSQL, plain tuples written as f-strings on SQLite, every other window by
+a helper process in an export this long; for speed, then
 again under tracemalloc for the peak of Python allocations, about ten times slower),
 the last 30 days under tracemalloc (the same peak for a twelfth of the rows shows that
 memory does not grow with the export), and every row through the real route as the demo
-coordinator, the test client reading the response chunk by chunk.
+coordinator, the test client reading the response chunk by chunk (on SQLite, then again
+with SQLITE_EXPORT_HELPER off: every window formatted in the app's process).
+The first SQLite run starts the helpers' fork server (about a second, once per process).
 It prints rows per second, the CSV size, the tracemalloc peak and how far the process's
 resident memory peak rose during each run. A flat export keeps both memory figures at a few MB
 whatever the number of rows. The measuring runs in a fresh process after seeding, so the
@@ -175,6 +178,14 @@ def measure(url: str) -> None:
         assert rows == stored, (rows, stored)
         print(f"{'GET /exports/encounters.csv':<30}{rows:>11,}{seconds:>9.1f}"
               f"{rows / seconds:>10,.0f}{size / 2**20:>7.0f}MB{'-':>18}{rss:>14.1f}MB")
+        if make_url(url).get_backend_name() == "sqlite":
+            # The same route with every window formatted in this process (no helper).
+            app.config["SQLITE_EXPORT_HELPER"] = False
+            rows, size, seconds, rss = through_route(app, args)
+            app.config["SQLITE_EXPORT_HELPER"] = True
+            assert rows == stored, (rows, stored)
+            print(f"{'  the same, in one process':<30}{rows:>11,}{seconds:>9.1f}"
+                  f"{rows / seconds:>10,.0f}{size / 2**20:>7.0f}MB{'-':>18}{rss:>14.1f}MB")
         print(f"process max RSS (getrusage, includes what a parent process used): "
               f"{max_rss_mb():.0f} MB; resident now: {_status_mb('VmRSS') or 0:.0f} MB")
     finally:

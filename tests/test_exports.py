@@ -5,6 +5,7 @@ pseudonym only and is for coordinators; the export page offers each scope's file
 import csv
 import io
 import json
+import multiprocessing
 import sqlite3
 import uuid
 import zipfile
@@ -36,7 +37,7 @@ from rumours.models import (
     Rumour,
     User,
 )
-from rumours.reports import raw_export
+from rumours.reports import raw_export, raw_export_sqlite
 from rumours.reports.filters import StatsFilter
 from rumours.reports.raw import raw_encounters_csv
 from rumours.reports.raw_export import raw_export_csv
@@ -491,6 +492,100 @@ def test_sqlite_export_reads_a_windows_links_and_rows_as_of_one_moment(app, netw
     assert corrected
     row = next(r for r in read_csv(text)[1:] if r[0] == str(recent))
     assert (row[7], row[8]) == ("doubt_sown", "they-get-all-the-benefits;they-take-our-jobs")
+
+
+def sqlite_only(app) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("PostgreSQL reads windows side by side on its own connections")
+
+
+def more_conversations(app, network, count: int) -> None:
+    """`count` more of the agent's conversations, a day apart, in two districts, with
+    one, two or no rebuttal cited."""
+    rumours = [["they-take-our-jobs"], ["they-get-all-the-benefits", "they-take-our-jobs"],
+               ["they-get-all-the-benefits"]]
+    now = datetime.now(UTC)
+    for n in range(count):
+        add_encounter(
+            app, network["agent"], occurred_at=now - timedelta(days=4 + n, minutes=7 * n),
+            district="eixample" if n % 3 else "ciutat-vella", rumours=rumours[n % 3],
+            people_reached=1 + n % 4, setting="bar" if n % 2 else "market",
+        )
+
+
+def test_a_long_sqlite_export_is_formatted_on_two_cores_byte_for_byte(app, network):
+    """On SQLite a long export hands every other window to a helper process with its
+    own read-only connection: the bytes are the Python writer's, in id order, whatever
+    the window, the filter and the statement that reads the mentions."""
+    sqlite_only(app)
+    more_conversations(app, network, 14)
+    today = city_day(app)
+    with app.app_context():
+        eixample = db.session.scalar(select(District.id).where(District.slug == "eixample"))
+        for filters in (StatsFilter(today - timedelta(days=60), today),
+                        StatsFilter(today - timedelta(days=60), today, district_id=eixample)):
+            reference = "".join(raw_encounters_csv(filters)).encode()
+            assert reference.count(b"\r\n") > 5
+            for window in (1, 3):
+                for sparse in (None, False, True):
+                    chunks = raw_export_csv(filters, window=window, sparse=sparse, helper=True)
+                    first = next(chunks) + next(chunks)
+                    # The helper is running (a fork server's child of this process).
+                    assert multiprocessing.active_children()
+                    assert first + b"".join(chunks) == reference, (window, sparse)
+    assert not multiprocessing.active_children()
+
+
+def test_a_client_that_stops_reading_ends_the_export_helper(app, network):
+    sqlite_only(app)
+    more_conversations(app, network, 8)
+    today = city_day(app)
+    with app.app_context():
+        chunks = raw_export_csv(StatsFilter(today - timedelta(days=60), today), window=1,
+                                helper=True)
+        next(chunks), next(chunks), next(chunks)
+        helpers = multiprocessing.active_children()
+        assert helpers
+        chunks.close()
+    assert not multiprocessing.active_children()
+    assert not any(helper.is_alive() for helper in helpers)
+
+
+def test_an_export_helper_that_cannot_start_leaves_its_windows_to_the_app(
+    app, network, monkeypatch
+):
+    """A helper that cannot open the database (here a file that is not there) breaks
+    no export: this process formats the windows it would have, with the same bytes."""
+    sqlite_only(app)
+    more_conversations(app, network, 6)
+    monkeypatch.setattr(raw_export_sqlite, "_file", lambda raw: "/nonexistent/rumours.db")
+    today = city_day(app)
+    with app.app_context():
+        filters = StatsFilter(today - timedelta(days=60), today)
+        reference = "".join(raw_encounters_csv(filters)).encode()
+        assert b"".join(raw_export_csv(filters, window=1, helper=True)) == reference
+    assert not multiprocessing.active_children()
+
+
+def test_sqlite_export_writes_city_times_of_a_half_hour_zone(app, network):
+    """City times by hour serve whole-hour offsets; a city five and a half hours from
+    UTC (each hour's minutes shift) gets the Python writer's bytes from the per-second
+    path."""
+    from rumours.models import SiteSetting
+    from rumours.rules import city as city_rules
+
+    sqlite_only(app)
+    more_conversations(app, network, 5)
+    with app.app_context():
+        db.session.add(SiteSetting(key=city_rules.PREFIX + "time_zone", value="Asia/Kolkata"))
+        db.session.commit()
+        city_rules.forget()
+        filters = StatsFilter(date(2000, 1, 1), date(2100, 1, 1))
+        reference = "".join(raw_encounters_csv(filters))
+        assert "+05:30," in reference
+        for window in (1, 5000):
+            assert b"".join(raw_export_csv(filters, window=window)) == reference.encode()
 
 
 def test_coordinators_download_the_raw_export_through_the_route(app, client, network):

@@ -57,14 +57,17 @@ HEADER = (BYTE_ORDER_MARK + csv_text([RAW_ENCOUNTER_COLUMNS])).encode()
 
 
 def raw_export_csv(
-    filters: StatsFilter, window: int | None = None, sparse: bool | None = None
+    filters: StatsFilter, window: int | None = None, sparse: bool | None = None,
+    helper: bool | None = None,
 ) -> Iterator[bytes]:
     """Coordinators: every encounter in the filter as UTF-8 CSV, the header and then one
     chunk per window of `window` ids (by default the database's) that holds any row;
     the same bytes as `reports.raw.raw_encounters_csv` encoded.
 
     `sparse` (tests) fixes which statement reads the windows' mentions: None lets the
-    windows already read decide (see `_copied` and `raw_export_sqlite.written`)."""
+    windows already read decide (see `_copied` and `raw_export_sqlite.written`); `helper`
+    (tests, SQLite) whether a helper process formats every other window, None letting
+    the export's length decide."""
     yield HEADER
     session = db.session
     dialect = session.get_bind().dialect.name
@@ -78,7 +81,7 @@ def raw_export_csv(
     if dialect == "postgresql":
         chunks = _copied(session, conditions, first, last, window, sparse)
     else:
-        chunks = written(session, conditions, first, last, window, sparse)
+        chunks = written(session, conditions, first, last, window, sparse, helper)
     for chunk in chunks:
         if chunk:
             yield chunk
