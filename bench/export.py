@@ -16,7 +16,6 @@ the last 30 days under tracemalloc (the same peak for a twelfth of the rows show
 memory does not grow with the export), and every row through the real route as the demo
 coordinator, the test client reading the response chunk by chunk (on SQLite, then again
 with SQLITE_EXPORT_HELPER off: every window formatted in the app's process).
-The first SQLite run starts the helpers' fork server (about a second, once per process).
 It prints rows per second, the CSV size, the tracemalloc peak and how far the process's
 resident memory peak rose during each run. A flat export keeps both memory figures at a few MB
 whatever the number of rows. The measuring runs in a fresh process after seeding, so the

@@ -1,208 +1,62 @@
 """The raw export on SQLite: plain tuples from the driver's cursor, each row written as
-one f-string of cells finished once per distinct value (escaped, and quoted as
-csv.writer quotes), the same bytes as `reports.raw` writes (see `reports.raw_export`,
-which calls `written`).
+one f-string of cells finished once per distinct value (`reports.sqlite_lines`), the
+same bytes as `reports.raw` writes (see `reports.raw_export`, which calls `written`).
 
 A long export is formatted on two cores: the driver hands Python every cell of every
 row, which holds the GIL (a reading thread gained nothing), so a helper process, with
-its own connection to the database file, reads and formats every other window while
-this one does the rest, and the windows go out in order."""
+its own read-only connection to the database file, reads and formats every other window
+while this one does the rest, and the windows go out in order. The helper runs
+`reports/sqlite_lines.py` as a script (the standard library and nothing of the app: it
+starts in milliseconds) and ends with the export."""
 
 from __future__ import annotations
 
-import csv
-import io
-import multiprocessing
+import contextlib
 import os
-import sqlite3
-import urllib.parse
+import pickle
+import queue
+import subprocess
+import sys
+import threading
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import String, cast, func, select
 
 from ..models import Encounter, EncounterRumour
 from ..rules.localtime import city_timezone
-from ..rules.suppression import escape_formula
 from .raw import HIGH, LOW, compiled_window, encounter_names
+from .sqlite_lines import Lines, Statement
+
+try:
+    import fcntl
+except ImportError:  # not on Windows
+    fcntl = None
 
 # Below this share of a window's ids kept by the filter, the next window reads only the
 # kept encounters' links.
 SPARSE_BELOW = 0.5
-# From this many windows on, a helper process formats every other window (starting it
-# costs a few milliseconds, a second or so the first time in a process).
+# From this many windows on, a helper process formats every other window.
 HELPER_FROM = 25
 # Windows the helper may have read ahead of the one being sent (memory stays flat).
 HELPER_AHEAD = 2
+# The helper's output pipe: Linux's largest for an unprivileged process by default.
+PIPE_SIZE = 1 << 20
 
 
-def _quoted(text: str) -> str:
-    """One cell as csv.writer writes it in a row of several (QUOTE_MINIMAL): quoted, its
-    quotes doubled, if it holds a comma, a quote or a line break."""
-    if not text:
-        return ""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([text])
-    return buffer.getvalue()[:-2]
+def _compiled(session, statement) -> Statement:
+    """`statement` compiled once for the export, as plain values."""
+    compiled = compiled_window(session, statement)
+    return Statement(str(compiled), compiled.params, list(compiled.positiontup))
 
 
-class _Safe(dict):
-    """Text as a finished CSV cell, made formula-safe and quoted where csv.writer would
-    quote it, each distinct value worked out once (None is an empty cell)."""
-
-    def __missing__(self, value):
-        text = "" if value is None else _quoted(escape_formula(value))
-        self[value] = text
-        return text
-
-
-class _Mentions(dict):
-    """The rumours and rebuttal versions cells of an encounter's links (two finished
-    cells and the comma between them), given as SQLite concatenates them ("<rumour id>
-    <rebuttal id or nothing>", joined by ",", in any order), worked out once per
-    distinct text as the Python writer does: pairs of (escaped slug, escaped version)
-    sorted, then each side joined by ";"."""
-
-    def __init__(self, names: dict):
-        super().__init__()
-        self.rumours, self.rebuttals = names["rumour"], names["rebuttal"]
-        self[None] = ","
-
-    def __missing__(self, links: str):
-        pairs = []
-        for link in links.split(","):
-            rumour_id, _, rebuttal_id = link.partition(" ")
-            version = self.rebuttals.get(int(rebuttal_id)) if rebuttal_id else None
-            pairs.append((
-                escape_formula(self.rumours.get(int(rumour_id))) or "",
-                None if version is None else escape_formula(version),
-            ))
-        pairs.sort()
-        cells = (
-            _quoted(";".join([slug for slug, _v in pairs])) + ","
-            + _quoted(";".join([v for _s, v in pairs if v]))
-        )
-        if len(self) > 100_000:  # bounded in practice; cleared if not, so memory stays flat
-            self.clear()
-            self[None] = ","
-        self[links] = cells
-        return cells
-
-
-class _Irregular(LookupError):
-    """A stored hour whose city time is not its minutes and seconds as stored under one
-    whole-hour offset (a half-hour zone, an offset that changes within the hour)."""
-
-
-class _Moments(dict):
-    """City time, as isoformat(timespec="seconds") writes it, of the stored UTC text
-    (YYYY-MM-DD HH:MM:SS.ffffff), in three parts a line puts together: the local text
-    up to `width` characters of the stored key `stored[:width]` (this dict), the stored
-    text from there up to the seconds, and the offset (`offsets`).
-
-    By hour (width 13), each hour's local date, hour and offset are worked out once, and
-    an hour where the stored minutes and seconds do not carry over raises `_Irregular`;
-    by second (width 19, any stored text) the whole local time is the first part."""
-
-    def __init__(self, zone: ZoneInfo, width: int):
-        super().__init__()
-        self.zone, self.width, self.offsets = zone, width, {}
-
-    def __missing__(self, key: str):
-        if self.width == 19:
-            moment = datetime.fromisoformat(key).replace(tzinfo=UTC)
-            prefix, offset = moment.astimezone(self.zone).isoformat(timespec="seconds"), ""
-        else:
-            if len(key) != 13:
-                raise _Irregular(key)
-            start = datetime.fromisoformat(key + ":00:00").replace(tzinfo=UTC)
-            local = start.astimezone(self.zone)
-            shift = local.utcoffset()
-            end = (start + timedelta(seconds=3599)).astimezone(self.zone).utcoffset()
-            if shift != end or shift % timedelta(hours=1):
-                raise _Irregular(key)
-            text = local.isoformat(timespec="seconds")
-            prefix, offset = text[:13], text[19:]
-        if len(self) > 200_000:  # about 23 years of hours: keep memory bounded
-            self.clear()
-            self.offsets.clear()
-        self[key] = prefix
-        self.offsets[key] = offset
-        return prefix
-
-
-class _Cells(dict):
-    """A look-up's finished cells by id; an id it does not hold (None, or a row added
-    since the names were read) is an empty cell, as the Python writer writes it."""
-
-    def __missing__(self, key):
-        return ""
-
-
-class _Lines:
-    """Everything a window's lines are made of, worked out once per export: the names'
-    finished cells, the sets of mentions, the city times by hour and by second."""
-
-    def __init__(self, names: dict, zone: ZoneInfo):
-        self.safe = safe = _Safe()
-        self.district, self.neighbourhood, self.campaign, self.organisation, self.agent = (
-            _Cells({key: safe[value] for key, value in names[kind].items()})
-            for kind in ("district", "neighbourhood", "campaign", "organisation", "agent")
-        )
-        self.mentions = _Mentions(names)
-        self.by_hour, self.by_second = _Moments(zone, 13), _Moments(zone, 19)
-
-    def window(self, cursor, rows: _Statement, links: _Statement, low: int, window: int):
-        """The window's lines as bytes and how many, its links then its rows read in the
-        cursor's read transaction."""
-        linked = dict(cursor.execute(*links(low, window))).get
-        try:
-            lines = self._lines(cursor.execute(*rows(low, window)), linked, self.by_hour)
-        except _Irregular:
-            lines = self._lines(cursor.execute(*rows(low, window)), linked, self.by_second)
-        return "".join(lines).encode(), len(lines)
-
-    def _lines(self, rows, linked, moments: _Moments) -> list[str]:
-        # Each row one f-string of finished cells (csv.writer would look at every
-        # character of every cell, each time), written as the cursor reads it.
-        safe, mentions, width, offsets = self.safe, self.mentions, moments.width, moments.offsets
-        district, neighbourhood = self.district, self.neighbourhood
-        campaign, organisation, agent = self.campaign, self.organisation, self.agent
-        return [
-            f"{encounter_id},{moments[(hour := occurred_at[:width])]}"
-            f"{occurred_at[width:19]}{offsets[hour]},{day},{district[district_id]},"
-            f"{neighbourhood[neighbourhood_id]},{safe[setting]},{people_reached},"
-            f"{safe[outcome]},{mentions[linked(encounter_id)]},{campaign[campaign_id]},"
-            f"{organisation[organisation_id]},{agent[agent_id]}\r\n"
-            for (encounter_id, occurred_at, day, district_id, neighbourhood_id, setting,
-                 people_reached, outcome, campaign_id, organisation_id, agent_id)
-            in rows
-        ]
-
-
-class _Statement:
-    """A statement compiled once (plain values, so a helper process can take it); called
-    with a window, its SQL and positional values."""
-
-    def __init__(self, session, statement):
-        compiled = compiled_window(session, statement)
-        self.sql, self.params, self.names = str(compiled), compiled.params, compiled.positiontup
-
-    def __call__(self, low: int, window: int) -> tuple[str, list]:
-        values = {**self.params, "low": low, "high": low + window}
-        return self.sql, [values[name] for name in self.names]
-
-
-def _statements(session, conditions: list) -> tuple[_Statement, dict[bool, _Statement]]:
+def _statements(session, conditions: list) -> tuple[Statement, dict[bool, Statement]]:
     """The rows' statement, and the links' (all the window's, or joined to the kept
     encounters: True)."""
     e, link = Encounter.__table__.c, EncounterRumour.__table__.c
-    rows = _Statement(session, select(
+    rows = _compiled(session, select(
         e.id, e.occurred_at, e.local_day, e.district_id, e.neighbourhood_id, e.setting,
         e.people_reached, e.outcome, e.campaign_id, e.organisation_id, e.agent_id,
     ).where(e.id > LOW, e.id <= HIGH, *conditions).order_by(e.id))
@@ -220,8 +74,8 @@ def _statements(session, conditions: list) -> tuple[_Statement, dict[bool, _Stat
         ),
     ).where(link.encounter_id > LOW, link.encounter_id <= HIGH).group_by(link.encounter_id)
     links = {
-        False: _Statement(session, grouped),
-        True: _Statement(session, grouped.join(Encounter.__table__, e.id == link.encounter_id)
+        False: _compiled(session, grouped),
+        True: _compiled(session, grouped.join(Encounter.__table__, e.id == link.encounter_id)
                          .where(e.id > LOW, e.id <= HIGH, *conditions)),
     }
     return rows, links
@@ -241,7 +95,7 @@ def written(
     export spans HELPER_FROM windows or more, the database is a file, the machine has
     more than one core and SQLITE_EXPORT_HELPER is on."""
     names = encounter_names(session)
-    lines = _Lines(names, city_timezone())
+    lines = Lines(names, city_timezone())
     rows, links = _statements(session, conditions)
     lows = range(first - 1, last, window)
     raw = session.connection().connection.driver_connection
@@ -270,45 +124,44 @@ def _here(session, lines, rows, links, lows, window, sparse) -> Iterator[bytes]:
 def _shared(session, lines, rows, links, lows, window, sparse, path, names) -> Iterator[bytes]:
     """Odd windows formatted by a helper process (its own connection, each window in
     its own read transaction, as here), even ones here; handed on in order. A client
-    that stops reading ends the helper; a helper that cannot start or dies leaves the
-    windows it had not handed back to this process."""
-    pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
-        1, mp_context=_context(), initializer=_helper_start,
-        initargs=(path, names, city_timezone(), rows, links),
-    )
-    ahead: deque[tuple[int, Future]] = deque()
+    that stops reading ends the helper; a helper that cannot start or stops answering
+    leaves the windows it had not answered to this process."""
+    helper = _Helper.started({
+        "path": path, "names": names, "zone": city_timezone().key, "rows": rows.plain(),
+        "links": {joined: statement.plain() for joined, statement in links.items()},
+    })
+    ahead: deque[int] = deque()  # the windows asked of the helper, in order
     following = 1  # the next window for the helper
     kept = 1.0
     try:
         for index, low in enumerate(lows):
-            while pool is not None and following < len(lows) and len(ahead) < HELPER_AHEAD:
-                future = pool.submit(_helper_window, lows[following], window,
-                                     _joined(kept, sparse))
-                ahead.append((following, future))
+            while helper and following < len(lows) and len(ahead) < HELPER_AHEAD:
+                if not helper.ask(lows[following], window, _joined(kept, sparse)):
+                    break
+                ahead.append(following)
                 following += 2
             done = None
-            if ahead and ahead[0][0] == index:
-                try:
-                    done = ahead.popleft()[1].result()
-                except BrokenProcessPool:
-                    ahead.clear()
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    pool = None
+            if ahead and ahead[0] == index:
+                ahead.popleft()
+                done = helper.answer()
+                if done is None:  # the helper is gone: the rest is formatted here
+                    helper.close()
+                    helper, ahead = None, deque()
             chunk, count = done or _read(
                 session, lines, rows, links[_joined(kept, sparse)], low, window
             )
             kept = count / window
             yield chunk
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if helper:
+            helper.close()
 
 
 def _joined(kept: float, sparse: bool | None) -> bool:
     return kept < SPARSE_BELOW if sparse is None else sparse
 
 
-def _read(session, lines: _Lines, rows, links, low: int, window: int) -> tuple[bytes, int]:
+def _read(session, lines: Lines, rows, links, low: int, window: int) -> tuple[bytes, int]:
     """One window in this process, on the session's connection."""
     raw = session.connection().connection.driver_connection
     cursor = raw.cursor()
@@ -329,39 +182,75 @@ def _file(raw) -> str:
                  if name == "main"), "") or ""
 
 
-def _context():
-    """Processes started clean (no copy of this one's connections or threads): by a
-    fork server where there is one, which loads this module once."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
-        return context
-    return multiprocessing.get_context("spawn")
+class _Helper:
+    """The helper process: `reports/sqlite_lines.py` run as a script by this Python,
+    given the export's set-up, then windows to format; a thread reads its answers as
+    they come, so it never waits for this process to take one."""
 
+    SCRIPT = Path(__file__).with_name("sqlite_lines.py")
 
-# The helper process's connection and look-ups (set by _helper_start).
-_helper: dict = {}
-
-
-def _helper_start(path: str, names: dict, zone: ZoneInfo, rows, links) -> None:
-    """The helper's connection (read only) and look-ups, once per export."""
-    connection = sqlite3.connect(
-        f"file:{urllib.parse.quote(path)}?mode=ro", uri=True, isolation_level=None
-    )
-    connection.execute("PRAGMA busy_timeout=5000")
-    _helper.update(
-        connection=connection, lines=_Lines(names, zone), rows=rows, links=links,
-    )
-
-
-def _helper_window(low: int, window: int, joined: bool) -> tuple[bytes, int]:
-    """One window in the helper, in its own read transaction."""
-    cursor = _helper["connection"].cursor()
-    try:
-        cursor.execute("BEGIN")
-        return _helper["lines"].window(
-            cursor, _helper["rows"], _helper["links"][joined], low, window
+    def __init__(self, setup: dict):
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", str(self.SCRIPT)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         )
-    finally:
-        cursor.execute("ROLLBACK")
-        cursor.close()
+        # A window's lines (a few MB) in a few reads of its pipe rather than 64 kB at a
+        # time, each of which the reading thread needs the GIL back for (Linux only).
+        with contextlib.suppress(AttributeError, OSError):
+            fcntl.fcntl(self.process.stdout, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        self.answers: queue.SimpleQueue = queue.SimpleQueue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.alive = self._send(setup)
+
+    @classmethod
+    def started(cls, setup: dict) -> _Helper | None:
+        try:
+            helper = cls(setup)
+        except OSError:  # no Python to run (an embedded interpreter)
+            return None
+        if not helper.alive:
+            helper.close()
+            return None
+        return helper
+
+    def __bool__(self) -> bool:
+        return self.alive
+
+    def _send(self, value) -> bool:
+        try:
+            pickle.dump(value, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.flush()
+            return True
+        except OSError:
+            self.alive = False
+            return False
+
+    def _read(self) -> None:
+        try:
+            while True:
+                self.answers.put(pickle.load(self.process.stdout))
+        except Exception:  # the end of its output: it stopped, or failed
+            self.answers.put(None)
+
+    def ask(self, low: int, window: int, joined: bool) -> bool:
+        return self._send((low, window, joined))
+
+    def answer(self) -> tuple[bytes, int] | None:
+        """The next window asked, or None if the helper stopped before answering."""
+        return self.answers.get()
+
+    def close(self) -> None:
+        """End of input: the helper finishes the window in hand and leaves."""
+        self.alive = False
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.reader.join(timeout=10)
+        self.process.stdout.close()
