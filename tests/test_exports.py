@@ -5,6 +5,7 @@ pseudonym only and is for coordinators; the export page offers each scope's file
 import csv
 import io
 import json
+import signal
 import sqlite3
 import uuid
 import zipfile
@@ -575,6 +576,36 @@ def test_an_export_helper_that_cannot_start_leaves_its_windows_to_the_app(
         filters = StatsFilter(today - timedelta(days=60), today)
         reference = "".join(raw_encounters_csv(filters)).encode()
         assert b"".join(raw_export_csv(filters, window=1, helper=True)) == reference
+    assert not child_processes() - before
+
+
+def test_an_export_helper_that_never_answers_leaves_its_windows_to_the_app(
+    app, network, monkeypatch, tmp_path
+):
+    """A helper that runs but never answers (here a program that only waits: say the
+    server's Python is not one that runs scripts) is stopped after ANSWER_SECONDS, and
+    this process formats its windows, with the same bytes."""
+    sqlite_only(app)
+    more_conversations(app, network, 6)
+    silent = tmp_path / "silent.py"
+    silent.write_text("import time\ntime.sleep(60)\n")
+    monkeypatch.setattr(raw_export_sqlite._Helper, "SCRIPT", silent)
+    monkeypatch.setattr(raw_export_sqlite, "ANSWER_SECONDS", 0.5)
+    stopped = []
+    close = raw_export_sqlite._Helper.close
+
+    def recorded(helper, at_once=False):
+        close(helper, at_once)
+        stopped.append(helper.process.returncode)
+
+    monkeypatch.setattr(raw_export_sqlite._Helper, "close", recorded)
+    today = city_day(app)
+    before = child_processes()
+    with app.app_context():
+        filters = StatsFilter(today - timedelta(days=60), today)
+        reference = "".join(raw_encounters_csv(filters)).encode()
+        assert b"".join(raw_export_csv(filters, window=1, helper=True)) == reference
+    assert stopped == [-signal.SIGKILL]  # stopped, not waited for
     assert not child_processes() - before
 
 

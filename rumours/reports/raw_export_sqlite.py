@@ -44,6 +44,9 @@ HELPER_FROM = 25
 HELPER_AHEAD = 2
 # The helper's output pipe: Linux's largest for an unprivileged process by default.
 PIPE_SIZE = 1 << 20
+# A window the helper has not answered in this long (a tenth of a second is usual) is
+# formatted here, and the helper ended.
+ANSWER_SECONDS = 30.0
 
 
 def _compiled(session, statement) -> Statement:
@@ -145,7 +148,7 @@ def _shared(session, lines, rows, links, lows, window, sparse, path, names) -> I
                 ahead.popleft()
                 done = helper.answer()
                 if done is None:  # the helper is gone: the rest is formatted here
-                    helper.close()
+                    helper.close(at_once=True)
                     helper, ahead = None, deque()
             chunk, count = done or _read(
                 session, lines, rows, links[_joined(kept, sparse)], low, window
@@ -196,8 +199,9 @@ class _Helper:
         )
         # A window's lines (a few MB) in a few reads of its pipe rather than 64 kB at a
         # time, each of which the reading thread needs the GIL back for (Linux only).
-        with contextlib.suppress(AttributeError, OSError):
-            fcntl.fcntl(self.process.stdout, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        if hasattr(fcntl, "F_SETPIPE_SZ"):
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(self.process.stdout, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         self.answers: queue.SimpleQueue = queue.SimpleQueue()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -205,12 +209,14 @@ class _Helper:
 
     @classmethod
     def started(cls, setup: dict) -> _Helper | None:
+        if not sys.executable:  # an embedded interpreter: no Python to run
+            return None
         try:
             helper = cls(setup)
-        except OSError:  # no Python to run (an embedded interpreter)
+        except OSError:
             return None
         if not helper.alive:
-            helper.close()
+            helper.close(at_once=True)
             return None
         return helper
 
@@ -237,20 +243,25 @@ class _Helper:
         return self._send((low, window, joined))
 
     def answer(self) -> tuple[bytes, int] | None:
-        """The next window asked, or None if the helper stopped before answering."""
-        return self.answers.get()
+        """The next window asked, or None if the helper stopped (or is not a helper:
+        a program that never answers) before answering within ANSWER_SECONDS."""
+        try:
+            return self.answers.get(timeout=ANSWER_SECONDS)
+        except queue.Empty:
+            return None
 
-    def close(self) -> None:
-        """End of input: the helper finishes the window in hand and leaves."""
+    def close(self, at_once: bool = False) -> None:
+        """End of input: the helper finishes the window in hand and leaves (`at_once`:
+        one that failed is stopped without waiting)."""
         self.alive = False
-        try:
+        with contextlib.suppress(OSError):
             self.process.stdin.close()
-        except OSError:
-            pass
+        if at_once:
+            self.process.kill()
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=ANSWER_SECONDS)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.reader.join(timeout=10)
+        self.reader.join(timeout=ANSWER_SECONDS)
         self.process.stdout.close()
