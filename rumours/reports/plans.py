@@ -83,30 +83,37 @@ def plan(ask: Ask) -> list[tuple[Summary, list[tuple[date, date]]]]:
     return [(table, periods) for table, periods in reads if periods]
 
 
-def shared_reads(asks: list[Ask]) -> tuple[list[Ask], list[tuple[int, tuple[int, ...] | None]]]:
+Plan = list[tuple[Summary, list[tuple[date, date]]]]
+
+
+def shared_reads(
+    asks: list[Ask],
+) -> tuple[list[tuple[Ask, Plan]], list[tuple[int, tuple[int, ...] | None]]]:
     """The reads that answer `asks`: breakdowns of the same view and bucket that the
-    same tables and periods answer are read once, broken down by every dimension any of them
-    wants (a campaign's rumours by rebuttal and by district: one read of the rumour
+    same tables and periods answer are read once, broken down by every dimension any of
+    them wants (a campaign's rumours by rebuttal and by district: one read of the rumour
     tables by district, rumour and rebuttal), then added up to each ask's: the sums of
-    the same rows, so exactly what each ask would read alone. Returns the reads and, per
-    ask, its read and the places of its dimensions in the read's (None: the read is
-    the ask)."""
+    the same rows, so exactly what each ask would read alone. Returns the reads with
+    their plans and, per ask, its read and the places of its dimensions in the read's
+    (None: the read is the ask)."""
     reads: list[Ask] = []
-    plans: list[list] = []
+    plans: list[Plan] = []
     members: list[list[int]] = []
     for index, ask in enumerate(asks):
-        plan = plan_key(ask)
+        answered = plan(ask)
         for r, read in enumerate(reads):
-            if (read.filters, read.bucket, plans[r]) != (ask.filters, ask.bucket, plan):
+            if (read.filters, read.bucket) != (ask.filters, ask.bucket):
                 continue
             if not (read.by and ask.by):
                 # A view's totals stay a read of their own: summed without a GROUP BY,
                 # which the breakdowns need (merged, the network's year took 2 to 3 ms
                 # more on SQLite).
                 continue
+            if _tables(plans[r]) != _tables(answered):
+                continue
             union = tuple(d for d in DIMENSIONS if d in read.by or d in ask.by)
             try:
-                if plan_key(replace(read, by=union)) != plan:
+                if _tables(plan(replace(read, by=union))) != _tables(answered):
                     continue
             except ValueError:  # no table keeps them together
                 continue
@@ -119,15 +126,16 @@ def shared_reads(asks: list[Ask]) -> tuple[list[Ask], list[tuple[int, tuple[int,
             break
         else:
             reads.append(ask)
-            plans.append(plan)
+            plans.append(answered)
             members.append([index])
     read_of: list = [None] * len(asks)
     for r, read in enumerate(reads):
         for i in members[r]:
             by = asks[i].by
             read_of[i] = (r, None if by == read.by else tuple(read.by.index(d) for d in by))
-    return reads, read_of
+    return list(zip(reads, plans, strict=True)), read_of
 
 
-def plan_key(ask: Ask) -> list:
-    return [(summary.name, periods) for summary, periods in plan(ask)]
+def _tables(answered: Plan) -> list:
+    """What a plan reads: the tables and their periods."""
+    return [(summary.name, periods) for summary, periods in answered]

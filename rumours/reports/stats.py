@@ -33,7 +33,7 @@ from ..extensions import db
 from ..models import SUMMARY_MEASURES, Outcome, Setting
 from ..summaries import SUMMARIES, Summary
 from .filters import StatsFilter
-from .plans import Ask, plan, shared_reads
+from .plans import Ask, shared_reads
 
 OUTCOME_KEYS = tuple(o.value for o in Outcome)
 SETTING_KEYS = tuple(s.value for s in Setting)
@@ -199,11 +199,11 @@ def figures_many(asks: Mapping[Hashable, Ask]) -> dict[Hashable, dict[tuple, Fig
         for key, m in wanted.items()
     ]
     merged, read_of = shared_reads(distinct)
-    width = max((len(ask.by) for ask in merged), default=0)
+    width = max((len(ask.by) for ask, _plan in merged), default=0)
     reads = [
         (tag, ask, summary, periods)
-        for tag, ask in enumerate(merged)
-        for summary, periods in plan(ask)
+        for tag, (ask, answered) in enumerate(merged)
+        for summary, periods in answered
     ]
     rows: dict[int, list] = {}
     if reads:
@@ -222,7 +222,7 @@ def figures_many(asks: Mapping[Hashable, Ask]) -> dict[Hashable, dict[tuple, Fig
         for row in db.session.execute(_statement(width, tuple(shape)), values):
             rows.setdefault(row[0], []).append(row)
     read = []
-    for tag, ask in enumerate(merged):
+    for tag, (ask, _plan) in enumerate(merged):
         n = len(ask.by)
         read.append(_sums(
             (row[1 : 1 + n] + ((row[1 + width],) if ask.bucket else ()) + row[2 + width :]
@@ -235,7 +235,7 @@ def figures_many(asks: Mapping[Hashable, Ask]) -> dict[Hashable, dict[tuple, Fig
             key: Figures.from_sums(total)
             for key, total in (
                 read[tag] if positions is None
-                else _rolled_up(read[tag], positions, ask.bucket)
+                else _rolled_up(read[tag], positions, ask.by, ask.bucket)
             ).items()
         }
         for ask, (tag, positions) in zip(distinct, read_of, strict=True)
@@ -255,20 +255,19 @@ def figures_many(asks: Mapping[Hashable, Ask]) -> dict[Hashable, dict[tuple, Fig
 
 
 def _rolled_up(
-    sums: dict[tuple, list[int]], positions: tuple[int, ...], bucket: str | None
+    sums: dict[tuple, list[int]], positions: tuple[int, ...], by: tuple[str, ...],
+    bucket: str | None,
 ) -> dict[tuple, list[int]]:
-    """A read's sums added up to the keys of an ask (its dimensions at `positions` of
-    the read's, then the bucket's start)."""
-    rolled: dict[tuple, list[int]] = {}
-    for key, values in sums.items():
-        short = tuple([key[p] for p in positions]) + ((key[-1],) if bucket else ())
-        total = rolled.get(short)
-        if total is None:
-            rolled[short] = list(values)
-        else:
-            for i, v in enumerate(values):
-                total[i] += v
-    return rolled
+    """A read's sums added up to the keys of an ask by `by` (its dimensions at
+    `positions` of the read's, then the bucket's start): each key and its sums as a row
+    of the ask's, for `_sums`."""
+    tail = slice(-1, None) if bucket else slice(0, 0)
+    return _sums(
+        (tuple([key[p] for p in positions]) + key[tail] + tuple(values)
+         for key, values in sums.items()),
+        by,
+        bucket,
+    )
 
 
 def figures(
