@@ -562,6 +562,18 @@ def test_a_client_that_stops_reading_ends_the_export_helper(app, network):
     assert not child_processes() & helpers
 
 
+def assert_the_app_writes_the_helpers_windows(app) -> None:
+    """With a helper asked for and failing, the 60 days' export still has the Python
+    writer's bytes, and no helper is left running."""
+    today = city_day(app)
+    before = child_processes()
+    with app.app_context():
+        filters = StatsFilter(today - timedelta(days=60), today)
+        reference = "".join(raw_encounters_csv(filters)).encode()
+        assert b"".join(raw_export_csv(filters, window=1, helper=True)) == reference
+    assert not child_processes() - before
+
+
 def test_an_export_helper_that_cannot_start_leaves_its_windows_to_the_app(
     app, network, monkeypatch
 ):
@@ -570,13 +582,7 @@ def test_an_export_helper_that_cannot_start_leaves_its_windows_to_the_app(
     sqlite_only(app)
     more_conversations(app, network, 6)
     monkeypatch.setattr(raw_export_sqlite, "_file", lambda raw: "/nonexistent/rumours.db")
-    today = city_day(app)
-    before = child_processes()
-    with app.app_context():
-        filters = StatsFilter(today - timedelta(days=60), today)
-        reference = "".join(raw_encounters_csv(filters)).encode()
-        assert b"".join(raw_export_csv(filters, window=1, helper=True)) == reference
-    assert not child_processes() - before
+    assert_the_app_writes_the_helpers_windows(app)
 
 
 def test_an_export_helper_that_never_answers_leaves_its_windows_to_the_app(
@@ -599,14 +605,8 @@ def test_an_export_helper_that_never_answers_leaves_its_windows_to_the_app(
         stopped.append(helper.process.returncode)
 
     monkeypatch.setattr(raw_export_sqlite._Helper, "close", recorded)
-    today = city_day(app)
-    before = child_processes()
-    with app.app_context():
-        filters = StatsFilter(today - timedelta(days=60), today)
-        reference = "".join(raw_encounters_csv(filters)).encode()
-        assert b"".join(raw_export_csv(filters, window=1, helper=True)) == reference
+    assert_the_app_writes_the_helpers_windows(app)
     assert stopped == [-signal.SIGKILL]  # stopped, not waited for
-    assert not child_processes() - before
 
 
 def test_sqlite_export_writes_city_times_of_a_half_hour_zone(app, network):
